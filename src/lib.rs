@@ -1,0 +1,1 @@
+//! tasim: the edge of the simulator (YAML topologies, CLI, reports).
