@@ -1,1 +1,5 @@
 //! tasim: the edge of the simulator (YAML topologies, CLI, reports).
+
+pub mod error;
+
+pub use error::{InputError, InputErrors, Location};
