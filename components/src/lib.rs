@@ -1,1 +1,3 @@
-//! placeholder
+//! Hardware models of tasim, and the benchmark components.
+
+pub mod phold;

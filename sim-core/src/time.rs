@@ -1,0 +1,147 @@
+//! Simulated time: integer picoseconds, never floats.
+
+use std::fmt;
+use std::ops::{Add, AddAssign, Sub};
+
+/// A point in simulated time, in picoseconds since the start of the simulation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimTime(pub u64);
+
+/// A span of simulated time, in picoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimDuration(pub u64);
+
+impl SimTime {
+    pub const ZERO: SimTime = SimTime(0);
+    /// The end of time: `run_until(SimTime::MAX)` runs until no event is left.
+    pub const MAX: SimTime = SimTime(u64::MAX);
+
+    pub const fn from_ps(ps: u64) -> Self {
+        SimTime(ps)
+    }
+    pub const fn from_ns(ns: u64) -> Self {
+        SimTime(ns * 1_000)
+    }
+    pub const fn as_ps(self) -> u64 {
+        self.0
+    }
+    /// Seconds as a float, for reports only (never for scheduling).
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 * 1e-12
+    }
+    /// `self + d`, saturating at [`SimTime::MAX`] instead of wrapping.
+    pub const fn saturating_add(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.saturating_add(d.0))
+    }
+    /// Time elapsed since `earlier` (zero if `earlier` is later).
+    pub const fn since(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl SimDuration {
+    pub const ZERO: SimDuration = SimDuration(0);
+
+    pub const fn ps(ps: u64) -> Self {
+        SimDuration(ps)
+    }
+    pub const fn ns(ns: u64) -> Self {
+        SimDuration(ns * 1_000)
+    }
+    pub const fn us(us: u64) -> Self {
+        SimDuration(us * 1_000_000)
+    }
+    pub const fn as_ps(self) -> u64 {
+        self.0
+    }
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 * 1e-12
+    }
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl Add<SimDuration> for SimTime {
+    type Output = SimTime;
+    #[inline]
+    fn add(self, d: SimDuration) -> SimTime {
+        SimTime(self.0 + d.0)
+    }
+}
+
+impl AddAssign<SimDuration> for SimTime {
+    #[inline]
+    fn add_assign(&mut self, d: SimDuration) {
+        self.0 += d.0;
+    }
+}
+
+impl Sub for SimTime {
+    type Output = SimDuration;
+    #[inline]
+    fn sub(self, rhs: SimTime) -> SimDuration {
+        SimDuration(self.0 - rhs.0)
+    }
+}
+
+impl Add for SimDuration {
+    type Output = SimDuration;
+    #[inline]
+    fn add(self, rhs: SimDuration) -> SimDuration {
+        SimDuration(self.0 + rhs.0)
+    }
+}
+
+impl fmt::Display for SimTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_ps(self.0, f)
+    }
+}
+
+impl fmt::Display for SimDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_ps(self.0, f)
+    }
+}
+
+/// Prints picoseconds in the largest unit that keeps the value exact-looking (`1.5 ns`, `20 us`).
+fn fmt_ps(ps: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    const UNITS: [(u64, &str); 5] =
+        [(1_000_000_000_000, "s"), (1_000_000_000, "ms"), (1_000_000, "us"), (1_000, "ns"), (1, "ps")];
+    if ps == u64::MAX {
+        return f.write_str("end of time");
+    }
+    for (scale, unit) in UNITS {
+        if ps >= scale || scale == 1 {
+            if ps % scale == 0 {
+                return write!(f, "{} {unit}", ps / scale);
+            }
+            return write!(f, "{:.3} {unit}", ps as f64 / scale as f64);
+        }
+    }
+    unreachable!("the last unit has scale 1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_picks_a_readable_unit() {
+        assert_eq!(SimTime(0).to_string(), "0 ps");
+        assert_eq!(SimTime(1_500).to_string(), "1.500 ns");
+        assert_eq!(SimTime(20_000_000).to_string(), "20 us");
+        assert_eq!(SimDuration::ns(3).to_string(), "3 ns");
+        assert_eq!(SimTime::MAX.to_string(), "end of time");
+    }
+
+    #[test]
+    fn arithmetic() {
+        let t = SimTime::from_ns(2) + SimDuration::ps(5);
+        assert_eq!(t.as_ps(), 2_005);
+        assert_eq!(t - SimTime::from_ns(1), SimDuration::ps(1_005));
+        assert_eq!(SimTime::MAX.saturating_add(SimDuration::ns(1)), SimTime::MAX);
+        assert_eq!(SimTime(5).since(SimTime(9)), SimDuration::ZERO);
+    }
+}
