@@ -1,0 +1,11 @@
+//! Behaviour of the event kernel, one module per behaviour. The small components used by
+//! several modules live in `support`.
+
+mod backpressure;
+mod bandwidth;
+mod clock_change;
+mod elaboration;
+mod ordering;
+mod partitions;
+mod rng_streams;
+mod support;
