@@ -57,7 +57,7 @@ fn same_time_arrivals_are_ordered_by_send_time_then_sender_rank() {
     b.connect(tie_a, "out0", r, "in2", ChannelSpec::new(SimDuration::ps(70)));
     let mut sim = b.build().unwrap();
     sim.run().unwrap();
-    let order: Vec<_> = arrivals(&log).into_iter().map(|(t, e)| (t, e)).collect();
+    let order = arrivals(&log);
     assert_eq!(
         order,
         [(100, "in1 1".into()), (100, "in2 3".into()), (100, "in3 4".into()), (100, "in0 2".into())],
