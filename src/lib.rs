@@ -1,6 +1,15 @@
-//! tasim: the edge of the simulator (YAML topologies, CLI, reports).
+//! tasim: the edge of the simulator. It reads topology YAML ([`topology`]), builds simulations
+//! through the registry of component types ([`registry`], [`elaborate`]), runs them and writes
+//! reports; the binary's subcommands live in `main.rs`.
 
 pub mod bench;
+pub mod elaborate;
 pub mod error;
+pub mod graph;
+pub mod output;
+pub mod registry;
+pub mod report;
+pub mod suggest;
+pub mod topology;
 
 pub use error::{InputError, InputErrors, Location};

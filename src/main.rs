@@ -1,17 +1,69 @@
-use std::process::ExitCode;
+//! The `tasim` command line.
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Parser, Subcommand};
 use components::phold::PholdParams;
+use indicatif::{ProgressBar, ProgressStyle};
+use sim_core::{RunOutcome, SimTime};
+use tasim::elaborate::{elaborate, Options};
+use tasim::error::is_input_error;
+use tasim::output::{ensure_dir, write_atomic};
+use tasim::{graph, registry, report, topology, InputError};
+use tracing_subscriber::EnvFilter;
+
+/// Prints to standard output; a closed pipe (`tasim ... | head`) ends the program quietly.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
+macro_rules! say {
+    ($($arg:tt)*) => { emit(&format!("{}\n", format_args!($($arg)*))) };
+}
 
 #[derive(Parser)]
 #[command(name = "tasim", version, about = "Discrete-event simulator of an on-device CNN training accelerator")]
 struct Cli {
+    /// More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a topology and report its statistics.
+    Run(RunArgs),
+    /// Check a topology (YAML, types, parameters, wiring) without running it.
+    Validate {
+        file: PathBuf,
+        /// Parameter overrides, `instance.param=value`.
+        #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
+        set: Vec<String>,
+    },
+    /// Print the elaborated netlist as Graphviz DOT.
+    Graph {
+        file: PathBuf,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
+        set: Vec<String>,
+    },
+    /// List the component types and their parameters.
+    Types,
     /// Kernel benchmarks.
     Bench {
         #[command(subcommand)]
@@ -19,39 +71,252 @@ enum Command {
     },
 }
 
+#[derive(Args)]
+struct RunArgs {
+    file: PathBuf,
+    /// Parameter overrides for sweeps, `instance.param=value` (repeatable).
+    #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
+    set: Vec<String>,
+    /// Threads for partitioned topologies (default: the file's `run.threads`, else 1).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Stop at this simulated time in nanoseconds (default: the file's `run` section).
+    #[arg(long, value_name = "NS")]
+    until_ns: Option<f64>,
+    /// Write stats.json and stats.csv here.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Seed of every random stream (default: the file's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
 #[derive(Subcommand)]
 enum BenchCommand {
-    /// PHOLD as in shared/bench/PHOLD.md.
+    /// PHOLD exactly as in shared/bench/PHOLD.md, built from components on a fabric.
     Phold {
         #[arg(long, default_value_t = 1024)]
         lps: u64,
         #[arg(long, default_value_t = 16)]
         population: u64,
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long = "lookahead-ps", alias = "lookahead_ps", default_value_t = 1000)]
         lookahead_ps: u64,
-        #[arg(long, default_value_t = 9000)]
+        #[arg(long = "spread-ps", alias = "spread_ps", default_value_t = 9000)]
         spread_ps: u64,
-        #[arg(long, default_value_t = 10_000_000)]
+        #[arg(long = "end-ps", alias = "end_ps", default_value_t = 10_000_000)]
         end_ps: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Threads (partitions run in parallel when above 1).
         #[arg(long, default_value_t = 1)]
         threads: usize,
+        /// Partitions of contiguous LPs (default: one per thread).
         #[arg(long)]
         partitions: Option<u32>,
+        /// Repeat the run and report each (the first includes warm-up).
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
     },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Bench {
-            which: BenchCommand::Phold { lps, population, lookahead_ps, spread_ps, end_ps, seed, threads, partitions },
-        } => {
-            let p = PholdParams { lps, population, lookahead_ps, spread_ps, end_ps, seed };
-            let r = tasim::bench::run_phold(p, partitions.unwrap_or(threads as u32), threads);
-            println!("events={} wall_s={:.6} events_per_s={:.0}", r.events, r.wall_s, r.events_per_s());
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if is_input_error(e.as_ref()) {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            } else {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
         }
     }
-    ExitCode::SUCCESS
+}
+
+fn dispatch(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Run(args) => run(args),
+        Command::Validate { file, set } => {
+            let topo = topology::load(&file, &set)?;
+            let sim = elaborate(&topo, Options::default())?;
+            say!(
+                "{}: ok ({} instances, {} connections, {} fabrics, {} clocks, {} partitions)",
+                file.display(),
+                topo.instances.len(),
+                topo.connections.len(),
+                topo.fabrics.len(),
+                topo.clocks.len(),
+                partitions(&topo)
+            );
+            drop(sim);
+            Ok(())
+        }
+        Command::Graph { file, out, set } => {
+            let topo = topology::load(&file, &set)?;
+            let sim = elaborate(&topo, Options::default())?;
+            let dot = graph::to_dot(&topo, sim.netlist());
+            match out {
+                Some(p) => write_atomic(&p, dot.as_bytes()),
+                None => {
+                    emit(&dot);
+                    Ok(())
+                }
+            }
+        }
+        Command::Types => {
+            for t in registry::registry() {
+                say!("{}\n  {}\n  params:", t.name, t.summary);
+                for line in t.params.lines() {
+                    say!("    {}", line.trim());
+                }
+            }
+            Ok(())
+        }
+        Command::Bench {
+            which:
+                BenchCommand::Phold { lps, population, lookahead_ps, spread_ps, end_ps, seed, threads, partitions, repeat },
+        } => {
+            if lps == 0 || lps > u64::from(u32::MAX) {
+                return Err(InputError::new(format!("--lps {lps} is out of range"))
+                    .fix("use 1 to 4294967295 LPs")
+                    .into());
+            }
+            if threads == 0 {
+                return Err(InputError::new("--threads 0").fix("use at least one thread").into());
+            }
+            let p = PholdParams { lps, population, lookahead_ps, spread_ps, end_ps, seed };
+            for _ in 0..repeat.max(1) {
+                let r = tasim::bench::run_phold(p, partitions.unwrap_or(threads as u32), threads);
+                say!(
+                    "events={} wall_s={:.6} events_per_s={:.0} threads={}",
+                    r.events,
+                    r.wall_s,
+                    r.events_per_s(),
+                    r.threads
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn partitions(topo: &topology::Topology) -> usize {
+    let mut p: Vec<u32> = topo.instances.iter().map(|i| i.partition).collect();
+    p.sort_unstable();
+    p.dedup();
+    p.len()
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    let mut topo = topology::load(&args.file, &args.set)?;
+    if let Some(seed) = args.seed {
+        topo.seed = seed;
+    }
+    let threads = args.threads.or(topo.run.threads).unwrap_or(1);
+    if threads == 0 {
+        return Err(InputError::new("--threads 0").fix("use at least one thread").into());
+    }
+    let end = match args.until_ns {
+        Some(ns) => {
+            Some(topology::units::to_ps(ns, 1e3, "--until-ns").map_err(|m| InputError::new(m).field("--until-ns"))?)
+        }
+        None => topo.run.end_ps,
+    };
+    let start = Instant::now();
+    let mut sim = elaborate(&topo, Options { threads, observer: None })?;
+    let outcome = run_with_progress(&mut sim, end)?;
+    let wall = start.elapsed().as_secs_f64();
+    let used_threads = sim.threads();
+    let report = sim.finish();
+
+    say!("topology   {} ({})", topo.name, args.file.display());
+    say!(
+        "outcome    {}",
+        match outcome {
+            RunOutcome::ReachedEnd => "reached the end time",
+            RunOutcome::Idle => "no events left",
+            RunOutcome::Stopped => "stopped by a component",
+        }
+    );
+    say!("simulated  {}", report.end);
+    say!(
+        "events     {} in {:.3} s wall ({:.2} M events/s, {} thread{})",
+        report.events,
+        wall,
+        report.events as f64 / wall / 1e6,
+        used_threads,
+        if used_threads == 1 { "" } else { "s" }
+    );
+    say!("\nstatistics summed over the instances of each type:");
+    for (name, n, sum) in report::summary_by_type(&topo, &report.stats) {
+        say!("  {name:<40} {sum:>16} (over {n})");
+    }
+    if let Some(dir) = &args.out {
+        ensure_dir(dir)?;
+        let json = serde_json::json!({
+            "topology": topo.name,
+            "seed": topo.seed,
+            "end_ps": report.end.as_ps(),
+            "events": report.events,
+            "stats": report::stats_json(&report.stats),
+        });
+        write_atomic(&dir.join("stats.json"), serde_json::to_string_pretty(&json)?.as_bytes())?;
+        write_atomic(&dir.join("stats.csv"), report::stats_csv(&report.stats).as_bytes())?;
+        say!("\nwrote {} and {}", dir.join("stats.json").display(), dir.join("stats.csv").display());
+    }
+    Ok(())
+}
+
+/// Runs to `end` (or to the end of events) in slices, with a progress bar on a terminal.
+fn run_with_progress(sim: &mut sim_core::Simulation<components::Msg>, end: Option<u64>) -> Result<RunOutcome> {
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        ProgressBar::new(1000)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {percent:>3}% simulated {msg} [{elapsed}]").expect("valid template"),
+    );
+    let outcome = match end {
+        Some(end) => {
+            let mut outcome = RunOutcome::ReachedEnd;
+            for k in 1..=100u64 {
+                let t = (u128::from(end) * u128::from(k) / 100) as u64;
+                outcome = sim.run_until(SimTime(t)).context("simulation aborted")?;
+                bar.set_position(k * 10);
+                bar.set_message(format!("{}", SimTime(t)));
+                if outcome != RunOutcome::ReachedEnd {
+                    break;
+                }
+            }
+            outcome
+        }
+        None => {
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} simulated {msg} [{elapsed}]").expect("valid template"),
+            );
+            loop {
+                let Some(next) = sim.next_event_time() else { break RunOutcome::Idle };
+                let outcome =
+                    sim.run_until(SimTime(next.as_ps().saturating_add(1_000_000_000))).context("simulation aborted")?;
+                bar.set_message(format!("{}", sim.now()));
+                bar.tick();
+                if outcome != RunOutcome::ReachedEnd {
+                    break outcome;
+                }
+            }
+        }
+    };
+    bar.finish_and_clear();
+    Ok(outcome)
 }

@@ -1,3 +1,46 @@
-//! Hardware models of tasim, and the benchmark components.
+//! Hardware models of tasim and the benchmark components, with the one message type that all
+//! of them exchange ([`Msg`]).
 
 pub mod phold;
+pub mod traffic;
+
+use sim_core::Message;
+
+/// Everything that travels on a tasim channel. One enum, so that any component can be wired
+/// to any other whose ports speak the same protocol, and events carry plain values.
+#[derive(Debug)]
+pub enum Msg {
+    Phold(phold::PholdToken),
+    Packet(traffic::Packet),
+}
+
+impl Message for Msg {
+    fn size_bytes(&self) -> u64 {
+        match self {
+            Msg::Phold(_) => 0,
+            Msg::Packet(p) => u64::from(p.bytes),
+        }
+    }
+}
+
+impl From<phold::PholdToken> for Msg {
+    fn from(t: phold::PholdToken) -> Self {
+        Msg::Phold(t)
+    }
+}
+
+impl From<traffic::Packet> for Msg {
+    fn from(p: traffic::Packet) -> Self {
+        Msg::Packet(p)
+    }
+}
+
+impl TryFrom<Msg> for traffic::Packet {
+    type Error = Msg;
+    fn try_from(m: Msg) -> Result<Self, Msg> {
+        match m {
+            Msg::Packet(p) => Ok(p),
+            other => Err(other),
+        }
+    }
+}

@@ -92,6 +92,5 @@ impl<M: Message + From<PholdToken>> Component<M> for PholdLp<M> {
 
     fn finish(&mut self, stats: &mut StatsWriter<'_>) {
         stats.counter("events", self.processed);
-        stats.counter("rng_state", self.rng);
     }
 }

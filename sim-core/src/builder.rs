@@ -176,11 +176,21 @@ impl<M: Message> SimBuilder<M> {
             self.instances.iter().map(|i| vec![Binding::Unbound; i.ports.len()]).collect();
         let mut bound_to: Vec<Vec<Option<String>>> = self.instances.iter().map(|i| vec![None; i.ports.len()]).collect();
         let mut cross_latency = u64::MAX;
+        // Valid ends of connections whose other end is wrong: that connection's error says
+        // what to fix, so these ports are not also reported as unbound.
+        let mut broken_ends: Vec<(usize, usize)> = Vec::new();
 
         for (ci, ch) in self.channels.iter().enumerate() {
             let from = self.resolve(ch.from.0, &ch.from.1, Direction::Out, &mut errors);
             let to = self.resolve(ch.to.0, &ch.to.1, Direction::In, &mut errors);
-            let (Some(fp), Some(tp)) = (from, to) else { continue };
+            let (Some(fp), Some(tp)) = (from, to) else {
+                for (c, name) in [&ch.from, &ch.to] {
+                    if let Some(p) = self.instances[c.0 as usize].ports.iter().position(|p| p.name == name.as_str()) {
+                        broken_ends.push((c.0 as usize, p));
+                    }
+                }
+                continue;
+            };
             let (fi, ti) = (ch.from.0 .0 as usize, ch.to.0 .0 as usize);
             let (fname, tname) = (self.port_path(fi, fp), self.port_path(ti, tp));
             let (fspec, tspec) = (&self.instances[fi].ports[fp], &self.instances[ti].ports[tp]);
@@ -290,6 +300,9 @@ impl<M: Message> SimBuilder<M> {
             }
         }
 
+        for (c, p) in broken_ends {
+            bound_to[c][p].get_or_insert_with(|| "a broken connection".into());
+        }
         for (ci, inst) in self.instances.iter().enumerate() {
             for (pi, port) in inst.ports.iter().enumerate() {
                 if port.required && bound_to[ci][pi].is_none() {

@@ -92,7 +92,9 @@ impl<M: Message> Simulation<M> {
     }
 
     /// Processes every event with time before `end` (events at `end` stay pending, so
-    /// `run_until(a)` then `run_until(b)` is the same as `run_until(b)`).
+    /// `run_until(a)` then `run_until(b)` is the same as `run_until(b)`). Afterwards
+    /// [`now`](Self::now) is `end`, or the time of the last event if none is left (the time
+    /// the model finished its work).
     pub fn run_until(&mut self, end: SimTime) -> Result<RunOutcome, SimError> {
         if self.stopped {
             return Ok(RunOutcome::Stopped);
@@ -116,7 +118,7 @@ impl<M: Message> Simulation<M> {
             return Ok(RunOutcome::Stopped);
         }
         let idle = self.next_event_time().is_none();
-        self.now = if end == SimTime::MAX { last.max(self.now) } else { end };
+        self.now = if idle || end == SimTime::MAX { last.max(self.now) } else { end };
         Ok(if idle { RunOutcome::Idle } else { RunOutcome::ReachedEnd })
     }
 
@@ -143,6 +145,8 @@ impl<M: Message> Simulation<M> {
 /// return instead of waiting forever.
 struct SpinBarrier {
     n: usize,
+    /// Busy-wait this many times before yielding: worth it only when every thread has a core.
+    spin_limit: u32,
     count: AtomicUsize,
     generation: AtomicUsize,
     poisoned: AtomicBool,
@@ -150,7 +154,14 @@ struct SpinBarrier {
 
 impl SpinBarrier {
     fn new(n: usize) -> Self {
-        SpinBarrier { n, count: AtomicUsize::new(0), generation: AtomicUsize::new(0), poisoned: AtomicBool::new(false) }
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        SpinBarrier {
+            n,
+            spin_limit: if n <= cores { 1_000 } else { 0 },
+            count: AtomicUsize::new(0),
+            generation: AtomicUsize::new(0),
+            poisoned: AtomicBool::new(false),
+        }
     }
 
     /// False when another thread panicked.
@@ -165,7 +176,7 @@ impl SpinBarrier {
                 if self.poisoned.load(Ordering::Acquire) {
                     return false;
                 }
-                if spins < 1_000 {
+                if spins < self.spin_limit {
                     spins += 1;
                     std::hint::spin_loop();
                 } else {

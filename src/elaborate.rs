@@ -1,0 +1,152 @@
+//! From a flattened [`Topology`] to a running [`Simulation`]: clocks, components through the
+//! registry, channels and fabrics; the kernel's elaboration errors are mapped back to the
+//! lines of the topology that caused them.
+
+use components::Msg;
+use sim_core::{Bandwidth, ChannelSpec, ClockId, CompId, ElabError, Observer, SimBuilder, SimDuration, Simulation};
+
+use crate::error::{InputError, InputErrors};
+use crate::registry::{lookup, registry, BuildCtx};
+use crate::suggest::fix_for;
+use crate::topology::{Latency, Origin, Rate, Topology};
+
+/// Makes one observer per thread of a run.
+pub type ObserverFactory = Box<dyn FnMut(usize) -> Box<dyn Observer<Msg>>>;
+
+/// Options of an elaboration.
+#[derive(Default)]
+pub struct Options {
+    pub threads: usize,
+    pub observer: Option<ObserverFactory>,
+}
+
+/// Builds the simulation of `topo` (runs every component's `init`).
+pub fn elaborate(topo: &Topology, opts: Options) -> Result<Simulation<Msg>, InputErrors> {
+    let mut b = SimBuilder::<Msg>::new(topo.seed);
+    b.threads(opts.threads.max(1));
+    if let Some(f) = opts.observer {
+        b.observe(f);
+    }
+    let clock_ids: Vec<ClockId> =
+        topo.clocks.iter().map(|c| b.clock(c.name.clone(), SimDuration::ps(c.period_ps), c.partition)).collect();
+
+    let mut errors = Vec::new();
+    let mut ids: Vec<Option<CompId>> = Vec::with_capacity(topo.instances.len());
+    for inst in &topo.instances {
+        let Some(ty) = lookup(&inst.kind) else {
+            let names = registry().iter().map(|t| t.name);
+            let e = inst
+                .origin
+                .error("type", format!("unknown component type `{}`", inst.kind))
+                .fix(format!("{} (`tasim types` lists them)", fix_for(&inst.kind, names)));
+            errors.push(e);
+            ids.push(None);
+            continue;
+        };
+        let ctx = BuildCtx { instance: inst, topology: topo, clock_ids: &clock_ids };
+        match (ty.build)(&ctx) {
+            Ok(c) => ids.push(Some(b.add_boxed(inst.name.clone(), inst.partition, c))),
+            Err(e) => {
+                errors.push(e);
+                ids.push(None);
+            }
+        }
+    }
+    // Wiring half-built instances would only add confusing follow-on errors.
+    if !errors.is_empty() {
+        return Err(InputErrors(errors));
+    }
+    let id_of = |name: &str| {
+        ids[topo.instances.iter().position(|i| i.name == name).expect("names resolved at load")].expect("built")
+    };
+
+    let clock_index =
+        |name: &str| topo.clocks.iter().position(|c| c.name == name).expect("clock names resolved at load");
+    let latency_ps = |l: &Latency| match l {
+        Latency::Ps(ps) => *ps,
+        Latency::Cycles { cycles, clock } => cycles * topo.clocks[clock_index(clock)].period_ps,
+    };
+    for c in &topo.connections {
+        let bandwidth = match &c.rate {
+            Rate::Unlimited => Bandwidth::Unlimited,
+            Rate::BytesPerSecond(b) => Bandwidth::BytesPerSecond(*b),
+            Rate::BytesPerCycle { bytes, clock } => {
+                Bandwidth::BytesPerCycle { bytes: *bytes, clock: clock_ids[clock_index(clock)] }
+            }
+        };
+        let mut spec = ChannelSpec::new(SimDuration::ps(latency_ps(&c.latency))).bandwidth(bandwidth);
+        if let Some(d) = c.depth {
+            spec = spec.depth(d);
+        }
+        b.connect(id_of(&c.from.0), &c.from.1, id_of(&c.to.0), &c.to.1, spec);
+    }
+    for f in &topo.fabrics {
+        let fid = b.fabric(f.name.clone(), SimDuration::ps(latency_ps(&f.latency)));
+        for (inst, out, inp) in &f.endpoints {
+            b.attach(fid, id_of(inst), out.as_deref(), inp.as_deref());
+        }
+    }
+    b.build().map_err(|errs| InputErrors(errs.iter().map(|e| locate(topo, e)).collect()))
+}
+
+/// The declaration most responsible for a kernel elaboration error.
+fn locate(topo: &Topology, e: &ElabError) -> InputError {
+    let message = e.to_string();
+    let decl_of = |name: &str| topo.instance(name).map(|i| i.origin.clone());
+    // The connection (or fabric) that binds `inst.port`, the last one if several do.
+    let binding = |path: &str| -> Option<Origin> {
+        let conn = topo.connections.iter().rev().find(|c| {
+            let from = format!("{}.{}", c.from.0, c.from.1);
+            let to = format!("{}.{}", c.to.0, c.to.1);
+            from == path || to == path
+        });
+        if let Some(c) = conn {
+            return Some(c.origin.clone());
+        }
+        topo.fabrics
+            .iter()
+            .find(|f| {
+                f.endpoints.iter().any(|(i, o, n)| {
+                    o.as_ref().is_some_and(|o| format!("{i}.{o}") == path)
+                        || n.as_ref().is_some_and(|n| format!("{i}.{n}") == path)
+                })
+            })
+            .map(|f| f.origin.clone())
+    };
+    let (origin, fix) = match e {
+        ElabError::DuplicateName { name } => {
+            let second = topo.instances.iter().filter(|i| i.name == *name).nth(1).map(|i| i.origin.clone());
+            (second, "rename one of them".to_string())
+        }
+        ElabError::UnknownPort { instance, port, available } => {
+            let names: Vec<&str> = available.split(", ").collect();
+            (binding(&format!("{instance}.{port}")), fix_for(port, names.iter().copied()))
+        }
+        ElabError::WrongDirection { instance, port, .. } => {
+            (binding(&format!("{instance}.{port}")), "`from` takes an output port and `to` an input port".into())
+        }
+        ElabError::ProtocolMismatch { to, .. } => (binding(to), "connect ports of the same protocol".into()),
+        ElabError::BoundTwice { port, .. } => {
+            (binding(port), "a port takes one channel; add a router, a buffer or a fabric to share it".into())
+        }
+        ElabError::Unbound { instance, port, .. } => {
+            (decl_of(instance), format!("add a connection from or to `{instance}.{port}`"))
+        }
+        ElabError::ZeroLatencyCycle { instances } => {
+            (instances.first().and_then(|i| decl_of(i)), "give one link of the loop a latency (even 1 ps)".into())
+        }
+        ElabError::ZeroLatencyCrossing { from, .. } => {
+            (binding(from).or_else(|| topo.fabrics.first().map(|f| f.origin.clone())), "give the link a latency".into())
+        }
+        ElabError::ClockPartition { clock, .. } => (
+            topo.clocks.iter().find(|c| c.name == *clock).map(|c| c.origin.clone()),
+            "declare a clock in each partition (each chip has its own)".into(),
+        ),
+        ElabError::BadClock { .. } => (None, "give the clock a frequency above 0".into()),
+    };
+    let err = match origin {
+        Some(o) => o.error("", message),
+        None => InputError::new(message).in_file(&topo.files[0].path),
+    };
+    err.fix(fix)
+}

@@ -1,0 +1,153 @@
+//! The topology file format (serde). Every field's unit is in its name; see
+//! `topologies/README.md` for a guided tour.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_yaml::Value;
+
+/// One topology file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopologyFile {
+    /// Shown in reports; defaults to the file name.
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Seed of every random stream (default 1). Ignored in included and sub-topology files.
+    pub seed: Option<u64>,
+    /// Files whose declarations are merged into this one, without a prefix.
+    #[serde(default)]
+    pub include: Vec<String>,
+    #[serde(default)]
+    pub clocks: Vec<ClockDecl>,
+    #[serde(default)]
+    pub components: Vec<ComponentDecl>,
+    #[serde(default)]
+    pub connections: Vec<ConnectionDecl>,
+    #[serde(default)]
+    pub fabrics: Vec<FabricDecl>,
+    /// Other topology files instantiated here under a name prefix.
+    #[serde(default)]
+    pub subsystems: Vec<SubsystemDecl>,
+    /// How to run (top-level file only).
+    pub run: Option<RunDecl>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockDecl {
+    pub name: String,
+    /// Exactly one of `frequency_mhz` and `period_ps`.
+    pub frequency_mhz: Option<f64>,
+    pub period_ps: Option<u64>,
+    /// Partition that owns the clock (relative to the enclosing subsystem; default 0).
+    pub partition: Option<u32>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentDecl {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// An array of `count` instances named `name0`, `name1`, ...
+    pub count: Option<u32>,
+    /// Partition (relative to the enclosing subsystem; default 0).
+    pub partition: Option<u32>,
+    /// Spread an array over this many consecutive partitions, in contiguous groups.
+    pub spread_partitions: Option<u32>,
+    /// The component type's parameters (see `tasim types`).
+    #[serde(default)]
+    pub params: Value,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionDecl {
+    /// `instance.port` (an output port).
+    pub from: String,
+    /// `instance.port` (an input port).
+    pub to: String,
+    /// Exactly one of `latency_ps`, `latency_ns`, `latency_cycles` (cycles of `clock`).
+    pub latency_ps: Option<u64>,
+    pub latency_ns: Option<f64>,
+    pub latency_cycles: Option<u64>,
+    /// Clock for `latency_cycles` and `bandwidth_bytes_per_cycle`.
+    pub clock: Option<String>,
+    /// At most one bandwidth; none means unlimited.
+    pub bandwidth_bytes_per_s: Option<u64>,
+    pub bandwidth_gb_per_s: Option<f64>,
+    pub bandwidth_bytes_per_cycle: Option<u64>,
+    /// Unreleased messages the channel admits (credit flow control); none means unbounded.
+    pub depth: Option<u32>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FabricDecl {
+    pub name: String,
+    /// Exactly one of `latency_ps`, `latency_ns`, `latency_cycles` (cycles of `clock`).
+    pub latency_ps: Option<u64>,
+    pub latency_ns: Option<f64>,
+    pub latency_cycles: Option<u64>,
+    pub clock: Option<String>,
+    #[serde(default)]
+    pub attach: Vec<AttachDecl>,
+}
+
+/// Instances attached to a fabric: a name, an array's name (all its instances in order), or
+/// a list of those.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachDecl {
+    pub instances: OneOrMany,
+    /// Output port that sends into the fabric.
+    pub out: Option<String>,
+    /// Input port the fabric delivers to.
+    #[serde(rename = "in")]
+    pub input: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(s) => vec![s.as_str()],
+            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubsystemDecl {
+    pub name: String,
+    /// The topology file to instantiate, relative to this file.
+    pub topology: String,
+    /// `count` instances prefixed `name0.`, `name1.`, ...; without it, one prefixed `name.`.
+    pub count: Option<u32>,
+    pub partition: Option<u32>,
+    /// One partition per instance (or spread over this many).
+    pub spread_partitions: Option<u32>,
+    /// Parameter overrides inside the subsystem: `instance.param: value`.
+    #[serde(default)]
+    pub set: BTreeMap<String, Value>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunDecl {
+    /// Run until this time (at most one); without one, until no event is left or a
+    /// component stops the run.
+    pub end_ps: Option<u64>,
+    pub end_ns: Option<f64>,
+    pub end_us: Option<f64>,
+    /// Threads for partitioned runs (default 1).
+    pub threads: Option<usize>,
+}

@@ -1,0 +1,37 @@
+//! PHOLD counts the same events as the baselines in shared/bench (their counts are the
+//! reference), sequentially and partitioned, with the same per-LP statistics.
+
+use components::phold::PholdParams;
+use rstest::rstest;
+use tasim::bench::run_phold;
+
+use crate::support::*;
+
+/// Counts printed by shared/bench/phold-bare and phold-systemc for these parameters.
+#[rstest]
+#[case::defaults(PholdParams::default(), 29_815_148)]
+#[case::small(PholdParams { lps: 64, population: 8, end_ps: 1_000_000, ..PholdParams::default() }, 92_546)]
+#[case::many_lps_short_lookahead(PholdParams { lps: 4096, population: 4, lookahead_ps: 500, spread_ps: 2000, end_ps: 2_000_000, seed: 7 }, 21_860_527)]
+#[case::zero_spread(PholdParams { lps: 16, population: 2, lookahead_ps: 100, spread_ps: 0, end_ps: 100_000, seed: 3 }, 31_968)]
+#[case::long_lookahead(PholdParams { lps: 1000, population: 3, lookahead_ps: 2500, spread_ps: 10_000, end_ps: 5_000_000, seed: 42 }, 1_998_831)]
+fn phold_counts_match_the_baselines(#[case] p: PholdParams, #[case] expected: u64) {
+    let seq = run_phold(p, 1, 1);
+    assert_eq!(seq.events, expected);
+    assert_eq!(seq.kernel_events, expected, "one kernel event per PHOLD event");
+    for threads in [2, 4] {
+        let par = run_phold(p, threads as u32, threads);
+        assert_eq!(par.threads, threads);
+        assert_eq!(par.events, expected, "{threads} threads");
+        // Per-LP statistics (events and kernel counters of every LP) are identical.
+        assert_eq!(par.stats, seq.stats, "{threads} threads");
+    }
+}
+
+#[test]
+fn phold_topology_yaml_counts_the_same() {
+    let out = tasim(&["run", "topologies/bench/phold.yaml", "--threads", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("events     29815148 in"), "{text}");
+    assert!(text.contains("phold_lp.events                                  29815148 (over 1024)"), "{text}");
+}
