@@ -22,6 +22,9 @@ pub struct ClockDomain {
     /// The segment before `anchor`, still valid for times earlier than `anchor` (a period
     /// change requested between two edges waits for the next edge).
     before: Option<(u64, u64)>,
+    /// Every period the clock has had: (time it took effect, period). For exact integrals over
+    /// time (leakage energy across DVFS changes) and cycle counts.
+    history: Vec<(u64, u64)>,
 }
 
 impl ClockDomain {
@@ -31,7 +34,7 @@ impl ClockDomain {
     /// If `period_ps` is zero (the topology edge validates frequencies before this).
     pub fn new(name: impl Into<String>, period_ps: u64) -> Self {
         assert!(period_ps > 0, "a clock period must be at least 1 ps");
-        ClockDomain { name: name.into(), anchor: 0, period: period_ps, before: None }
+        ClockDomain { name: name.into(), anchor: 0, period: period_ps, before: None, history: vec![(0, period_ps)] }
     }
 
     pub fn name(&self) -> &str {
@@ -103,6 +106,27 @@ impl ClockDomain {
         };
         self.anchor = switch_at;
         self.period = period_ps;
+        // A change replacing a pending one supersedes its history entry too.
+        self.history.retain(|&(t, _)| t < switch_at);
+        self.history.push((switch_at, period_ps));
+    }
+
+    /// The periods in force over `[from, to)`, as `(start, end, period_ps)` segments.
+    pub fn segments(&self, from: SimTime, to: SimTime) -> Vec<(SimTime, SimTime, u64)> {
+        let mut out = Vec::new();
+        for (i, &(start, period)) in self.history.iter().enumerate() {
+            let end = self.history.get(i + 1).map_or(u64::MAX, |&(t, _)| t);
+            let (a, b) = (start.max(from.0), end.min(to.0));
+            if a < b {
+                out.push((SimTime(a), SimTime(b), period));
+            }
+        }
+        out
+    }
+
+    /// Clock cycles (edges) in `[from, to)`, counted across period changes.
+    pub fn cycles_between(&self, from: SimTime, to: SimTime) -> u64 {
+        self.segments(from, to).iter().map(|&(a, b, p)| (b.0 - a.0) / p).sum()
     }
 }
 
@@ -156,5 +180,19 @@ mod tests {
         c.set_period(SimTime(200), 2_000);
         assert_eq!(c.edge_after(SimTime(200), 1), SimTime(1_000));
         assert_eq!(c.edge_after(SimTime(200), 2), SimTime(3_000));
+        assert_eq!(c.segments(SimTime(0), SimTime(5_000)), [(SimTime(0), SimTime(1_000), 1_000), (SimTime(1_000), SimTime(5_000), 2_000)]);
+    }
+
+    #[test]
+    fn history_gives_segments_and_cycles() {
+        let mut c = ClockDomain::new("clk", 1_000);
+        c.set_period(SimTime(2_500), 500); // from 3000
+        c.set_period(SimTime(5_000), 2_000); // from 5000
+        let segs = c.segments(SimTime(1_000), SimTime(9_000));
+        assert_eq!(
+            segs,
+            [(SimTime(1_000), SimTime(3_000), 1_000), (SimTime(3_000), SimTime(5_000), 500), (SimTime(5_000), SimTime(9_000), 2_000)]
+        );
+        assert_eq!(c.cycles_between(SimTime(0), SimTime(9_000)), 3 + 4 + 2);
     }
 }

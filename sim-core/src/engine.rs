@@ -249,7 +249,7 @@ impl<M: Message> Engine<M> {
             let st = &self.states[i];
             let name = &shared.names[st.rank as usize];
             let mut snap = StatsSnapshot::default();
-            let mut w = StatsWriter::new(name, now, &mut snap);
+            let mut w = StatsWriter::new(name, now, &mut snap, &self.core.clocks);
             w.counter("kernel.messages", st.messages);
             w.counter("kernel.timers", st.timers);
             comp.finish(&mut w);
@@ -257,7 +257,7 @@ impl<M: Message> Engine<M> {
                 if let Binding::ChanOut(c) = *b {
                     let ch = &self.core.channels[c as usize];
                     let port = &shared.port_names[st.rank as usize][p];
-                    let mut w = StatsWriter::new(name, now, &mut snap);
+                    let mut w = StatsWriter::new(name, now, &mut snap, &self.core.clocks);
                     w.counter(&format!("{port}.messages"), ch.messages);
                     w.counter(&format!("{port}.bytes"), ch.bytes);
                     if !matches!(ch.bandwidth, Bandwidth::Unlimited) {

@@ -6,6 +6,7 @@
 //! [`StatsWriter`], which prefixes every name with the instance name. The kernel adds its own
 //! per-component and per-channel figures under the same names.
 
+use crate::clock::{ClockDomain, ClockId};
 use crate::time::SimTime;
 
 /// A log-linear histogram of `u64` samples: exact below 32, then 32 buckets per power of two
@@ -276,16 +277,23 @@ pub struct StatsWriter<'a> {
     prefix: &'a str,
     now: SimTime,
     out: &'a mut StatsSnapshot,
+    clocks: &'a [ClockDomain],
 }
 
 impl<'a> StatsWriter<'a> {
-    pub(crate) fn new(prefix: &'a str, now: SimTime, out: &'a mut StatsSnapshot) -> Self {
-        StatsWriter { prefix, now, out }
+    pub(crate) fn new(prefix: &'a str, now: SimTime, out: &'a mut StatsSnapshot, clocks: &'a [ClockDomain]) -> Self {
+        StatsWriter { prefix, now, out, clocks }
     }
 
     /// Simulated time at which the statistics are taken.
     pub fn now(&self) -> SimTime {
         self.now
+    }
+
+    /// A clock domain as it ended the run (with its whole period history), for figures
+    /// integrated over time.
+    pub fn clock(&self, id: ClockId) -> &ClockDomain {
+        &self.clocks[id.0 as usize]
     }
 
     fn name(&self, name: &str) -> String {
