@@ -15,7 +15,9 @@ fn phold(c: &mut Criterion) {
     let mut g = c.benchmark_group("phold");
     g.sample_size(10);
     g.throughput(Throughput::Elements(events));
-    for (name, partitions, threads) in [("sequential", 1, 1), ("2_partitions_1_thread", 2, 1), ("2_partitions_2_threads", 2, 2)] {
+    for (name, partitions, threads) in
+        [("sequential", 1, 1), ("2_partitions_1_thread", 2, 1), ("2_partitions_2_threads", 2, 2)]
+    {
         g.bench_function(name, |b| {
             b.iter(|| {
                 let r = run_phold(p, partitions, threads);

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use components::energy::PowerDomain;
 use components::phold::{PholdLp, PholdParams};
 use components::traffic::{Relay, Sink, TrafficSource};
 use components::Msg;
@@ -57,6 +58,19 @@ impl BuildCtx<'_> {
                 Err(self.error(param, format!("unknown clock `{name}`")).fix(fix_for(name, names.iter().copied())))
             }
         }
+    }
+
+    /// The power domain of the clock named by parameter `param`: its voltage at each
+    /// operating point (or its one voltage).
+    pub fn power_domain(&self, param: &str, name: &str) -> Result<PowerDomain, InputError> {
+        let id = self.clock(param, name)?;
+        let c = &self.topology.clocks[self.topology.resolve_clock(&self.instance.scope, name).expect("resolved above")];
+        let points = if c.operating_points.is_empty() {
+            vec![(c.period_ps, c.voltage_v)]
+        } else {
+            c.operating_points.iter().map(|(_, p, v)| (*p, *v)).collect()
+        };
+        Ok(PowerDomain::new(id, points))
     }
 
     /// A path named by parameter `param`, relative to the file that declares the instance.

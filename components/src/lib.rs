@@ -1,6 +1,8 @@
 //! Hardware models of tasim and the benchmark components, with the one message type that all
 //! of them exchange ([`Msg`]).
 
+pub mod energy;
+pub mod mem;
 pub mod phold;
 pub mod traffic;
 
@@ -12,6 +14,9 @@ use sim_core::Message;
 pub enum Msg {
     Phold(phold::PholdToken),
     Packet(traffic::Packet),
+    /// A memory request (`mem` protocol); boxed to keep every event small.
+    MemReq(Box<mem::MemReq>),
+    MemResp(Box<mem::MemResp>),
 }
 
 impl Message for Msg {
@@ -19,6 +24,8 @@ impl Message for Msg {
         match self {
             Msg::Phold(_) => 0,
             Msg::Packet(p) => u64::from(p.bytes),
+            Msg::MemReq(r) => r.wire_bytes(),
+            Msg::MemResp(r) => r.wire_bytes(),
         }
     }
 }

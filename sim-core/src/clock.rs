@@ -180,7 +180,10 @@ mod tests {
         c.set_period(SimTime(200), 2_000);
         assert_eq!(c.edge_after(SimTime(200), 1), SimTime(1_000));
         assert_eq!(c.edge_after(SimTime(200), 2), SimTime(3_000));
-        assert_eq!(c.segments(SimTime(0), SimTime(5_000)), [(SimTime(0), SimTime(1_000), 1_000), (SimTime(1_000), SimTime(5_000), 2_000)]);
+        assert_eq!(
+            c.segments(SimTime(0), SimTime(5_000)),
+            [(SimTime(0), SimTime(1_000), 1_000), (SimTime(1_000), SimTime(5_000), 2_000)]
+        );
     }
 
     #[test]
@@ -191,7 +194,11 @@ mod tests {
         let segs = c.segments(SimTime(1_000), SimTime(9_000));
         assert_eq!(
             segs,
-            [(SimTime(1_000), SimTime(3_000), 1_000), (SimTime(3_000), SimTime(5_000), 500), (SimTime(5_000), SimTime(9_000), 2_000)]
+            [
+                (SimTime(1_000), SimTime(3_000), 1_000),
+                (SimTime(3_000), SimTime(5_000), 500),
+                (SimTime(5_000), SimTime(9_000), 2_000)
+            ]
         );
         assert_eq!(c.cycles_between(SimTime(0), SimTime(9_000)), 3 + 4 + 2);
     }

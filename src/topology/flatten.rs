@@ -217,15 +217,64 @@ impl Loader {
                 (None, Some(ps)) => Ok(ps),
                 _ => Err(("", format!("clock `{}` needs exactly one of `frequency_mhz` and `period_ps`", c.name))),
             };
-            match period {
-                Ok(period_ps) => self.clocks.push(Clock {
-                    name: format!("{scope}{}", c.name),
-                    period_ps,
-                    partition: partition + c.partition.unwrap_or(0),
-                    origin,
-                }),
-                Err((field, m)) => self.errors.push(origin.error(field, m)),
+            let period_ps = match period {
+                Ok(p) => p,
+                Err((field, m)) => {
+                    self.errors.push(origin.error(field, m));
+                    continue;
+                }
+            };
+            let mut points = Vec::new();
+            for (k, op) in c.operating_points.iter().enumerate() {
+                let field = format!("operating_points[{k}]");
+                match period_ps_from_mhz(op.frequency_mhz, "frequency_mhz") {
+                    _ if !(op.voltage_v.is_finite() && op.voltage_v > 0.0) => {
+                        self.errors.push(origin.error(
+                            &join(&field, "voltage_v"),
+                            format!("`voltage_v` must be above 0, not {}", op.voltage_v),
+                        ));
+                    }
+                    _ if points.iter().any(|(n, _, _): &(String, u64, f64)| *n == op.name) => {
+                        self.errors.push(
+                            origin.error(&join(&field, "name"), format!("duplicate operating point `{}`", op.name)),
+                        );
+                    }
+                    Ok(p) => points.push((op.name.clone(), p, op.voltage_v)),
+                    Err(m) => self.errors.push(origin.error(&join(&field, "frequency_mhz"), m)),
+                }
             }
+            let voltage_v = match (points.iter().find(|p| p.1 == period_ps), c.voltage_v) {
+                (Some(p), None) => p.2,
+                (Some(p), Some(v)) if (p.2 - v).abs() < 1e-9 => v,
+                (Some(p), Some(v)) => {
+                    let m =
+                        format!("`voltage_v` {v} contradicts operating point `{}` ({} V at this frequency)", p.0, p.2);
+                    self.errors
+                        .push(origin.error("voltage_v", m).fix("omit `voltage_v`; the operating point gives it"));
+                    continue;
+                }
+                (None, _) if !points.is_empty() => {
+                    let m = format!("the initial frequency of clock `{}` is none of its operating points", c.name);
+                    self.errors.push(
+                        origin.error("frequency_mhz", m).fix("start at one of the operating points' frequencies"),
+                    );
+                    continue;
+                }
+                (None, Some(v)) if v.is_finite() && v > 0.0 => v,
+                (None, Some(v)) => {
+                    self.errors.push(origin.error("voltage_v", format!("`voltage_v` must be above 0, not {v}")));
+                    continue;
+                }
+                (None, None) => 1.0,
+            };
+            self.clocks.push(Clock {
+                name: format!("{scope}{}", c.name),
+                period_ps,
+                partition: partition + c.partition.unwrap_or(0),
+                voltage_v,
+                operating_points: points,
+                origin,
+            });
         }
         for (i, c) in doc.components.iter().enumerate() {
             self.component(c, Origin::at(file, format!("components[{i}]")), scope, partition);

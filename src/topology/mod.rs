@@ -92,6 +92,10 @@ pub struct Clock {
     pub name: String,
     pub period_ps: u64,
     pub partition: u32,
+    /// Supply voltage at the initial frequency.
+    pub voltage_v: f64,
+    /// (name, period in ps, voltage) of each operating point; empty without DVFS.
+    pub operating_points: Vec<(String, u64, f64)>,
     pub origin: Origin,
 }
 

@@ -42,6 +42,20 @@ pub struct ClockDecl {
     pub period_ps: Option<u64>,
     /// Partition that owns the clock (relative to the enclosing subsystem; default 0).
     pub partition: Option<u32>,
+    /// Supply voltage of the domain at its initial frequency (default 1.0, or the matching
+    /// operating point's).
+    pub voltage_v: Option<f64>,
+    /// Frequency/voltage pairs the domain may run at (DVFS); the initial frequency must be one.
+    #[serde(default)]
+    pub operating_points: Vec<OperatingPointDecl>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatingPointDecl {
+    pub name: String,
+    pub frequency_mhz: f64,
+    pub voltage_v: f64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -1,0 +1,207 @@
+//! Energy accounting. Each component owns an [`EnergyMeter`]: dynamic energy is added per
+//! event (a MAC, an SRAM byte, a NoC byte-hop, a DRAM command) at the supply voltage of the
+//! moment, scaled as C·V² from a coefficient given at a nominal voltage; leakage is integrated
+//! at the end over the exact history of the component's clock (hence voltage) under DVFS.
+
+use std::sync::Arc;
+
+use sim_core::{ClockId, Context, Message, SimTime, StatsWriter};
+
+use crate::mem::{Cause, Phase};
+
+/// Voltage as a function of the clock: the operating points of one power domain (a clock
+/// domain is also a voltage domain).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PowerDomain {
+    pub clock: ClockId,
+    /// (period in ps, supply voltage in V), fastest first.
+    points: Arc<[(u64, f64)]>,
+}
+
+impl PowerDomain {
+    /// A domain with the given operating points `(period_ps, voltage_v)` (at least one).
+    pub fn new(clock: ClockId, mut points: Vec<(u64, f64)>) -> Self {
+        assert!(!points.is_empty(), "a power domain needs an operating point");
+        points.sort_by_key(|p| p.0);
+        PowerDomain { clock, points: points.into() }
+    }
+
+    /// The supply voltage when the clock runs at `period_ps`: the operating point's voltage,
+    /// or linear interpolation in frequency between the nearest two (clamped at the ends).
+    pub fn voltage_at_period(&self, period_ps: u64) -> f64 {
+        let f = 1.0 / period_ps as f64;
+        let pts = &self.points;
+        if let Some(p) = pts.iter().find(|p| p.0 == period_ps) {
+            return p.1;
+        }
+        if period_ps <= pts[0].0 {
+            return pts[0].1;
+        }
+        if period_ps >= pts[pts.len() - 1].0 {
+            return pts[pts.len() - 1].1;
+        }
+        let i = pts.iter().position(|p| p.0 > period_ps).expect("between the ends");
+        let (fa, va) = (1.0 / pts[i].0 as f64, pts[i].1);
+        let (fb, vb) = (1.0 / pts[i - 1].0 as f64, pts[i - 1].1);
+        va + (vb - va) * (f - fa) / (fb - fa)
+    }
+
+    /// The supply voltage now.
+    pub fn voltage<M: Message>(&self, ctx: &mut Context<'_, M>) -> f64 {
+        let now = ctx.now();
+        let period = ctx.clock(self.clock).period_at(now).as_ps();
+        self.voltage_at_period(period)
+    }
+}
+
+/// Where the energy is spent: the chip's headline figure, or off-chip (the DRAM devices).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Chip,
+    OffChip,
+}
+
+/// Energy coefficients common to every component: leakage and its voltage dependence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Leakage {
+    /// Leakage power at `nominal_v`, in mW.
+    pub mw_at_nominal: f64,
+    /// The voltage at which all of the component's coefficients are given.
+    pub nominal_v: f64,
+    /// Leakage power scales as (V / nominal)^exponent (subthreshold current rises with V
+    /// through DIBL; 3 is a common first-order fit for 65 nm).
+    pub voltage_exponent: f64,
+}
+
+/// One component's energy, by kind, by phase and by layer.
+#[derive(Clone, Debug)]
+pub struct EnergyMeter {
+    domain: PowerDomain,
+    scope: Scope,
+    leakage: Leakage,
+    kinds: Vec<(&'static str, f64)>,
+    phases: [f64; Phase::ALL.len()],
+    layers: Vec<f64>,
+    dynamic: f64,
+}
+
+impl EnergyMeter {
+    pub fn new(domain: PowerDomain, scope: Scope, leakage: Leakage) -> Self {
+        EnergyMeter {
+            domain,
+            scope,
+            leakage,
+            kinds: Vec::new(),
+            phases: [0.0; Phase::ALL.len()],
+            layers: Vec::new(),
+            dynamic: 0.0,
+        }
+    }
+
+    pub fn domain(&self) -> &PowerDomain {
+        &self.domain
+    }
+
+    /// Adds `count` events of `pj_at_nominal` picojoules each (at the nominal voltage), spent
+    /// at voltage `v`, of kind `kind` (`mac`, `sram`, `noc`, `act`, ...) caused by `cause`.
+    pub fn add(&mut self, v: f64, kind: &'static str, pj_at_nominal: f64, count: f64, cause: Cause) {
+        let r = v / self.leakage.nominal_v;
+        let pj = pj_at_nominal * count * r * r;
+        self.add_pj(kind, pj, cause);
+    }
+
+    /// Adds energy already scaled to the voltage it was spent at (e.g. a DVFS transition).
+    pub fn add_pj(&mut self, kind: &'static str, pj: f64, cause: Cause) {
+        if pj == 0.0 {
+            return;
+        }
+        self.dynamic += pj;
+        match self.kinds.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, e)) => *e += pj,
+            None => self.kinds.push((kind, pj)),
+        }
+        self.phases[cause.phase.index()] += pj;
+        if cause.layer != Cause::NO_LAYER {
+            let l = usize::from(cause.layer);
+            if self.layers.len() <= l {
+                self.layers.resize(l + 1, 0.0);
+            }
+            self.layers[l] += pj;
+        }
+    }
+
+    /// Dynamic energy so far, in pJ.
+    pub fn dynamic_pj(&self) -> f64 {
+        self.dynamic
+    }
+
+    /// Leakage energy over `[0, now]` in pJ, integrated over the clock's period history.
+    pub fn leakage_pj(&self, stats: &StatsWriter<'_>) -> f64 {
+        let clock = stats.clock(self.domain.clock);
+        clock
+            .segments(SimTime::ZERO, stats.now())
+            .iter()
+            .map(|&(a, b, period)| {
+                let v = self.domain.voltage_at_period(period);
+                let mw = self.leakage.mw_at_nominal * (v / self.leakage.nominal_v).powf(self.leakage.voltage_exponent);
+                // mW × ps = 1e-3 J/s × 1e-12 s = 1e-15 J = 1e-3 pJ.
+                mw * (b.0 - a.0) as f64 * 1e-3
+            })
+            .sum()
+    }
+
+    /// Writes `energy.*` (on-chip) or `energy_offchip.*` statistics, in pJ.
+    pub fn write_stats(&self, stats: &mut StatsWriter<'_>) {
+        let leak = self.leakage_pj(stats);
+        let p = match self.scope {
+            Scope::Chip => "energy",
+            Scope::OffChip => "energy_offchip",
+        };
+        stats.value(&format!("{p}.total_pj"), self.dynamic + leak);
+        stats.value(&format!("{p}.dynamic_pj"), self.dynamic);
+        stats.value(&format!("{p}.leakage_pj"), leak);
+        for (k, e) in &self.kinds {
+            stats.value(&format!("{p}.kind.{k}_pj"), *e);
+        }
+        for ph in Phase::ALL {
+            if self.phases[ph.index()] != 0.0 {
+                stats.value(&format!("{p}.phase.{}_pj", ph.name()), self.phases[ph.index()]);
+            }
+        }
+        for (l, e) in self.layers.iter().enumerate() {
+            if *e != 0.0 {
+                stats.value(&format!("{p}.layer.{l}_pj"), *e);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn voltage_interpolates_in_frequency() {
+        // 50 MHz at 0.5 V, 100 MHz at 0.7 V.
+        let d = PowerDomain::new(ClockId(0), vec![(20_000, 0.5), (10_000, 0.7)]);
+        assert_eq!(d.voltage_at_period(20_000), 0.5);
+        assert_eq!(d.voltage_at_period(10_000), 0.7);
+        // 75 MHz: halfway in frequency.
+        assert!((d.voltage_at_period(13_333) - 0.6).abs() < 1e-3);
+        assert_eq!(d.voltage_at_period(5_000), 0.7);
+        assert_eq!(d.voltage_at_period(40_000), 0.5);
+    }
+
+    #[test]
+    fn dynamic_energy_scales_with_v_squared() {
+        let d = PowerDomain::new(ClockId(0), vec![(20_000, 0.5)]);
+        let mut m =
+            EnergyMeter::new(d, Scope::Chip, Leakage { mw_at_nominal: 0.0, nominal_v: 1.0, voltage_exponent: 3.0 });
+        m.add(0.5, "mac", 4.0, 10.0, Cause::new(Phase::Fp, 2));
+        assert_eq!(m.dynamic_pj(), 10.0);
+        m.add(1.0, "mac", 4.0, 1.0, Cause::new(Phase::Bp, Cause::NO_LAYER));
+        assert_eq!(m.dynamic_pj(), 14.0);
+        assert_eq!(m.phases[Phase::Fp.index()], 10.0);
+        assert_eq!(m.layers, vec![0.0, 0.0, 10.0]);
+    }
+}
