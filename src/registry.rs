@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use components::energy::PowerDomain;
+use components::global_buffer::{GlobalBuffer, GlobalBufferParams};
 use components::phold::{PholdLp, PholdParams};
+use components::simple_memory::{SimpleMemory, SimpleMemoryParams};
 use components::traffic::{Relay, Sink, TrafficSource};
 use components::Msg;
 use serde::de::DeserializeOwned;
@@ -122,6 +124,27 @@ pub fn registry() -> &'static [ComponentType] {
         build: build_sink,
     },
     ComponentType {
+        name: "global_buffer",
+        summary: "banked write-back SRAM buffer in front of DRAM (real bytes); ports: in, out (from/to the interconnect), dram_req, dram_resp",
+        params: "clock: sys_clk              clock of the banks (and its voltage)\n\
+                 capacity_kib: 256           capacity\n\
+                 line_bytes: 64              line size (DRAM transfer unit)\n\
+                 ways: 8                     associativity\n\
+                 banks: 8                    lines interleaved over banks\n\
+                 bank_bytes_per_cycle: 16    port width of a bank\n\
+                 access_latency_cycles: 2    SRAM pipeline per access\n\
+                 max_active_requests: 8      requests in service at once\n\
+                 energy: {read_pj_per_byte: 3.75, write_pj_per_byte: 3.75, leakage_mw: 2.0, nominal_v: 0.9, leakage_voltage_exponent: 3}",
+        build: build_global_buffer,
+    },
+    ComponentType {
+        name: "simple_memory",
+        summary: "ideal memory: fixed latency, optional bandwidth, real bytes, in order; ports: req, resp",
+        params: "latency_ns: 50      service latency\n\
+                 bytes_per_ns: 0     bandwidth (0 = unlimited)",
+        build: build_simple_memory,
+    },
+    ComponentType {
         name: "relay",
         summary: "forwards messages from its input to its output unchanged; ports: in, out",
         params: "protocol: data      protocol of both ports",
@@ -231,4 +254,19 @@ struct RelayYaml {
 fn build_relay(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
     let p: RelayYaml = ctx.params()?;
     Ok(Box::new(Relay::<Msg>::new(p.protocol)))
+}
+
+fn build_global_buffer(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
+    let p: GlobalBufferParams = ctx.params()?;
+    p.validate().map_err(|(field, m)| ctx.error(field, format!("`{field}` {m}")))?;
+    let domain = ctx.power_domain("clock", &p.clock)?;
+    Ok(Box::new(GlobalBuffer::new(p, domain)))
+}
+
+fn build_simple_memory(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
+    let p: SimpleMemoryParams = ctx.params()?;
+    if !(p.latency_ns.is_finite() && p.latency_ns >= 0.0) || !(p.bytes_per_ns.is_finite() && p.bytes_per_ns >= 0.0) {
+        return Err(ctx.error("latency_ns", "`latency_ns` and `bytes_per_ns` must be numbers >= 0"));
+    }
+    Ok(Box::new(SimpleMemory::new(&p)))
 }

@@ -2,8 +2,10 @@
 //! of them exchange ([`Msg`]).
 
 pub mod energy;
+pub mod global_buffer;
 pub mod mem;
 pub mod phold;
+pub mod simple_memory;
 pub mod traffic;
 
 use sim_core::Message;

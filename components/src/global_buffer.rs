@@ -1,0 +1,570 @@
+//! `global_buffer`: the chip's banked on-chip SRAM, a write-back, write-allocate,
+//! set-associative buffer in front of DRAM that holds real bytes.
+//!
+//! A request on `in` (from the interconnect) is split into line accesses. Line `a` lives in
+//! bank `a % banks`; a bank serves `bank_bytes_per_cycle` bytes a cycle, so two accesses to
+//! one bank queue behind each other (a *bank conflict*, counted with its wait), while
+//! accesses to different banks proceed in parallel. A hit costs the bank time plus
+//! `access_latency_cycles`. A miss evicts the least recently used line of its set (a dirty
+//! victim is written back to DRAM through `dram_req`) and fetches the line from DRAM, unless
+//! the access overwrites the whole line. The response leaves on `out` when the last of its
+//! line accesses completes.
+//!
+//! Function and timing are separate: data moves in arrival order (accesses to a line whose
+//! fill is pending wait for it, in order), so what a read returns is exactly what the last
+//! earlier write left, whatever the timing. Evicted dirty lines stay in a write-back buffer
+//! until DRAM acknowledges them, and a miss on such a line is served from there: correctness
+//! never depends on how DRAM orders its queue.
+//!
+//! Statistics: `hits`, `misses` (of which `merged_misses` found their line already being
+//! fetched), `line_accesses`, `bank_conflicts`, `bank_wait_ps`
+//! (histogram), `bank.<b>.accesses`, `fills`, `writebacks`, `evictions`, `bytes_read`,
+//! `bytes_written`, `dram_bytes_read`, `dram_bytes_written`, `latency_ps` (histogram, arrival
+//! to response), `active` (time average of requests in service), `refused_responses`.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::Deserialize;
+use sim_core::{
+    Component, Context, Histogram, PortId, PortSpec, Refused, SimDuration, SimTime, StatsWriter, TimeAverage,
+};
+
+use crate::energy::{EnergyMeter, Leakage, PowerDomain, Scope};
+use crate::mem::{Cause, MemReq, MemResp, Phase};
+use crate::Msg;
+
+/// Parameters (YAML `params` of a `global_buffer`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GlobalBufferParams {
+    /// Clock of the banks (the buffer runs on the system supply).
+    pub clock: String,
+    /// Capacity. Default 256 KiB: the paper's chip has a few hundred KiB of SRAM on 10.24 mm²
+    /// of 65 nm core area (not published; a typical budget for such a die).
+    pub capacity_kib: u32,
+    /// Line (allocation and DRAM transfer) size. 64 B matches one LPDDR4 burst (BL16 × 32 bit).
+    pub line_bytes: u32,
+    /// Associativity. 8 ways keep conflict misses low at this size.
+    pub ways: u32,
+    /// Independent banks, lines interleaved across them. 8 banks let both propagation cores
+    /// and the update core stream without constant conflicts.
+    pub banks: u32,
+    /// Bytes a bank reads or writes per cycle (its port width): 16 B = 128-bit SRAM macros.
+    pub bank_bytes_per_cycle: u32,
+    /// SRAM access pipeline, added to every line access.
+    pub access_latency_cycles: u32,
+    /// Requests in service at once; further requests wait in the channel (backpressure).
+    pub max_active_requests: u32,
+    pub energy: GlobalBufferEnergy,
+}
+
+/// Energy coefficients at `nominal_v`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GlobalBufferEnergy {
+    /// Per byte read from the array. Horowitz (ISSCC 2014, 45 nm, 0.9 V): 20 pJ per 64-bit
+    /// read of a 32 KB array = 2.5 pJ/B; ×1.5 for 65 nm = 3.75 pJ/B at 0.9 V.
+    pub read_pj_per_byte: f64,
+    /// Per byte written: as a read (bit lines swing fully either way).
+    pub write_pj_per_byte: f64,
+    /// Leakage of the whole array at `nominal_v`.
+    pub leakage_mw: f64,
+    pub nominal_v: f64,
+    pub leakage_voltage_exponent: f64,
+}
+
+impl Default for GlobalBufferEnergy {
+    fn default() -> Self {
+        GlobalBufferEnergy {
+            read_pj_per_byte: 3.75,
+            write_pj_per_byte: 3.75,
+            leakage_mw: 2.0,
+            nominal_v: 0.9,
+            leakage_voltage_exponent: 3.0,
+        }
+    }
+}
+
+impl Default for GlobalBufferParams {
+    fn default() -> Self {
+        GlobalBufferParams {
+            clock: "sys_clk".into(),
+            capacity_kib: 256,
+            line_bytes: 64,
+            ways: 8,
+            banks: 8,
+            bank_bytes_per_cycle: 16,
+            access_latency_cycles: 2,
+            max_active_requests: 8,
+            energy: GlobalBufferEnergy::default(),
+        }
+    }
+}
+
+impl GlobalBufferParams {
+    /// Checks the geometry; the error names the parameter.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        let pow2 = |v: u32| v != 0 && v.is_power_of_two();
+        if !pow2(self.line_bytes) {
+            return Err(("line_bytes", format!("must be a power of two, not {}", self.line_bytes)));
+        }
+        if self.ways == 0 || self.banks == 0 || self.bank_bytes_per_cycle == 0 || self.max_active_requests == 0 {
+            return Err((
+                "ways",
+                "ways, banks, bank_bytes_per_cycle and max_active_requests must all be at least 1".into(),
+            ));
+        }
+        let lines = u64::from(self.capacity_kib) * 1024 / u64::from(self.line_bytes);
+        if lines == 0 || lines % u64::from(self.ways) != 0 {
+            return Err((
+                "capacity_kib",
+                format!(
+                    "{} KiB is not a whole number of {}-way sets of {}-byte lines",
+                    self.capacity_kib, self.ways, self.line_bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+const IN: PortId = PortId(0);
+const OUT: PortId = PortId(1);
+const DRAM_REQ: PortId = PortId(2);
+const DRAM_RESP: PortId = PortId(3);
+
+#[derive(Clone, Copy, Default)]
+struct Way {
+    line: u64,
+    valid: bool,
+    dirty: bool,
+    /// A fill from DRAM is pending: the line may not be evicted.
+    filling: bool,
+    last_use: u64,
+}
+
+/// A line access waiting for its line's fill.
+struct Waiter {
+    slot: usize,
+    line: u64,
+    /// Offset of this piece in the request, and in the line, and its length.
+    req_off: usize,
+    line_off: usize,
+    len: usize,
+}
+
+struct Active {
+    req: MemReq,
+    arrived: u64,
+    pieces_left: u32,
+    done_at: u64,
+    data: Vec<u8>,
+}
+
+/// The global buffer.
+pub struct GlobalBuffer {
+    p: GlobalBufferParams,
+    domain: PowerDomain,
+    sets: u64,
+    ways: Vec<Way>,
+    store: Vec<u8>,
+    bank_free: Vec<u64>,
+    active: Vec<Option<Active>>,
+    /// Requests that arrived while `max_active_requests` were in service (slots not released).
+    waiting: VecDeque<MemReq>,
+    /// Line accesses waiting for a fill, by line.
+    fill_waiters: BTreeMap<u64, Vec<Waiter>>,
+    /// Dirty lines sent to DRAM and not yet acknowledged: the DRAM request id and the data.
+    writebacks: BTreeMap<u64, (u64, Vec<u8>)>,
+    /// Requests for DRAM that its channel refused, in order.
+    dram_outbox: VecDeque<MemReq>,
+    /// Responses the `out` channel refused, in order.
+    out_backlog: VecDeque<MemResp>,
+    /// Accesses blocked because every way of their set is filling.
+    blocked: VecDeque<Waiter>,
+    next_dram_id: u64,
+    use_clock: u64,
+    energy: EnergyMeter,
+    stats: Stats,
+}
+
+#[derive(Default)]
+struct Stats {
+    hits: u64,
+    misses: u64,
+    merged_misses: u64,
+    line_accesses: u64,
+    bank_conflicts: u64,
+    bank_wait_ps: Histogram,
+    bank_accesses: Vec<u64>,
+    fills: u64,
+    writebacks: u64,
+    evictions: u64,
+    bytes_read: u64,
+    bytes_written: u64,
+    dram_bytes_read: u64,
+    dram_bytes_written: u64,
+    latency_ps: Histogram,
+    active: TimeAverage,
+    refused_responses: u64,
+}
+
+impl GlobalBuffer {
+    pub fn new(p: GlobalBufferParams, domain: PowerDomain) -> Self {
+        let lines = u64::from(p.capacity_kib) * 1024 / u64::from(p.line_bytes);
+        let sets = lines / u64::from(p.ways);
+        let leakage = Leakage {
+            mw_at_nominal: p.energy.leakage_mw,
+            nominal_v: p.energy.nominal_v,
+            voltage_exponent: p.energy.leakage_voltage_exponent,
+        };
+        let energy = EnergyMeter::new(domain.clone(), Scope::Chip, leakage);
+        let stats = Stats { bank_accesses: vec![0; p.banks as usize], ..Stats::default() };
+        GlobalBuffer {
+            sets,
+            ways: vec![Way::default(); lines as usize],
+            store: vec![0; (lines * u64::from(p.line_bytes)) as usize],
+            bank_free: vec![0; p.banks as usize],
+            active: Vec::new(),
+            waiting: VecDeque::new(),
+            fill_waiters: BTreeMap::new(),
+            writebacks: BTreeMap::new(),
+            dram_outbox: VecDeque::new(),
+            out_backlog: VecDeque::new(),
+            blocked: VecDeque::new(),
+            next_dram_id: 0,
+            use_clock: 0,
+            energy,
+            stats,
+            domain,
+            p,
+        }
+    }
+
+    fn line_bytes(&self) -> u64 {
+        u64::from(self.p.line_bytes)
+    }
+
+    fn set_of(&self, line: u64) -> usize {
+        ((line / self.line_bytes()) % self.sets) as usize
+    }
+
+    fn way_range(&self, line: u64) -> std::ops::Range<usize> {
+        let s = self.set_of(line) * self.p.ways as usize;
+        s..s + self.p.ways as usize
+    }
+
+    fn find(&self, line: u64) -> Option<usize> {
+        self.way_range(line).find(|&w| self.ways[w].valid && self.ways[w].line == line)
+    }
+
+    /// Admits a request: splits it into line pieces and starts each.
+    fn admit(&mut self, ctx: &mut Context<'_, Msg>, req: MemReq) {
+        let now = ctx.now().0;
+        let slot = match self.active.iter().position(Option::is_none) {
+            Some(s) => s,
+            None => {
+                self.active.push(None);
+                self.active.len() - 1
+            }
+        };
+        let lb = self.line_bytes();
+        let (start, end) = (req.addr, req.addr + u64::from(req.bytes));
+        let mut pieces = Vec::new();
+        let mut a = start;
+        while a < end {
+            let line = a / lb * lb;
+            let stop = end.min(line + lb);
+            pieces.push(Waiter {
+                slot,
+                line,
+                req_off: (a - start) as usize,
+                line_off: (a - line) as usize,
+                len: (stop - a) as usize,
+            });
+            a = stop;
+        }
+        let data = if req.write { Vec::new() } else { vec![0; req.bytes as usize] };
+        let n = pieces.len() as u32;
+        self.active[slot] = Some(Active { req, arrived: now, pieces_left: n, done_at: now, data });
+        self.stats.active.add(ctx.now(), 1.0);
+        if n == 0 {
+            self.finish_piece(ctx, slot, now);
+        }
+        for p in pieces {
+            self.access(ctx, p);
+        }
+    }
+
+    /// One line access: a hit is served now; a miss waits for its line.
+    fn access(&mut self, ctx: &mut Context<'_, Msg>, w: Waiter) {
+        self.stats.line_accesses += 1;
+        self.try_access(ctx, w);
+    }
+
+    fn try_access(&mut self, ctx: &mut Context<'_, Msg>, w: Waiter) {
+        if let Some(waiters) = self.fill_waiters.get_mut(&w.line) {
+            // A miss on a line already being fetched: wait for it, in arrival order.
+            waiters.push(w);
+            self.stats.misses += 1;
+            self.stats.merged_misses += 1;
+            return;
+        }
+        if let Some(way) = self.find(w.line) {
+            self.stats.hits += 1;
+            self.serve(ctx, way, w);
+            return;
+        }
+        let full_write = {
+            let a = self.active[w.slot].as_ref().expect("active");
+            a.req.write && w.len as u64 == self.line_bytes()
+        };
+        let Some(way) = self.allocate(ctx, w.line) else {
+            self.blocked.push_back(w);
+            return;
+        };
+        self.stats.misses += 1;
+        if let Some((_, data)) = self.writebacks.get(&w.line).cloned() {
+            // The line is on its way back to DRAM: take it from the write-back buffer.
+            let off = way * self.p.line_bytes as usize;
+            self.store[off..off + data.len()].copy_from_slice(&data);
+            self.ways[way].dirty = true;
+            self.serve(ctx, way, w);
+        } else if full_write {
+            self.serve(ctx, way, w);
+        } else {
+            self.ways[way].filling = true;
+            let line = w.line;
+            self.fill_waiters.insert(line, vec![w]);
+            let cause = self.active_cause(line);
+            let id = self.next_dram_id;
+            self.next_dram_id += 1;
+            self.stats.fills += 1;
+            self.to_dram(ctx, MemReq::read(id, line, self.p.line_bytes, cause, ctx.now().0));
+        }
+    }
+
+    fn active_cause(&self, line: u64) -> Cause {
+        self.fill_waiters
+            .get(&line)
+            .and_then(|ws| ws.first())
+            .and_then(|w| self.active[w.slot].as_ref())
+            .map_or(Cause::default(), |a| a.req.cause)
+    }
+
+    /// A way for `line` in its set (evicting the LRU line, writing it back if dirty), or
+    /// `None` when every way is waiting for a fill.
+    fn allocate(&mut self, ctx: &mut Context<'_, Msg>, line: u64) -> Option<usize> {
+        let range = self.way_range(line);
+        let way = range
+            .clone()
+            .filter(|&w| !self.ways[w].filling)
+            .min_by_key(|&w| (self.ways[w].valid, self.ways[w].last_use))?;
+        let victim = self.ways[way];
+        if victim.valid {
+            self.stats.evictions += 1;
+            if victim.dirty {
+                let off = way * self.p.line_bytes as usize;
+                let data = self.store[off..off + self.p.line_bytes as usize].to_vec();
+                let id = self.next_dram_id;
+                self.next_dram_id += 1;
+                self.writebacks.insert(victim.line, (id, data.clone()));
+                self.stats.writebacks += 1;
+                let cause = Cause::new(Phase::Other, Cause::NO_LAYER);
+                self.to_dram(ctx, MemReq::write(id, victim.line, data, cause, ctx.now().0));
+            }
+        }
+        self.ways[way] = Way { line, valid: true, dirty: false, filling: false, last_use: self.use_clock };
+        Some(way)
+    }
+
+    fn to_dram(&mut self, ctx: &mut Context<'_, Msg>, req: MemReq) {
+        if req.write {
+            self.stats.dram_bytes_written += u64::from(req.bytes);
+        } else {
+            self.stats.dram_bytes_read += u64::from(req.bytes);
+        }
+        if self.dram_outbox.is_empty() {
+            if let Err(Refused(Msg::MemReq(r))) = ctx.send(DRAM_REQ, Msg::MemReq(Box::new(req))) {
+                self.dram_outbox.push_back(*r);
+            }
+        } else {
+            self.dram_outbox.push_back(req);
+        }
+    }
+
+    /// Moves the bytes of piece `w` of its request through way `way`, and times it on its bank.
+    fn serve(&mut self, ctx: &mut Context<'_, Msg>, way: usize, w: Waiter) {
+        let now = ctx.now().0;
+        self.use_clock += 1;
+        self.ways[way].last_use = self.use_clock;
+        let off = way * self.p.line_bytes as usize + w.line_off;
+        let a = self.active[w.slot].as_mut().expect("active");
+        let v = self.domain.voltage(ctx);
+        let cause = a.req.cause;
+        if a.req.write {
+            self.store[off..off + w.len].copy_from_slice(&a.req.data[w.req_off..w.req_off + w.len]);
+            self.ways[way].dirty = true;
+            self.stats.bytes_written += w.len as u64;
+            self.energy.add(v, "sram_write", self.p.energy.write_pj_per_byte, w.len as f64, cause);
+        } else {
+            a.data[w.req_off..w.req_off + w.len].copy_from_slice(&self.store[off..off + w.len]);
+            self.stats.bytes_read += w.len as u64;
+            self.energy.add(v, "sram_read", self.p.energy.read_pj_per_byte, w.len as f64, cause);
+        }
+        let bank = ((w.line / self.line_bytes()) % u64::from(self.p.banks)) as usize;
+        self.stats.bank_accesses[bank] += 1;
+        let start = now.max(self.bank_free[bank]);
+        if start > now {
+            self.stats.bank_conflicts += 1;
+            self.stats.bank_wait_ps.record(start - now);
+        }
+        let clock = ctx.clock(self.domain.clock);
+        let busy = clock.cycles(SimTime(start), (w.len as u64).div_ceil(u64::from(self.p.bank_bytes_per_cycle))).0;
+        let latency = clock.cycles(SimTime(start), u64::from(self.p.access_latency_cycles)).0;
+        self.bank_free[bank] = start + busy;
+        self.finish_piece(ctx, w.slot, start + busy + latency);
+    }
+
+    fn finish_piece(&mut self, ctx: &mut Context<'_, Msg>, slot: usize, done_at: u64) {
+        let a = self.active[slot].as_mut().expect("active");
+        a.done_at = a.done_at.max(done_at);
+        a.pieces_left = a.pieces_left.saturating_sub(1);
+        if a.pieces_left == 0 {
+            let delay = a.done_at - ctx.now().0;
+            ctx.schedule(SimDuration(delay), slot as u64);
+        }
+    }
+
+    fn respond(&mut self, ctx: &mut Context<'_, Msg>, slot: usize) {
+        let a = self.active[slot].take().expect("active");
+        self.stats.active.add(ctx.now(), -1.0);
+        self.stats.latency_ps.record(ctx.now().0 - a.arrived);
+        let resp = a.req.respond(a.data);
+        self.send_out(ctx, resp);
+        // A slot is free: admit a waiting request, and let the next one in.
+        if let Some(req) = self.waiting.pop_front() {
+            ctx.release(IN);
+            self.admit(ctx, req);
+        }
+    }
+
+    fn send_out(&mut self, ctx: &mut Context<'_, Msg>, resp: MemResp) {
+        if self.out_backlog.is_empty() {
+            if let Err(Refused(Msg::MemResp(r))) = ctx.send(OUT, Msg::MemResp(Box::new(resp))) {
+                self.stats.refused_responses += 1;
+                self.out_backlog.push_back(*r);
+            }
+        } else {
+            self.out_backlog.push_back(resp);
+        }
+    }
+
+    fn fill(&mut self, ctx: &mut Context<'_, Msg>, resp: MemResp) {
+        let line = resp.addr;
+        let way = self.find(line).expect("a filling line keeps its way");
+        let off = way * self.p.line_bytes as usize;
+        self.store[off..off + resp.data.len()].copy_from_slice(&resp.data);
+        self.ways[way].filling = false;
+        let v = self.domain.voltage(ctx);
+        self.energy.add(v, "sram_write", self.p.energy.write_pj_per_byte, resp.data.len() as f64, resp.cause);
+        for w in self.fill_waiters.remove(&line).unwrap_or_default() {
+            self.serve(ctx, way, w);
+        }
+        self.retry_blocked(ctx);
+    }
+
+    fn retry_blocked(&mut self, ctx: &mut Context<'_, Msg>) {
+        for _ in 0..self.blocked.len() {
+            let w = self.blocked.pop_front().expect("counted");
+            self.try_access(ctx, w);
+        }
+    }
+}
+
+impl Component<Msg> for GlobalBuffer {
+    fn ports(&self) -> Vec<PortSpec> {
+        vec![
+            PortSpec::input("in", "mem").manual_release(),
+            PortSpec::output("out", "mem"),
+            PortSpec::output("dram_req", "mem"),
+            PortSpec::input("dram_resp", "mem"),
+        ]
+    }
+
+    fn init(&mut self, ctx: &mut Context<'_, Msg>) {
+        self.stats.active = TimeAverage::new(ctx.now(), 0.0);
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<'_, Msg>, port: PortId, msg: Msg) {
+        match (port, msg) {
+            (IN, Msg::MemReq(req)) => {
+                let busy = self.active.iter().filter(|a| a.is_some()).count() as u32;
+                if busy < self.p.max_active_requests && self.waiting.is_empty() {
+                    ctx.release(IN);
+                    self.admit(ctx, *req);
+                } else {
+                    self.waiting.push_back(*req);
+                }
+            }
+            (DRAM_RESP, Msg::MemResp(resp)) => {
+                if resp.write {
+                    // Only the latest write-back of a line may retire its buffered copy.
+                    if self.writebacks.get(&resp.addr).is_some_and(|(id, _)| *id == resp.id) {
+                        self.writebacks.remove(&resp.addr);
+                    }
+                } else {
+                    self.fill(ctx, *resp);
+                }
+            }
+            (p, m) => ctx.abort(format!("unexpected message on port {}: {m:?}", p.0)),
+        }
+    }
+
+    /// A request finished at this time: its slot is the tag.
+    fn on_timer(&mut self, ctx: &mut Context<'_, Msg>, tag: u64) {
+        self.respond(ctx, tag as usize);
+    }
+
+    fn on_ready(&mut self, ctx: &mut Context<'_, Msg>, port: PortId) {
+        if port == OUT {
+            while let Some(r) = self.out_backlog.pop_front() {
+                if let Err(Refused(Msg::MemResp(r))) = ctx.send(OUT, Msg::MemResp(Box::new(r))) {
+                    self.out_backlog.push_front(*r);
+                    return;
+                }
+            }
+        } else {
+            while let Some(r) = self.dram_outbox.pop_front() {
+                if let Err(Refused(Msg::MemReq(r))) = ctx.send(DRAM_REQ, Msg::MemReq(Box::new(r))) {
+                    self.dram_outbox.push_front(*r);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, stats: &mut StatsWriter<'_>) {
+        let s = &self.stats;
+        stats.counter("hits", s.hits);
+        stats.counter("misses", s.misses);
+        stats.counter("merged_misses", s.merged_misses);
+        stats.counter("line_accesses", s.line_accesses);
+        stats.counter("bank_conflicts", s.bank_conflicts);
+        stats.histogram("bank_wait_ps", &s.bank_wait_ps);
+        for (b, n) in s.bank_accesses.iter().enumerate() {
+            stats.counter(&format!("bank.{b}.accesses"), *n);
+        }
+        stats.counter("fills", s.fills);
+        stats.counter("writebacks", s.writebacks);
+        stats.counter("evictions", s.evictions);
+        stats.counter("bytes_read", s.bytes_read);
+        stats.counter("bytes_written", s.bytes_written);
+        stats.counter("dram_bytes_read", s.dram_bytes_read);
+        stats.counter("dram_bytes_written", s.dram_bytes_written);
+        stats.histogram("latency_ps", &s.latency_ps);
+        stats.time_average("active", &s.active);
+        stats.counter("refused_responses", s.refused_responses);
+        self.energy.write_stats(stats);
+    }
+}
