@@ -340,7 +340,7 @@ impl GlobalBuffer {
             let id = self.next_dram_id;
             self.next_dram_id += 1;
             self.stats.fills += 1;
-            self.to_dram(ctx, MemReq::read(id, line, self.p.line_bytes, cause, ctx.now().0));
+            self.send_dram(ctx, MemReq::read(id, line, self.p.line_bytes, cause, ctx.now().0));
         }
     }
 
@@ -371,14 +371,14 @@ impl GlobalBuffer {
                 self.writebacks.insert(victim.line, (id, data.clone()));
                 self.stats.writebacks += 1;
                 let cause = Cause::new(Phase::Other, Cause::NO_LAYER);
-                self.to_dram(ctx, MemReq::write(id, victim.line, data, cause, ctx.now().0));
+                self.send_dram(ctx, MemReq::write(id, victim.line, data, cause, ctx.now().0));
             }
         }
         self.ways[way] = Way { line, valid: true, dirty: false, filling: false, last_use: self.use_clock };
         Some(way)
     }
 
-    fn to_dram(&mut self, ctx: &mut Context<'_, Msg>, req: MemReq) {
+    fn send_dram(&mut self, ctx: &mut Context<'_, Msg>, req: MemReq) {
         if req.write {
             self.stats.dram_bytes_written += u64::from(req.bytes);
         } else {
