@@ -265,7 +265,8 @@ fn build_global_buffer(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, In
 
 fn build_simple_memory(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
     let p: SimpleMemoryParams = ctx.params()?;
-    if !(p.latency_ns.is_finite() && p.latency_ns >= 0.0) || !(p.bytes_per_ns.is_finite() && p.bytes_per_ns >= 0.0) {
+    let ok = |x: f64| x.is_finite() && x >= 0.0;
+    if !ok(p.latency_ns) || !ok(p.bytes_per_ns) {
         return Err(ctx.error("latency_ns", "`latency_ns` and `bytes_per_ns` must be numbers >= 0"));
     }
     Ok(Box::new(SimpleMemory::new(&p)))
