@@ -18,7 +18,7 @@ struct Requester {
     outstanding: usize,
     in_flight: usize,
     held: Option<MemReq>,
-    got: Arc<Mutex<Vec<(u64, Vec<u8>)>>>,
+    got: Got,
 }
 
 impl Requester {
