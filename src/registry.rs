@@ -3,8 +3,10 @@
 
 use std::path::PathBuf;
 
+use components::dvfs_unit::{DvfsParams, DvfsUnit, OperatingPoint, Policy};
 use components::energy::PowerDomain;
 use components::global_buffer::{GlobalBuffer, GlobalBufferParams};
+use components::mem::Phase;
 use components::phold::{PholdLp, PholdParams};
 use components::simple_memory::{SimpleMemory, SimpleMemoryParams};
 use components::traffic::{Relay, Sink, TrafficSource};
@@ -75,6 +77,13 @@ impl BuildCtx<'_> {
         Ok(PowerDomain::new(id, points))
     }
 
+    /// The operating points `(name, period_ps, voltage_v)` of the clock named by `param`.
+    pub fn operating_points(&self, param: &str, name: &str) -> Result<(ClockId, Vec<(String, u64, f64)>), InputError> {
+        let id = self.clock(param, name)?;
+        let c = &self.topology.clocks[self.topology.resolve_clock(&self.instance.scope, name).expect("resolved above")];
+        Ok((id, c.operating_points.clone()))
+    }
+
     /// A path named by parameter `param`, relative to the file that declares the instance.
     pub fn path(&self, rel: &str) -> PathBuf {
         self.instance.origin.dir().join(rel)
@@ -122,6 +131,19 @@ pub fn registry() -> &'static [ComponentType] {
         params: "service_ps: 0       time to serve one packet, holding its channel slot (0: instant)\n\
                  protocol: data      protocol of the port",
         build: build_sink,
+    },
+    ComponentType {
+        name: "dvfs_unit",
+        summary: "moves clock/power domains between operating points (fixed, per phase, race to idle); port: ctrl (optional)",
+        params: "domains: [core_clk, sys_clk]   clocks it controls; each defines every point used\n\
+                 initial: op50                  operating point at start\n\
+                 policy: fixed                  fixed | per_phase | race_to_idle\n\
+                 phase_points: {fp: op100}      per_phase: point per phase (load, fp, loss, bp, wg, wu)\n\
+                 busy_point / idle_point        race_to_idle: points while busy / idle\n\
+                 transition_latency_ns: 5000    regulator settling before a higher frequency applies\n\
+                 transition_energy_nj: 20       energy per transition\n\
+                 leakage_mw: 0, nominal_v: 1.0  the unit's own leakage",
+        build: build_dvfs,
     },
     ComponentType {
         name: "global_buffer",
@@ -270,4 +292,85 @@ fn build_simple_memory(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, In
         return Err(ctx.error("latency_ns", "`latency_ns` and `bytes_per_ns` must be numbers >= 0"));
     }
     Ok(Box::new(SimpleMemory::new(&p)))
+}
+
+fn build_dvfs(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
+    let p: DvfsParams = ctx.params()?;
+    if p.domains.is_empty() {
+        return Err(ctx.error("domains", "`domains` lists no clock").fix("name the clocks this unit controls"));
+    }
+    if !(p.transition_latency_ns.is_finite() && p.transition_latency_ns >= 0.0) {
+        return Err(ctx.error("transition_latency_ns", "`transition_latency_ns` must be a number >= 0"));
+    }
+    let mut clocks = Vec::new();
+    let mut tables = Vec::new();
+    for (k, name) in p.domains.iter().enumerate() {
+        let (id, points) = ctx.operating_points(&format!("domains[{k}]"), name)?;
+        if points.is_empty() {
+            return Err(ctx
+                .error(&format!("domains[{k}]"), format!("clock `{name}` has no operating points"))
+                .fix("give the clock `operating_points: [{name, frequency_mhz, voltage_v}, ...]`"));
+        }
+        clocks.push(id);
+        tables.push((name.clone(), points));
+    }
+    // The points every domain defines, in the first domain's order.
+    let points: Vec<OperatingPoint> = tables[0]
+        .1
+        .iter()
+        .filter_map(|(n, _, _)| {
+            let periods: Option<Vec<u64>> =
+                tables.iter().map(|(_, t)| t.iter().find(|(m, _, _)| m == n).map(|(_, per, _)| *per)).collect();
+            periods.map(|periods| OperatingPoint { name: n.clone(), periods })
+        })
+        .collect();
+    let resolve = |field: &str, name: &str| -> Result<usize, InputError> {
+        points.iter().position(|op| op.name == name).ok_or_else(|| {
+            let names: Vec<&str> = points.iter().map(|op| op.name.as_str()).collect();
+            ctx.error(
+                field,
+                format!(
+                    "unknown operating point `{name}`; the domains {} all define: {}",
+                    p.domains.join(", "),
+                    names.join(", ")
+                ),
+            )
+            .fix(crate::suggest::fix_for(name, names.iter().copied()))
+        })
+    };
+    let initial = resolve("initial", &p.initial)?;
+    for (k, (name, _)) in tables.iter().enumerate() {
+        let clock = &ctx.topology.clocks[ctx.topology.resolve_clock(&ctx.instance.scope, name).expect("resolved")];
+        if clock.period_ps != points[initial].periods[k] {
+            return Err(ctx
+                .error(
+                    "initial",
+                    format!("clock `{name}` starts at {} ps, not at the period of `{}`", clock.period_ps, p.initial),
+                )
+                .fix("start the clock at the initial operating point's frequency"));
+        }
+    }
+    let mut phase_points = [None; Phase::ALL.len()];
+    for (phase, point) in &p.phase_points {
+        let Some(ph) = Phase::from_name(phase) else {
+            let names: Vec<&str> = Phase::ALL.iter().map(|p| p.name()).collect();
+            return Err(ctx
+                .error(&format!("phase_points.{phase}"), format!("unknown phase `{phase}`"))
+                .fix(crate::suggest::fix_for(phase, names.iter().copied())));
+        };
+        phase_points[ph.index()] = Some(resolve(&format!("phase_points.{phase}"), point)?);
+    }
+    let busy = p.busy_point.as_deref().map(|n| resolve("busy_point", n)).transpose()?;
+    let idle = p.idle_point.as_deref().map(|n| resolve("idle_point", n)).transpose()?;
+    match p.policy {
+        Policy::PerPhase if p.phase_points.is_empty() => {
+            return Err(ctx.error("phase_points", "policy `per_phase` needs `phase_points`"));
+        }
+        Policy::RaceToIdle if busy.is_none() || idle.is_none() => {
+            return Err(ctx.error("busy_point", "policy `race_to_idle` needs `busy_point` and `idle_point`"));
+        }
+        _ => {}
+    }
+    let domain = ctx.power_domain("domains[0]", &p.domains[0])?;
+    Ok(Box::new(DvfsUnit::new(&p, clocks, points, initial, phase_points, busy, idle, domain)))
 }

@@ -1,6 +1,7 @@
 //! Hardware models of tasim and the benchmark components, with the one message type that all
 //! of them exchange ([`Msg`]).
 
+pub mod dvfs_unit;
 pub mod energy;
 pub mod global_buffer;
 pub mod mem;
@@ -19,6 +20,8 @@ pub enum Msg {
     /// A memory request (`mem` protocol); boxed to keep every event small.
     MemReq(Box<mem::MemReq>),
     MemResp(Box<mem::MemResp>),
+    /// The training controller to the DVFS unit.
+    Dvfs(dvfs_unit::DvfsRequest),
 }
 
 impl Message for Msg {
@@ -28,6 +31,7 @@ impl Message for Msg {
             Msg::Packet(p) => u64::from(p.bytes),
             Msg::MemReq(r) => r.wire_bytes(),
             Msg::MemResp(r) => r.wire_bytes(),
+            Msg::Dvfs(_) => 4,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod bad_topology;
 mod cli;
+mod dvfs;
 mod global_buffer;
 mod phold;
 mod support;
