@@ -86,6 +86,9 @@ pub fn join(a: &str, b: &str) -> String {
     }
 }
 
+/// An operating point of a clock domain: (name, period in ps, supply voltage in V).
+pub type OperatingPoint = (String, u64, f64);
+
 #[derive(Clone, Debug)]
 pub struct Clock {
     /// Full name (`chip0.core_clk`).
@@ -94,8 +97,8 @@ pub struct Clock {
     pub partition: u32,
     /// Supply voltage at the initial frequency.
     pub voltage_v: f64,
-    /// (name, period in ps, voltage) of each operating point; empty without DVFS.
-    pub operating_points: Vec<(String, u64, f64)>,
+    /// Each operating point; empty without DVFS.
+    pub operating_points: Vec<OperatingPoint>,
     pub origin: Origin,
 }
 
