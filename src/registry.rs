@@ -18,7 +18,7 @@ use sim_core::{ClockId, Component};
 
 use crate::error::InputError;
 use crate::suggest::fix_for;
-use crate::topology::{Instance, OperatingPoint, Topology};
+use crate::topology::{ClockPoint, Instance, Topology};
 
 /// What a constructor sees: the instance, its parameters, and the topology around it.
 pub struct BuildCtx<'a> {
@@ -78,7 +78,7 @@ impl BuildCtx<'_> {
     }
 
     /// The operating points `(name, period_ps, voltage_v)` of the clock named by `param`.
-    pub fn operating_points(&self, param: &str, name: &str) -> Result<(ClockId, Vec<OperatingPoint>), InputError> {
+    pub fn operating_points(&self, param: &str, name: &str) -> Result<(ClockId, Vec<ClockPoint>), InputError> {
         let id = self.clock(param, name)?;
         let c = &self.topology.clocks[self.topology.resolve_clock(&self.instance.scope, name).expect("resolved above")];
         Ok((id, c.operating_points.clone()))

@@ -87,7 +87,7 @@ pub fn join(a: &str, b: &str) -> String {
 }
 
 /// An operating point of a clock domain: (name, period in ps, supply voltage in V).
-pub type OperatingPoint = (String, u64, f64);
+pub type ClockPoint = (String, u64, f64);
 
 #[derive(Clone, Debug)]
 pub struct Clock {
@@ -98,7 +98,7 @@ pub struct Clock {
     /// Supply voltage at the initial frequency.
     pub voltage_v: f64,
     /// Each operating point; empty without DVFS.
-    pub operating_points: Vec<OperatingPoint>,
+    pub operating_points: Vec<ClockPoint>,
     pub origin: Origin,
 }
 
