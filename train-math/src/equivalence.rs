@@ -1,0 +1,135 @@
+//! Training-level invariants: any tiling gives the whole-layer bytes, the mask path equals
+//! the activation path, and the same seed gives the same weights.
+
+use crate::data::synth::{generate, SynthKind};
+use crate::data::Dataset;
+use crate::fixed::Rounding;
+use crate::model::{BpPath, Int8Config, Precision, TrainConfig};
+use crate::rng::SplitMix64;
+use crate::spec::{LayerGeom, LayerKind, LayerSpec, ModelSpec};
+use crate::step::{Tiling, WholeLayer};
+use crate::tensor::{Shape3, Tile};
+use crate::trainer::Trainer;
+use crate::update::Optimizer;
+use rstest::rstest;
+use std::ops::Range;
+
+fn spec() -> ModelSpec {
+    let conv = |c, pool| LayerSpec {
+        kind: LayerKind::Conv { out_channels: c, kernel: 3, stride: 1, padding: 1 },
+        relu: true,
+        pool,
+    };
+    ModelSpec {
+        name: "small".into(),
+        input: Shape3::new(1, 12, 12),
+        classes: 10,
+        layers: vec![
+            conv(5, Some(2)),
+            conv(7, None),
+            conv(6, Some(3)),
+            LayerSpec { kind: LayerKind::Fc { out: 9 }, relu: true, pool: None },
+            LayerSpec { kind: LayerKind::Fc { out: 10 }, relu: false, pool: None },
+        ],
+    }
+}
+
+fn config(precision: Precision, path: BpPath, seed: u64) -> TrainConfig {
+    TrainConfig {
+        batch_size: 6,
+        optimizer: Optimizer { learning_rate: 0.05, momentum: 0.9, weight_decay: 1e-4 },
+        precision,
+        bp_path: path,
+        seed,
+    }
+}
+
+const INT8: Precision = Precision::Int8(Int8Config { master_bits: 16, rounding: Rounding::Stochastic });
+
+fn data() -> Dataset {
+    let d = generate(SynthKind::Population, 9, 12, 12).train;
+    d.subset(&(0..40).collect::<Vec<_>>())
+}
+
+fn train(cfg: TrainConfig, tiling: &dyn Tiling, epochs: usize) -> Trainer {
+    let mut t = Trainer::new(&spec(), cfg).unwrap();
+    for _ in 0..epochs {
+        t.train_epoch_tiled(&data(), tiling).unwrap();
+    }
+    t
+}
+
+/// Cuts each range into 1..=3 uneven parts, differently for every layer and seed.
+struct RandomTiling(u64);
+
+fn cut(r: &mut SplitMix64, n: usize) -> Vec<Range<usize>> {
+    let parts = 1 + r.below(3).min(n - 1);
+    let mut cuts: Vec<usize> = (0..parts - 1).map(|_| 1 + r.below(n - 1)).collect();
+    cuts.extend([0, n]);
+    cuts.sort();
+    cuts.dedup();
+    cuts.windows(2).map(|w| w[0]..w[1]).collect()
+}
+
+impl RandomTiling {
+    fn tiles(&self, g: &LayerGeom, kind: u64, shape: Shape3) -> Vec<Tile> {
+        let mut r = SplitMix64::derived(self.0, &[g.index as u64, kind]);
+        let chans = cut(&mut r, shape.c);
+        let rows = cut(&mut r, shape.h);
+        // Reverse order too: tiles may be computed in any order.
+        let mut v: Vec<Tile> =
+            chans.iter().flat_map(|c| rows.iter().map(|rw| Tile { channels: c.clone(), rows: rw.clone() })).collect();
+        v.reverse();
+        v
+    }
+}
+
+impl Tiling for RandomTiling {
+    fn fp_tiles(&self, g: &LayerGeom) -> Vec<Tile> {
+        self.tiles(g, 1, g.output)
+    }
+    fn bp_tiles(&self, g: &LayerGeom) -> Vec<Tile> {
+        self.tiles(g, 2, g.input)
+    }
+    fn wg_tiles(&self, g: &LayerGeom) -> Vec<Range<usize>> {
+        cut(&mut SplitMix64::derived(self.0, &[g.index as u64, 3]), g.conv_out.c)
+    }
+}
+
+#[rstest]
+#[case(1)]
+#[case(2)]
+#[case(3)]
+fn any_tiling_trains_bit_identically_to_whole_layers(#[case] seed: u64) {
+    let whole = train(config(INT8, BpPath::Mask, 1), &WholeLayer, 1);
+    let tiled = train(config(INT8, BpPath::Mask, 1), &RandomTiling(seed), 1);
+    assert_eq!(whole.state, tiled.state);
+    assert!(RandomTiling(seed).fp_tiles(&whole.geoms[0]).len() > 1 || seed == 1);
+}
+
+#[test]
+fn f32_tiling_is_bit_identical_too() {
+    let cfg = config(Precision::F32, BpPath::Mask, 1);
+    assert_eq!(train(cfg.clone(), &WholeLayer, 1).state, train(cfg, &RandomTiling(2), 1).state);
+}
+
+#[rstest]
+#[case::f32(Precision::F32)]
+#[case::int8_stochastic(INT8)]
+#[case::plain_int8_nearest(Precision::Int8(Int8Config { master_bits: 8, rounding: Rounding::NearestEven }))]
+fn mask_path_trains_bit_identically_to_activation_path(#[case] precision: Precision) {
+    let a = train(config(precision, BpPath::Mask, 4), &WholeLayer, 2);
+    let b = train(config(precision, BpPath::Activations, 4), &WholeLayer, 2);
+    assert_eq!(a.state, b.state);
+    // And training did move the weights.
+    assert_ne!(a.weights(), Trainer::new(&spec(), config(precision, BpPath::Mask, 4)).unwrap().weights());
+}
+
+#[test]
+fn same_seed_same_weights_other_seed_other_weights() {
+    let a = train(config(INT8, BpPath::Mask, 7), &WholeLayer, 2);
+    let b = train(config(INT8, BpPath::Mask, 7), &WholeLayer, 2);
+    let c = train(config(INT8, BpPath::Mask, 8), &WholeLayer, 2);
+    assert_eq!(a.weights(), b.weights());
+    assert_ne!(a.weights(), c.weights());
+}
