@@ -101,31 +101,36 @@ impl LayerGeom {
         out_rows.start * p..out_rows.end * p
     }
 
-    /// Nominal MACs of the FP of a tile of the output (padding positions count: a PE array
-    /// spends the cycle on them too).
+    /// Kernel taps that land inside the input (not on zero padding), summed over `outputs`
+    /// positions along one axis.
+    fn taps(&self, outputs: Range<usize>, k: usize, in_size: usize, inputs: Option<&Range<usize>>) -> usize {
+        outputs
+            .flat_map(|o| (0..k).map(move |t| o * self.stride + t))
+            .filter(|&i| i >= self.padding && i - self.padding < in_size)
+            .filter(|&i| inputs.is_none_or(|r| r.contains(&(i - self.padding))))
+            .count()
+    }
+
+    /// MACs of the FP of a tile of the output: the products actually computed (taps on zero
+    /// padding are skipped, by every kernel and in every count here).
     pub fn fp_tile_macs(&self, tile: &Tile) -> u64 {
         let (_, wc) = self.covered();
-        (tile.channels.len() * self.conv_rows(&tile.rows).len() * wc * self.fan_in()) as u64
+        let rows = self.taps(self.conv_rows(&tile.rows), self.kernel_h, self.input.h, None);
+        let cols = self.taps(0..wc, self.kernel_w, self.input.w, None);
+        (tile.channels.len() * self.input.c * rows * cols) as u64
     }
 
     pub fn fp_macs(&self) -> u64 {
         self.fp_tile_macs(&Tile::whole(self.output))
     }
 
-    /// Nominal MACs of the BP of a tile of the input error (channels and rows of the input).
-    /// Every error element is a transposed convolution over Cout x Kh x Kw taps divided by the
-    /// stride squared; counted exactly as the products over covered outputs that touch it.
+    /// MACs of the BP of a tile of the input error (channels and rows of the input): the
+    /// products of the transposed convolution that land in the tile.
     pub fn bp_tile_macs(&self, tile: &Tile) -> u64 {
         let (hc, wc) = self.covered();
-        let rows_hit: usize = (0..hc)
-            .flat_map(|oy| (0..self.kernel_h).map(move |ky| oy * self.stride + ky))
-            .filter(|&iy| iy >= self.padding && tile.rows.contains(&(iy - self.padding)))
-            .count();
-        let cols_hit: usize = (0..wc)
-            .flat_map(|ox| (0..self.kernel_w).map(move |kx| ox * self.stride + kx))
-            .filter(|&ix| ix >= self.padding && ix - self.padding < self.input.w)
-            .count();
-        (tile.channels.len() * self.conv_out.c * rows_hit * cols_hit) as u64
+        let rows = self.taps(0..hc, self.kernel_h, self.input.h, Some(&tile.rows));
+        let cols = self.taps(0..wc, self.kernel_w, self.input.w, None);
+        (tile.channels.len() * self.conv_out.c * rows * cols) as u64
     }
 
     /// BP MACs of the whole layer (0 for the first layer: nobody needs the image's error).
@@ -137,10 +142,9 @@ impl LayerGeom {
         }
     }
 
-    /// Nominal MACs of the WG of a filter range (one sample).
+    /// MACs of the WG of a filter range (one sample): the same products as FP.
     pub fn wg_tile_macs(&self, filters: &Range<usize>) -> u64 {
-        let (hc, wc) = self.covered();
-        (filters.len() * hc * wc * self.fan_in()) as u64
+        self.fp_tile_macs(&Tile { channels: filters.clone(), rows: 0..self.output.h })
     }
 
     pub fn wg_macs(&self) -> u64 {
@@ -313,15 +317,32 @@ mod tests {
         assert_eq!(g[0].output, Shape3::new(8, 8, 8));
         assert_eq!(g[1].output, Shape3::new(16, 4, 4));
         assert_eq!(g[2].output, Shape3::new(10, 1, 1));
-        assert_eq!(g[0].fp_macs(), 16 * 16 * 8 * 9);
-        assert_eq!(g[1].fp_macs(), 8 * 8 * 16 * 72);
+        // 3x3 "same" conv on 16x16: per axis 16 * 3 - 2 taps land inside the image.
+        assert_eq!(g[0].fp_macs(), 8 * 46 * 46);
+        assert_eq!(g[1].fp_macs(), 16 * 8 * 22 * 22);
         assert_eq!(g[2].fp_macs(), 2560);
         assert_eq!(g[0].bp_macs(), 0);
+        assert_eq!(g[1].bp_macs(), g[1].fp_macs());
         assert_eq!(g[2].bp_macs(), 2560);
-        // Stride-1 "same" conv: BP products = FP products minus the padded taps.
-        let padded_taps = 8 * 8 * 16 * 72 - g[1].bp_macs() as usize;
-        assert!(padded_taps > 0 && padded_taps < 8 * 8 * 16 * 72 / 4);
+        assert_eq!(g[1].wg_macs(), g[1].fp_macs());
         assert_eq!(g[1].sizes().mask, 16 * 8 * 8 / 8);
+    }
+
+    #[test]
+    fn macs_count_the_products_the_kernels_compute() {
+        // Count by running the FP loop with an element type whose "product" counts itself.
+        let g = paper_like().geometry().unwrap();
+        for l in &g {
+            let x = vec![1i8; l.input.len()];
+            let w = vec![1i8; l.weight_len()];
+            let acc = crate::kernels::conv::fp_acc(l, &x, &w, 0..l.conv_out.c, 0..l.covered().0);
+            assert_eq!(acc.iter().map(|&a| a as u64).sum::<u64>(), l.fp_macs());
+            let tile = Tile { channels: 1..3, rows: 1..3 };
+            if l.output.h >= 3 {
+                let part = crate::kernels::conv::fp_acc(l, &x, &w, 1..3, l.conv_rows(&tile.rows));
+                assert_eq!(part.iter().map(|&a| a as u64).sum::<u64>(), l.fp_tile_macs(&tile));
+            }
+        }
     }
 
     #[test]
