@@ -108,7 +108,7 @@ pub use error::Error;
 pub use fixed::Rounding;
 pub use model::{BpPath, FloatModel, Int8Config, Int8Layer, Int8Model, Precision, QuantState, StepStats, TrainConfig};
 pub use rng::{RoundingStream, TensorKind};
-pub use spec::{LayerGeom, LayerKind, LayerSpec, ModelSpec, SpecError};
+pub use spec::{LayerGeom, LayerKind, LayerSizes, LayerSpec, ModelSpec, SpecError, TileBytes};
 pub use step::{SampleKey, Tiling, WholeLayer};
 pub use storage::{storage_report, StorageReport};
 pub use tensor::{MaskBits, Shape3, Tile};

@@ -151,6 +151,68 @@ impl LayerGeom {
         self.wg_tile_macs(&(0..self.conv_out.c))
     }
 
+    /// Input rows read by a range of conv-output rows (kernel halo included, clipped).
+    pub fn input_rows_for(&self, conv_rows: &Range<usize>) -> Range<usize> {
+        if conv_rows.is_empty() {
+            return 0..0;
+        }
+        let lo = (conv_rows.start * self.stride).saturating_sub(self.padding).min(self.input.h);
+        let hi = ((conv_rows.end - 1) * self.stride + self.kernel_h).saturating_sub(self.padding).min(self.input.h);
+        lo..hi.max(lo)
+    }
+
+    /// Conv-output rows whose error reaches a range of input rows in BP (clipped to covered).
+    pub fn conv_rows_for_input(&self, rows: &Range<usize>) -> Range<usize> {
+        let (hc, _) = self.covered();
+        if rows.is_empty() {
+            return 0..0;
+        }
+        // oy * s + ky - p in rows for some ky in 0..kh.
+        let lo = (rows.start + self.padding).saturating_sub(self.kernel_h - 1).div_ceil(self.stride).min(hc);
+        let hi = ((rows.end - 1 + self.padding) / self.stride + 1).min(hc);
+        lo..hi.max(lo)
+    }
+
+    /// Bytes an FP tile reads and writes.
+    pub fn fp_tile_bytes(&self, tile: &Tile) -> TileBytes {
+        let cr = self.conv_rows(&tile.rows);
+        TileBytes {
+            activations_in: self.input.c * self.input_rows_for(&cr).len() * self.input.w,
+            errors_in: 0,
+            weights: tile.channels.len() * self.fan_in(),
+            bias: 4 * tile.channels.len(),
+            mask: if self.has_mask() { (tile.channels.len() * cr.len() * self.conv_out.w).div_ceil(8) } else { 0 },
+            out: tile.len(self.output),
+        }
+    }
+
+    /// Bytes a BP tile (channels and rows of the input error) reads and writes: the conv-output
+    /// error rows it needs (after routing), all filters' weights for its channels, its output.
+    pub fn bp_tile_bytes(&self, tile: &Tile) -> TileBytes {
+        let cr = self.conv_rows_for_input(&tile.rows);
+        TileBytes {
+            activations_in: 0,
+            errors_in: self.conv_out.c * cr.len() * self.conv_out.w,
+            weights: self.conv_out.c * tile.channels.len() * self.kernel_h * self.kernel_w,
+            bias: 0,
+            mask: if self.has_mask() { (self.conv_out.c * cr.len() * self.conv_out.w).div_ceil(8) } else { 0 },
+            out: tile.len(self.input),
+        }
+    }
+
+    /// Bytes a WG tile (a filter range, one sample) reads and writes: the whole layer input,
+    /// the filters' conv-output errors, and i32 gradients (weights and biases) out.
+    pub fn wg_tile_bytes(&self, filters: &Range<usize>) -> TileBytes {
+        TileBytes {
+            activations_in: self.input.len(),
+            errors_in: filters.len() * self.conv_out.h * self.conv_out.w,
+            weights: 0,
+            bias: 0,
+            mask: 0,
+            out: 4 * filters.len() * (self.fan_in() + 1),
+        }
+    }
+
     /// Bytes of 8-bit tensors and of the i32 bias, as the chip stores them.
     pub fn sizes(&self) -> LayerSizes {
         LayerSizes {
@@ -162,6 +224,18 @@ impl LayerGeom {
             output: self.output.len(),
         }
     }
+}
+
+/// Bytes one tile moves in the int8 datapath (1 byte per activation, weight and error; 4 per
+/// bias and per gradient accumulator; masks packed 8 per byte).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TileBytes {
+    pub activations_in: usize,
+    pub errors_in: usize,
+    pub weights: usize,
+    pub bias: usize,
+    pub mask: usize,
+    pub out: usize,
 }
 
 /// Byte sizes of one layer's tensors in the int8 datapath.
@@ -353,6 +427,23 @@ mod tests {
         let b = g[1].bp_tile_macs(&Tile { channels: 3..8, rows: 0..5 });
         let c = g[1].bp_tile_macs(&Tile { channels: 3..8, rows: 5..8 });
         assert_eq!(a + b + c, whole);
+    }
+
+    #[test]
+    fn tile_bytes_cover_the_halo() {
+        let g = paper_like().geometry().unwrap();
+        // conv2 (8x8 input, 3x3, pad 1, pool 2): pooled rows 1..2 are conv rows 2..4, which
+        // read input rows 1..5.
+        let t = Tile { channels: 0..4, rows: 1..2 };
+        let b = g[1].fp_tile_bytes(&t);
+        assert_eq!(b.activations_in, 8 * 4 * 8);
+        assert_eq!(b.out, 4 * 4);
+        assert_eq!(b.mask, 4 * 2 * 8 / 8);
+        // BP of input rows 0..2 needs conv-output error rows 0..3.
+        assert_eq!(g[1].conv_rows_for_input(&(0..2)), 0..3);
+        assert_eq!(g[1].conv_rows_for_input(&(7..8)), 6..8);
+        assert_eq!(g[1].bp_tile_bytes(&Tile::whole(g[1].input)).errors_in, 16 * 8 * 8);
+        assert_eq!(g[2].wg_tile_bytes(&(0..10)).out, 4 * 10 * 257);
     }
 
     #[test]
