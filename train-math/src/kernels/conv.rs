@@ -16,6 +16,23 @@ fn valid_cols(k: usize, p: usize, s: usize, width: usize, limit: usize) -> Range
     lo..hi.min(limit)
 }
 
+/// `out[i] += w * x[i]`: the stride-1 inner loop, written over slices so it vectorises.
+#[inline]
+fn axpy<T: Element>(out: &mut [T::Acc], w: T, x: &[T]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o += T::mul(w, v);
+    }
+}
+
+/// `acc + sum(a[i] * b[i])`, in index order.
+#[inline]
+fn dot<T: Element>(mut acc: T::Acc, a: &[T], b: &[T]) -> T::Acc {
+    for (&x, &y) in a.iter().zip(b) {
+        acc += T::mul(x, y);
+    }
+    acc
+}
+
 /// FP accumulators (no bias) for conv-output `channels` x `rows`, all `conv_out.w` columns.
 /// Columns and rows not covered by a pool window stay zero (they are never used).
 pub fn fp_acc<T: Element>(
@@ -43,8 +60,12 @@ pub fn fp_acc<T: Element>(
                         }
                         let in_row = &input[(ci * ih + iy - p) * iw..][..iw];
                         let out_row = &mut out[(oi * nrows + ri) * ow..][..ow];
-                        for ox in cols.clone() {
-                            out_row[ox] += T::mul(w, in_row[ox * s + kx - p]);
+                        if s == 1 {
+                            axpy(&mut out_row[cols.clone()], w, &in_row[cols.start + kx - p..cols.end + kx - p]);
+                        } else {
+                            for ox in cols.clone() {
+                                out_row[ox] += T::mul(w, in_row[ox * s + kx - p]);
+                            }
                         }
                     }
                 }
@@ -82,8 +103,12 @@ pub fn bp_acc<T: Element>(
                         }
                         let d_row = &delta_z[(oc * oh + oy) * ow..][..ow];
                         let out_row = &mut out[(ii * nrows + iy - p - rows.start) * iw..][..iw];
-                        for ox in cols.clone() {
-                            out_row[ox * s + kx - p] += T::mul(w, d_row[ox]);
+                        if s == 1 {
+                            axpy(&mut out_row[cols.start + kx - p..cols.end + kx - p], w, &d_row[cols.clone()]);
+                        } else {
+                            for ox in cols.clone() {
+                                out_row[ox * s + kx - p] += T::mul(w, d_row[ox]);
+                            }
                         }
                     }
                 }
@@ -129,8 +154,12 @@ pub fn wg_acc<T: Element>(
                         }
                         let in_row = &input[(ci * ih + iy - p) * iw..][..iw];
                         let d_row = &d[oy * ow..][..ow];
-                        for ox in cols.clone() {
-                            acc += T::mul(d_row[ox], in_row[ox * s + kx - p]);
+                        if s == 1 {
+                            acc = dot(acc, &d_row[cols.clone()], &in_row[cols.start + kx - p..cols.end + kx - p]);
+                        } else {
+                            for ox in cols.clone() {
+                                acc += T::mul(d_row[ox], in_row[ox * s + kx - p]);
+                            }
                         }
                     }
                     dw[fi * fan_in + (ci * kh + ky) * kw + kx] = acc;
