@@ -11,7 +11,7 @@
 //!   - fc: {out: 10}            # the last layer gives the logits: no relu / maxpool
 //! training:                    # all optional
 //!   batch_size: 8
-//!   optimizer: {type: sgd, learning_rate: 0.01, momentum: 0.9, weight_decay: 0.0001}
+//!   optimizer: {type: sgd, learning_rate: 0.01, momentum: 0.9, weight_decay: 0.0001, lr_decay: 1.0}
 //!   precision: int8            # or f32; --precision overrides
 //!   int8: {master_bits: 16, rounding: stochastic}   # master_bits 8 = plain int8
 //!   bp_path: mask              # or activations
@@ -149,11 +149,19 @@ struct OptimizerSection {
     learning_rate: f64,
     momentum: f64,
     weight_decay: f64,
+    /// Per-epoch learning-rate factor (1 = constant).
+    lr_decay: f64,
 }
 
 impl Default for OptimizerSection {
     fn default() -> Self {
-        OptimizerSection { kind: OptimizerKind::Sgd, learning_rate: 0.01, momentum: 0.9, weight_decay: 0.0 }
+        OptimizerSection {
+            kind: OptimizerKind::Sgd,
+            learning_rate: 0.01,
+            momentum: 0.9,
+            weight_decay: 0.0,
+            lr_decay: 1.0,
+        }
     }
 }
 
@@ -352,6 +360,7 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedModel, InputError> {
             learning_rate: t.optimizer.learning_rate,
             momentum: t.optimizer.momentum,
             weight_decay: t.optimizer.weight_decay,
+            lr_decay: t.optimizer.lr_decay,
         },
         precision: t.precision,
         master_bits: t.int8.master_bits,

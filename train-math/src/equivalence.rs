@@ -37,7 +37,7 @@ fn spec() -> ModelSpec {
 fn config(precision: Precision, path: BpPath, seed: u64) -> TrainConfig {
     TrainConfig {
         batch_size: 6,
-        optimizer: Optimizer { learning_rate: 0.05, momentum: 0.9, weight_decay: 1e-4 },
+        optimizer: Optimizer { lr_decay: 0.9, ..Optimizer::sgd(0.05, 0.9, 1e-4) },
         precision,
         bp_path: path,
         seed,

@@ -35,9 +35,14 @@
 //!      `stats.err_max[l-1] = max(.., tile.max_abs_acc)`.
 //!    * **WG** (update core), any filter ranges: `grads[l].add(g, &int8::wg_tile(g, input,
 //!      &dz, filters))` (i64 sums: order-free).
-//! 2. **WU + step boundary**: `m.end_step(&grads, &stats, batch_len, &opt, seed, t)` — per
-//!    layer [`Int8Layer::update`] (masters, new 8-bit copy), then new exponents from the
-//!    step's maxima, then bias copies at the new accumulator exponents.
+//! 2. **WU + step boundary**: `m.end_step(&grads, &stats, batch_len, &opt, seed, t)` with
+//!    `opt = config.optimizer.at_epoch(epoch)` — per layer [`Int8Layer::update`] (masters, new
+//!    8-bit copy), then new exponents from the step's maxima, then bias copies at the new
+//!    accumulator exponents. `t` counts mini-batches over the whole run (it keys rounding).
+//!
+//! Sample order: epoch `e` visits the training set in the order of
+//! `SplitMix64::derived(seed, &[0x5eed, e]).shuffle(0..n)`, in mini-batches of `batch_size`
+//! (the last one may be smaller); see [`Trainer::train_epoch`].
 //!
 //! A fresh model first gets its exponents from [`calibrate::calibrate`] on the first
 //! mini-batch (the [`Trainer`] does this; a chip run starts from the calibrated state).
@@ -55,7 +60,7 @@
 //! };
 //! let config = TrainConfig {
 //!     batch_size: 8,
-//!     optimizer: Optimizer { learning_rate: 0.1, momentum: 0.9, weight_decay: 0.0 },
+//!     optimizer: Optimizer::sgd(0.1, 0.9, 0.0),
 //!     precision: Precision::Int8(Int8Config { master_bits: 16, rounding: Rounding::Stochastic }),
 //!     bp_path: BpPath::Mask,
 //!     seed: 1,

@@ -184,7 +184,7 @@ impl Trainer {
         SplitMix64::derived(self.config.seed, &[0x5eed, self.epochs_done as u64]).shuffle(&mut order);
         let (mut loss, mut correct, mut steps, mut done) = (0.0, 0usize, 0usize, 0usize);
         let seed = self.config.seed;
-        let opt = self.config.optimizer;
+        let opt = self.config.optimizer.at_epoch(self.epochs_done);
         let path = self.config.bp_path;
         for batch in order.chunks(self.config.batch_size) {
             match &mut self.state {
@@ -330,6 +330,13 @@ fn check_config(c: &TrainConfig) -> Result<(), Error> {
             "optimizer.momentum",
             format!("{} is not in [0, 1)", o.momentum),
             "use 0 (plain SGD) or e.g. 0.9",
+        ));
+    }
+    if !(o.lr_decay.is_finite() && o.lr_decay > 0.0 && o.lr_decay <= 1.0) {
+        return Err(config_err(
+            "optimizer.lr_decay",
+            format!("{} is not in (0, 1]", o.lr_decay),
+            "use 1 (constant) or e.g. 0.9 per epoch",
         ));
     }
     if !(o.weight_decay.is_finite() && (0.0..1.0).contains(&o.weight_decay)) {

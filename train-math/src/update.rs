@@ -16,6 +16,25 @@ pub struct Optimizer {
     pub learning_rate: f64,
     pub momentum: f64,
     pub weight_decay: f64,
+    /// Per-epoch learning-rate factor: epoch `e` (0-based) uses `learning_rate * lr_decay^e`.
+    pub lr_decay: f64,
+}
+
+impl Optimizer {
+    /// Plain hyper-parameters with a constant learning rate.
+    pub const fn sgd(learning_rate: f64, momentum: f64, weight_decay: f64) -> Self {
+        Optimizer { learning_rate, momentum, weight_decay, lr_decay: 1.0 }
+    }
+
+    /// The hyper-parameters in effect during epoch `epoch` (0-based). The power is a loop of
+    /// multiplications, so it is the same on every machine.
+    pub fn at_epoch(&self, epoch: usize) -> Optimizer {
+        let mut lr = self.learning_rate;
+        for _ in 0..epoch {
+            lr *= self.lr_decay;
+        }
+        Optimizer { learning_rate: lr, ..*self }
+    }
 }
 
 /// Float WU: `v = momentum * v + (grad / batch + decay * w)`, `w -= lr * v`.
@@ -199,6 +218,15 @@ mod tests {
     }
 
     #[test]
+    fn learning_rate_decays_per_epoch() {
+        let o = Optimizer { lr_decay: 0.5, ..Optimizer::sgd(0.1, 0.9, 0.0) };
+        assert_eq!(o.at_epoch(0).learning_rate, 0.1);
+        assert_eq!(o.at_epoch(3).learning_rate, 0.1 * 0.5 * 0.5 * 0.5);
+        assert_eq!(o.at_epoch(3).momentum, 0.9);
+        assert_eq!(Optimizer::sgd(0.1, 0.0, 0.0).at_epoch(7).learning_rate, 0.1);
+    }
+
+    #[test]
     fn master_round_trip_and_copy() {
         let m = MasterTensor::from_reals(&[0.5, -0.25, 0.125, 0.0], 16, 0);
         assert_eq!(m.to_reals(), vec![0.5, -0.25, 0.125, 0.0]);
@@ -212,7 +240,7 @@ mod tests {
 
     #[test]
     fn small_updates_accumulate_in_masters_but_vanish_in_plain_int8() {
-        let opt = Optimizer { learning_rate: 0.005, momentum: 0.0, weight_decay: 0.0 };
+        let opt = Optimizer::sgd(0.005, 0.0, 0.0);
         // Gradient 1.0 (grad 1, exponent 0) per step: 100 steps move the weight by 0.005 * 100.
         let mut wide = MasterTensor::from_reals(&[1.0], 16, 0);
         let mut plain = MasterTensor::from_reals(&[1.0], 8, 0);
@@ -227,7 +255,7 @@ mod tests {
 
     #[test]
     fn integer_update_matches_float_sgd_with_momentum() {
-        let opt = Optimizer { learning_rate: 0.05, momentum: 0.9, weight_decay: 0.001 };
+        let opt = Optimizer::sgd(0.05, 0.9, 0.001);
         let mut m = MasterTensor::from_reals(&[0.3, -0.7], 24, 0);
         let mut w = [0.3f64, -0.7];
         let mut v = [0.0f64; 2];
