@@ -129,6 +129,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             None
         })
     };
+    // Int8 weights without exponents (fresh, or from f32) take them from the first mini-batch.
+    trainer.prepare(&data.split.train).map_err(|e| InputError::new(e.to_string()).field("--dataset").fix(e.fix()))?;
     let initial = if args.pretrained.is_some() { evaluate(&trainer)? } else { None };
     if let Some(e) = initial {
         println!("before training: test loss {:.4}, test accuracy {:.2}%", e.loss, 100.0 * e.accuracy);

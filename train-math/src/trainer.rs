@@ -162,6 +162,32 @@ impl Trainer {
         Ok(())
     }
 
+    /// The order in which epoch `epoch` visits `n` training samples.
+    fn epoch_order(&self, epoch: usize, n: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..n).collect();
+        SplitMix64::derived(self.config.seed, &[0x5eed, epoch as u64]).shuffle(&mut order);
+        order
+    }
+
+    /// Give an int8 model without exponents its starting exponents, from the first
+    /// mini-batch training will see ([`calibrate`]). Training does this by itself; call it
+    /// before evaluating a model that has not trained yet. A no-op otherwise.
+    pub fn prepare(&mut self, train: &Dataset) -> Result<(), Error> {
+        self.check_dataset(train)?;
+        if self.calibrated || train.is_empty() {
+            return Ok(());
+        }
+        let order = self.epoch_order(self.epochs_done, train.len());
+        let batch = &order[..self.config.batch_size.min(order.len())];
+        if let ModelState::Int8(m) = &mut self.state {
+            let images: Vec<Vec<i8>> = batch.iter().map(|&i| image_to_i8(train.image(i))).collect();
+            let labels: Vec<usize> = batch.iter().map(|&i| train.label(i)).collect();
+            calibrate(m, &self.geoms, &images, &labels);
+        }
+        self.calibrated = true;
+        Ok(())
+    }
+
     /// One epoch over `data` in a seeded random order, whole-layer tiles.
     pub fn train_epoch(&mut self, data: &Dataset) -> Result<EpochMetrics, Error> {
         self.train_epoch_tiled(data, &WholeLayer)
@@ -179,9 +205,8 @@ impl Trainer {
         tiling: &dyn Tiling,
         progress: &mut dyn FnMut(usize),
     ) -> Result<EpochMetrics, Error> {
-        self.check_dataset(data)?;
-        let mut order: Vec<usize> = (0..data.len()).collect();
-        SplitMix64::derived(self.config.seed, &[0x5eed, self.epochs_done as u64]).shuffle(&mut order);
+        self.prepare(data)?;
+        let order = self.epoch_order(self.epochs_done, data.len());
         let (mut loss, mut correct, mut steps, mut done) = (0.0, 0usize, 0usize, 0usize);
         let seed = self.config.seed;
         let opt = self.config.optimizer.at_epoch(self.epochs_done);
@@ -201,11 +226,6 @@ impl Trainer {
                 }
                 ModelState::Int8(m) => {
                     let images: Vec<Vec<i8>> = batch.iter().map(|&i| image_to_i8(data.image(i))).collect();
-                    if !self.calibrated {
-                        let labels: Vec<usize> = batch.iter().map(|&i| data.label(i)).collect();
-                        calibrate(m, &self.geoms, &images, &labels);
-                        self.calibrated = true;
-                    }
                     let mut grads: Vec<GradAccum<i64>> = self.geoms.iter().map(GradAccum::zeros).collect();
                     let mut stats = StepStats::new(self.geoms.len());
                     for (s, (&i, x)) in batch.iter().zip(&images).enumerate() {
