@@ -9,6 +9,15 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
 use train_math::{storage_report, Int8Config, Precision, TrainConfig, Trainer, WholeLayer};
 
+/// Print a line to stdout, ignoring a closed pipe (`tasim train ... | head` must not panic,
+/// and the run still saves its outputs).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// Train a model standalone and print per-epoch loss and accuracy.
 #[derive(clap::Args, Debug, Clone)]
 #[command(after_help = "Data sets (--dataset):\n  \
@@ -101,7 +110,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         Precision::Int8(c) if c.master_bits == 8 => format!("int8, plain (no master weights), {rounding:?} rounding"),
         Precision::Int8(c) => format!("int8, {}-bit master weights, {rounding:?} rounding", c.master_bits),
     };
-    println!(
+    say!(
         "model {} ({}): {} layers, {} MACs per training sample (FP {}, BP {}, WG {})",
         model.spec.name,
         model.path.display(),
@@ -111,15 +120,10 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         macs.bp,
         macs.wg
     );
-    println!(
-        "data: {} ({} training, {} test samples)",
-        data.description,
-        data.split.train.len(),
-        data.split.test.len()
-    );
-    println!("mode: {mode}, BP path {bp_path:?}, batch {}, seed {}", t.batch_size, args.seed);
+    say!("data: {} ({} training, {} test samples)", data.description, data.split.train.len(), data.split.test.len());
+    say!("mode: {mode}, BP path {bp_path:?}, batch {}, seed {}", t.batch_size, args.seed);
     let storage = storage_report(&model.geoms);
-    println!("{}", report::storage_text(&storage));
+    say!("{}", report::storage_text(&storage));
 
     let has_test = !data.split.test.is_empty();
     let evaluate = |tr: &Trainer| -> anyhow::Result<Option<train_math::Evaluation>> {
@@ -133,7 +137,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     trainer.prepare(&data.split.train).map_err(|e| InputError::new(e.to_string()).field("--dataset").fix(e.fix()))?;
     let initial = if args.pretrained.is_some() { evaluate(&trainer)? } else { None };
     if let Some(e) = initial {
-        println!("before training: test loss {:.4}, test accuracy {:.2}%", e.loss, 100.0 * e.accuracy);
+        say!("before training: test loss {:.4}, test accuracy {:.2}%", e.loss, 100.0 * e.accuracy);
     }
     let bar = ProgressBar::with_draw_target(
         Some((args.epochs * data.split.train.len()) as u64),
@@ -169,7 +173,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
                 100.0 * m.train_accuracy
             ),
         };
-        bar.suspend(|| println!("{line}"));
+        bar.suspend(|| say!("{line}"));
         epochs.push(EpochRecord {
             epoch: m.epoch,
             steps: m.steps,
@@ -184,7 +188,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.save {
         weights_dir::save(dir, &model.spec.name, &model.geoms, &trainer.weights())
             .with_context(|| format!("writing weights to {}", dir.display()))?;
-        println!("weights saved to {}", dir.display());
+        say!("weights saved to {}", dir.display());
     }
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -208,7 +212,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         let mut s = serde_json::to_string_pretty(&report::storage_json(&storage))?;
         s.push('\n');
         write_atomic(&dir.join("storage.json"), s.as_bytes()).with_context(|| format!("writing {}", dir.display()))?;
-        println!("metrics written to {}", dir.display());
+        say!("metrics written to {}", dir.display());
     }
     Ok(())
 }
