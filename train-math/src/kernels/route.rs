@@ -118,3 +118,55 @@ pub fn route_kept<T: Element>(g: &LayerGeom, delta_out: &[T], kept: &[T], channe
     }
     dz
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{LayerKind, LayerSpec, ModelSpec};
+    use crate::tensor::Tile;
+    use rstest::rstest;
+
+    fn geom(relu: bool, pool: Option<usize>) -> LayerGeom {
+        let conv = LayerKind::Conv { out_channels: 3, kernel: 3, stride: 1, padding: 1 };
+        let spec = ModelSpec {
+            name: "t".into(),
+            input: Shape3::new(1, 7, 7),
+            classes: 2,
+            layers: vec![
+                LayerSpec { kind: conv, relu, pool },
+                LayerSpec { kind: LayerKind::Fc { out: 2 }, relu: false, pool: None },
+            ],
+        };
+        spec.geometry().unwrap().remove(0)
+    }
+
+    /// Values in -2..=2: many ties and many zeros, the hard cases for the pick rule.
+    #[rstest]
+    #[case::relu_pool2(true, Some(2))]
+    #[case::relu_pool3(true, Some(3))]
+    #[case::pool_only(false, Some(2))]
+    #[case::relu_only(true, None)]
+    fn mask_and_kept_activations_route_identically(#[case] relu: bool, #[case] pool: Option<usize>) {
+        let g = geom(relu, pool);
+        let mut r = crate::rng::SplitMix64::new(17);
+        for _ in 0..50 {
+            let (hc, _) = g.covered();
+            let z: Vec<i8> = (0..g.conv_out.c * hc * g.conv_out.w).map(|_| r.below(5) as i8 - 2).collect();
+            let (out, mask_region, kept_region) = relu_pool(&g, &z, g.conv_out.c, hc);
+            let mut mask = MaskBits::zeros(g.conv_out.len());
+            let mut kept = vec![0i8; g.conv_out.len()];
+            Tile { channels: 0..g.conv_out.c, rows: 0..hc }.place(g.conv_out, &kept_region, &mut kept);
+            for i in 0..mask_region.len() {
+                let (c, rest) = (i / (hc * g.conv_out.w), i % (hc * g.conv_out.w));
+                mask.set(c * g.conv_out.h * g.conv_out.w + rest, mask_region.get(i));
+            }
+            assert_eq!(out.len(), g.output.len());
+            let delta: Vec<i8> = (0..g.output.len()).map(|_| (r.below(255) as i32 - 127) as i8).collect();
+            let a = route_mask(&g, &delta, &mask, 0..g.conv_out.c);
+            let b = route_kept(&g, &delta, &kept, 0..g.conv_out.c);
+            assert_eq!(a, b);
+            // Each pooled error lands at most once, and only where a mask bit is set.
+            assert!(a.iter().filter(|&&v| v != 0).count() <= mask.count_ones());
+        }
+    }
+}
