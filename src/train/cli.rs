@@ -105,10 +105,14 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         None => Trainer::new(&model.spec, config.clone()).map_err(|e| model.input_error(&e))?,
     };
     let macs = report::mac_counts(&model.geoms);
+    let rounding_name =
+        clap::ValueEnum::to_possible_value(&rounding).map(|v| v.get_name().to_string()).unwrap_or_default();
     let mode = match precision {
         Precision::F32 => "f32".to_string(),
-        Precision::Int8(c) if c.master_bits == 8 => format!("int8, plain (no master weights), {rounding:?} rounding"),
-        Precision::Int8(c) => format!("int8, {}-bit master weights, {rounding:?} rounding", c.master_bits),
+        Precision::Int8(c) if c.master_bits == 8 => {
+            format!("int8, plain (no master weights), {rounding_name} rounding")
+        }
+        Precision::Int8(c) => format!("int8, {}-bit master weights, {rounding_name} rounding", c.master_bits),
     };
     say!(
         "model {} ({}): {} layers, {} MACs per training sample (FP {}, BP {}, WG {})",
@@ -121,7 +125,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         macs.wg
     );
     say!("data: {} ({} training, {} test samples)", data.description, data.split.train.len(), data.split.test.len());
-    say!("mode: {mode}, BP path {bp_path:?}, batch {}, seed {}", t.batch_size, args.seed);
+    say!("mode: {mode}, BP path {}, batch {}, seed {}", format!("{bp_path:?}").to_lowercase(), t.batch_size, args.seed);
     let storage = storage_report(&model.geoms);
     say!("{}", report::storage_text(&storage));
 
@@ -197,7 +201,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             dataset: args.dataset.clone(),
             precision: format!("{precision_name:?}").to_lowercase(),
             master_bits: matches!(precision, Precision::Int8(_)).then_some(master_bits),
-            rounding: matches!(precision, Precision::Int8(_)).then(|| format!("{rounding:?}")),
+            rounding: matches!(precision, Precision::Int8(_)).then(|| rounding_name.clone()),
             bp_path: format!("{bp_path:?}").to_lowercase(),
             batch_size: t.batch_size,
             seed: args.seed,

@@ -10,7 +10,7 @@
 use crate::error::InputError;
 use std::path::Path;
 use train_math::data::synth::{self, SynthKind};
-use train_math::data::{idx, uci, Dataset, Split};
+use train_math::data::{idx, uci, Dataset, Misfit, Split};
 use train_math::Shape3;
 
 /// A loaded data set with a one-line description.
@@ -113,25 +113,17 @@ pub fn check_fits(
         if d.is_empty() {
             continue;
         }
-        if d.shape != model.input {
-            return Err(InputError::new(format!(
-                "--dataset '{spec_text}': {part} images are {} (CxHxW) but model '{}' ({}) expects {}",
-                d.shape,
-                model.name,
-                model_path.display(),
-                model.input
-            ))
-            .field("--dataset")
-            .fix("use a model whose input matches the data (models/uci-cnn.yaml for uci, models/paper-cnn.yaml for synth)"));
-        }
-        if let Some((i, l)) = d.label_out_of_range(model.classes) {
-            return Err(InputError::new(format!(
-                "--dataset '{spec_text}': {part} sample {i} has label {l}, but the model has {} classes",
-                model.classes
-            ))
-            .field("--dataset")
-            .fix("fix the labels, or raise `classes` in the model"));
-        }
+        d.check_fits(model.input, model.classes).map_err(|m| {
+            let fix = match m {
+                Misfit::Shape { .. } => {
+                    "use a model whose input matches the data (models/uci-cnn.yaml for uci, models/paper-cnn.yaml for synth)"
+                }
+                Misfit::Label { .. } => "fix the labels, or raise `classes` in the model",
+            };
+            InputError::new(format!("--dataset '{spec_text}' and model '{}' ({}): {part} {m}", model.name, model_path.display()))
+                .field("--dataset")
+                .fix(fix)
+        })?;
     }
     if data.split.train.is_empty() {
         return Err(InputError::new(format!("--dataset '{spec_text}': no training samples"))

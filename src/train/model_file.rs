@@ -144,7 +144,9 @@ impl Default for TrainingSection {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct OptimizerSection {
+    /// Only `sgd` exists; serde refuses any other value, nothing else reads it.
     #[serde(rename = "type")]
+    #[allow(dead_code)]
     kind: OptimizerKind,
     learning_rate: f64,
     momentum: f64,
@@ -353,7 +355,6 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedModel, InputError> {
         }
     })?;
     let t = &file.training;
-    let _ = t.optimizer.kind;
     let training = TrainingDefaults {
         batch_size: t.batch_size,
         optimizer: Optimizer {

@@ -1,4 +1,4 @@
-//! Deterministic `exp` and `ln` built from basic IEEE-754 operations only.
+//! Deterministic `exp`, `ln` and `sin_cos` built from basic IEEE-754 operations only.
 //!
 //! libm's transcendental functions may return different last bits on different platforms;
 //! `+ - * /` and `round_ties_even` are correctly rounded everywhere (Rust never contracts to FMA
@@ -83,6 +83,23 @@ pub fn ln(x: f64) -> f64 {
     2.0 * sum + e as f64 * LN2_HI + e as f64 * LN2_LO
 }
 
+/// sin and cos of `t` (radians) by range reduction and Taylor series: deterministic.
+pub fn sin_cos(t: f64) -> (f64, f64) {
+    let two_pi = 2.0 * std::f64::consts::PI;
+    let k = (t / two_pi).round_ties_even();
+    let x = t - k * two_pi;
+    let (mut s, mut c) = (0.0, 0.0);
+    let (mut ts, mut tc) = (x, 1.0);
+    for n in 0..15 {
+        s += ts;
+        c += tc;
+        let a = (2 * n + 2) as f64;
+        ts = -ts * x * x / (a * (a + 1.0));
+        tc = -tc * x * x / ((a - 1.0) * a);
+    }
+    (s, c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +130,14 @@ mod tests {
         assert_eq!(pow2(0), 1.0);
         assert_eq!(pow2(-3), 0.125);
         assert_eq!(pow2(10), 1024.0);
+    }
+
+    #[test]
+    fn own_sin_cos_is_accurate() {
+        for i in -100..100 {
+            let t = i as f64 * 0.1;
+            let (s, c) = sin_cos(t);
+            assert!((s - t.sin()).abs() < 1e-13 && (c - t.cos()).abs() < 1e-13);
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::buffers::GradAccum;
 use crate::calibrate::calibrate;
-use crate::data::{image_to_float, image_to_i8, DataError, Dataset};
+use crate::data::{image_to_float, image_to_i8, DataError, Dataset, Misfit};
 use crate::error::Error;
 use crate::fixed::Rounding;
 use crate::model::{init_weights, FloatModel, Int8Layer, Int8Model, Precision, QuantState, StepStats, TrainConfig};
@@ -145,21 +145,13 @@ impl Trainer {
 
     /// Check that a data set fits the model: image shape and labels.
     pub fn check_dataset(&self, data: &Dataset) -> Result<(), Error> {
-        if data.shape != self.spec.input {
-            return Err(DataError::new(
-                format!("images are {} (CxHxW) but model '{}' expects {}", data.shape, self.spec.name, self.spec.input),
-                "use a model whose input matches the data set (e.g. models/uci-cnn.yaml for 8x8 UCI digits)",
-            )
-            .into());
-        }
-        if let Some((i, l)) = data.label_out_of_range(self.spec.classes) {
-            return Err(DataError::new(
-                format!("sample {i} has label {l}, out of range for a model of {} classes", self.spec.classes),
-                "fix the labels or raise `classes` in the model",
-            )
-            .into());
-        }
-        Ok(())
+        data.check_fits(self.spec.input, self.spec.classes).map_err(|m| {
+            let fix = match m {
+                Misfit::Shape { .. } => "use a model whose input shape matches the data set",
+                Misfit::Label { .. } => "fix the labels or raise `classes` in the model",
+            };
+            DataError::new(format!("model '{}': {m}", self.spec.name), fix).into()
+        })
     }
 
     /// The order in which epoch `epoch` visits `n` training samples.

@@ -50,6 +50,26 @@ impl Dataset {
     pub fn label_out_of_range(&self, classes: usize) -> Option<(usize, usize)> {
         self.labels.iter().position(|&l| l as usize >= classes).map(|i| (i, self.labels[i] as usize))
     }
+
+    /// Check that the images have the model's input shape and the labels its classes.
+    pub fn check_fits(&self, input: Shape3, classes: usize) -> Result<(), Misfit> {
+        if self.shape != input {
+            return Err(Misfit::Shape { images: self.shape, model: input });
+        }
+        match self.label_out_of_range(classes) {
+            Some((sample, label)) => Err(Misfit::Label { sample, label, classes }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// How a data set fails to fit a model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Misfit {
+    #[error("images are {images} (CxHxW) but the model expects {model}")]
+    Shape { images: Shape3, model: Shape3 },
+    #[error("sample {sample} has label {label}, but the model has {classes} classes")]
+    Label { sample: usize, label: usize, classes: usize },
 }
 
 /// A training set and a held-out test set.

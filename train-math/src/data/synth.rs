@@ -15,6 +15,7 @@
 //! Only basic IEEE operations (and the own `sin_cos` below) are used: same seed, same bytes.
 
 use super::{Dataset, Split};
+use crate::detmath::sin_cos;
 use crate::rng::SplitMix64;
 use crate::tensor::Shape3;
 
@@ -131,23 +132,6 @@ impl Style {
             alternate,
         }
     }
-}
-
-/// sin and cos of `t` (radians) by range reduction and Taylor series: deterministic.
-fn sin_cos(t: f64) -> (f64, f64) {
-    let two_pi = 2.0 * std::f64::consts::PI;
-    let k = (t / two_pi).round_ties_even();
-    let x = t - k * two_pi;
-    let (mut s, mut c) = (0.0, 0.0);
-    let (mut ts, mut tc) = (x, 1.0);
-    for n in 0..15 {
-        s += ts;
-        c += tc;
-        let a = (2 * n + 2) as f64;
-        ts = -ts * x * x / (a * (a + 1.0));
-        tc = -tc * x * x / ((a - 1.0) * a);
-    }
-    (s, c)
 }
 
 type Stroke = Vec<(f64, f64)>;
@@ -285,15 +269,6 @@ mod tests {
             let img = s.train.image(i);
             let ink = img.iter().filter(|&&v| v > 128).count();
             assert!((8..200).contains(&ink), "sample {i} has {ink} inked pixels");
-        }
-    }
-
-    #[test]
-    fn own_sin_cos_is_accurate() {
-        for i in -100..100 {
-            let t = i as f64 * 0.1;
-            let (s, c) = sin_cos(t);
-            assert!((s - t.sin()).abs() < 1e-13 && (c - t.cos()).abs() < 1e-13);
         }
     }
 }

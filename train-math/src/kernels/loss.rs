@@ -12,7 +12,7 @@ use crate::rng::RoundingStream;
 pub struct LossOut<T> {
     /// Error w.r.t. each logit: softmax(logits) - onehot(label), in the datapath type.
     pub delta: Vec<T>,
-    /// -ln softmax(logits)[label].
+    /// `-ln softmax(logits)[label]`.
     pub loss: f64,
     /// The arg-max class (first on ties).
     pub predicted: usize,
