@@ -133,3 +133,91 @@ fn same_seed_same_weights_other_seed_other_weights() {
     assert_eq!(a.weights(), b.weights());
     assert_ne!(a.weights(), c.weights());
 }
+
+/// The step sequence of the crate docs, written out by hand with the kernels (samples of each
+/// mini-batch in reverse order, tiles of two channels), trains exactly like the trainer.
+#[test]
+fn documented_step_sequence_reproduces_the_trainer() {
+    use crate::buffers::{GradAccum, LayerFp};
+    use crate::data::image_to_i8;
+    use crate::kernels::{int8, loss, route};
+    use crate::model::StepStats;
+    use crate::rng::TensorKind;
+    use crate::step::SampleKey;
+    use crate::trainer::ModelState;
+
+    let cfg = config(INT8, BpPath::Mask, 3);
+    let data = data();
+    let mut reference = Trainer::new(&spec(), cfg.clone()).unwrap();
+    reference.train_epoch(&data).unwrap();
+
+    let mut t = Trainer::new(&spec(), cfg.clone()).unwrap();
+    t.prepare(&data).unwrap();
+    let geoms = t.geoms.clone();
+    let n = geoms.len();
+    let ModelState::Int8(mut m) = t.state.clone() else { unreachable!() };
+    let two = |c: usize| (0..c).step_by(2).map(move |s| s..(s + 2).min(c));
+    let opt = cfg.optimizer.at_epoch(0);
+    let rounding = m.config.rounding;
+    for (step, batch) in t.epoch_order(0, data.len()).chunks(cfg.batch_size).enumerate() {
+        let mut grads: Vec<GradAccum<i64>> = geoms.iter().map(GradAccum::zeros).collect();
+        let mut stats = StepStats::new(n);
+        for (s, &i) in batch.iter().enumerate().rev() {
+            let key = SampleKey { seed: cfg.seed, step: step as u64, sample: s as u32 };
+            let image = image_to_i8(data.image(i));
+            // FP (propagation cores): fused conv + ReLU + pool tiles, masks kept.
+            let mut fps: Vec<LayerFp<i8>> = Vec::new();
+            for (l, g) in geoms[..n - 1].iter().enumerate() {
+                let input = if l == 0 { &image } else { &fps[l - 1].out };
+                let q = int8::Requant { shift: m.fp_shift(l), rounding, stream: key.stream(l, TensorKind::Activation) };
+                let mut fp = LayerFp::new(g);
+                for ch in two(g.output.c) {
+                    let tile =
+                        int8::fp_tile(g, input, &m.layers[l].w, &m.layers[l].b, &q, &Tile::channels(ch, g.output));
+                    stats.act_max[l] = stats.act_max[l].max(tile.max_abs_acc);
+                    fp.place(g, &tile);
+                }
+                fps.push(fp);
+            }
+            // Logits and loss (update core).
+            let last = &geoms[n - 1];
+            let logits = int8::fp_logits(last, &fps[n - 2].out, &m.layers[n - 1].w, &m.layers[n - 1].b);
+            let lo = loss::loss_i8(
+                &logits,
+                m.acc_exp(n - 1),
+                data.label(i),
+                m.quant.err_exp[n - 1],
+                rounding,
+                &key.stream(n - 1, TensorKind::LossError),
+            );
+            stats.loss_max = stats.loss_max.max(lo.max_abs_delta);
+            // BP with masks, WG accumulated per filter range.
+            let mut delta = lo.delta;
+            for l in (0..n).rev() {
+                let g = &geoms[l];
+                let dz = if l == n - 1 {
+                    delta.clone()
+                } else {
+                    route::route_mask(g, &delta, &fps[l].mask, 0..g.conv_out.c)
+                };
+                let input = if l == 0 { &image } else { &fps[l - 1].out };
+                if l > 0 {
+                    let q = int8::Requant { shift: m.bp_shift(l), rounding, stream: key.stream(l, TensorKind::Error) };
+                    let mut next = vec![0i8; g.input.len()];
+                    for ch in two(g.input.c) {
+                        let tile = int8::bp_tile(g, &dz, &m.layers[l].w, &q, &Tile::channels(ch, g.input));
+                        stats.err_max[l - 1] = stats.err_max[l - 1].max(tile.max_abs_acc);
+                        crate::buffers::place_bp(g, &tile, &mut next);
+                    }
+                    delta = next;
+                }
+                for f in two(g.conv_out.c) {
+                    grads[l].add(g, &int8::wg_tile(g, input, &dz, f));
+                }
+            }
+        }
+        // WU and the step boundary.
+        m.end_step(&grads, &stats, batch.len(), &opt, cfg.seed, step as u64);
+    }
+    assert_eq!(ModelState::Int8(m), reference.state);
+}

@@ -154,8 +154,9 @@ impl Trainer {
         })
     }
 
-    /// The order in which epoch `epoch` visits `n` training samples.
-    fn epoch_order(&self, epoch: usize, n: usize) -> Vec<usize> {
+    /// The order in which epoch `epoch` (0-based) visits `n` training samples; mini-batches
+    /// are consecutive chunks of `batch_size` (the last may be smaller).
+    pub fn epoch_order(&self, epoch: usize, n: usize) -> Vec<usize> {
         let mut order: Vec<usize> = (0..n).collect();
         SplitMix64::derived(self.config.seed, &[0x5eed, epoch as u64]).shuffle(&mut order);
         order
