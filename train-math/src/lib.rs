@@ -40,12 +40,19 @@
 //!    8-bit copy), then new exponents from the step's maxima, then bias copies at the new
 //!    accumulator exponents. `t` counts mini-batches over the whole run (it keys rounding).
 //!
-//! Sample order: epoch `e` visits the training set in the order of
-//! `SplitMix64::derived(seed, &[0x5eed, e]).shuffle(0..n)`, in mini-batches of `batch_size`
-//! (the last one may be smaller); see [`Trainer::train_epoch`].
+//! Sample order: epoch `e` visits the training set in [`Trainer::epoch_order`]`(e, n)`, in
+//! consecutive mini-batches of `batch_size` (the last one may be smaller).
 //!
-//! A fresh model first gets its exponents from [`calibrate::calibrate`] on the first
-//! mini-batch (the [`Trainer`] does this; a chip run starts from the calibrated state).
+//! Tile results go to their place with [`LayerFp::place`] (FP) and [`buffers::place_bp`] (BP);
+//! tiles may be any channel/row ranges, computed in any order. Per-tile work and traffic:
+//! [`LayerGeom::fp_tile_macs`] / [`LayerGeom::fp_tile_bytes`] and their `bp_` / `wg_` twins.
+//!
+//! Starting state: `Trainer::new(&spec, config)` (or [`Trainer::with_weights`]), then
+//! [`Trainer::prepare`]`(&train)`, which gives a fresh int8 model its first exponents
+//! ([`calibrate::calibrate`] on the first mini-batch); the model is then
+//! `ModelState::Int8(m)` in [`Trainer::state`]. The test
+//! `equivalence::documented_step_sequence_reproduces_the_trainer` is this sequence written out
+//! with the kernels, and checks it against [`Trainer::train_epoch`] byte for byte.
 //!
 //! ```
 //! use train_math::*;
