@@ -8,6 +8,7 @@ use std::ops::Range;
 
 /// FP of one output tile: conv + bias, ReLU, max-pool, masks.
 pub fn fp_tile<T: Real>(g: &LayerGeom, input: &[T], weights: &[T], bias: &[T], tile: &Tile) -> FpTile<T> {
+    debug_assert!(tile.fits(g.output), "FP tile {tile:?} outside the {} output", g.output);
     let conv_rows = g.conv_rows(&tile.rows);
     let mut z = conv::fp_acc(g, input, weights, tile.channels.clone(), conv_rows.clone());
     let (_, wc) = g.covered();
@@ -33,6 +34,7 @@ pub fn fp_logits<T: Real>(g: &LayerGeom, input: &[T], weights: &[T], bias: &[T])
 
 /// BP of one tile of the layer's input error.
 pub fn bp_tile<T: Real>(g: &LayerGeom, delta_z: &[T], weights: &[T], tile: &Tile) -> BpTile<T> {
+    debug_assert!(tile.fits(g.input), "BP tile {tile:?} outside the {} input", g.input);
     let out = conv::bp_acc(g, delta_z, weights, tile.channels.clone(), tile.rows.clone());
     BpTile { tile: tile.clone(), out, max_abs_acc: 0 }
 }

@@ -35,6 +35,7 @@ impl Requant {
 /// FP of one output tile: conv + bias, requantise, ReLU, max-pool, masks.
 /// `bias` is at the accumulator exponent (input exponent + weight exponent).
 pub fn fp_tile(g: &LayerGeom, input: &[i8], weights: &[i8], bias: &[i32], q: &Requant, tile: &Tile) -> FpTile<i8> {
+    debug_assert!(tile.fits(g.output), "FP tile {tile:?} outside the {} output", g.output);
     let conv_rows = g.conv_rows(&tile.rows);
     let acc = conv::fp_acc(g, input, weights, tile.channels.clone(), conv_rows.clone());
     let (_, wc) = g.covered();
@@ -65,6 +66,7 @@ pub fn fp_logits(g: &LayerGeom, input: &[i8], weights: &[i8], bias: &[i32]) -> V
 
 /// BP of one tile of the layer's input error from the full conv-output error `delta_z`.
 pub fn bp_tile(g: &LayerGeom, delta_z: &[i8], weights: &[i8], q: &Requant, tile: &Tile) -> BpTile<i8> {
+    debug_assert!(tile.fits(g.input), "BP tile {tile:?} outside the {} input", g.input);
     let acc = conv::bp_acc(g, delta_z, weights, tile.channels.clone(), tile.rows.clone());
     let iw = g.input.w;
     let nrows = tile.rows.len();

@@ -1,7 +1,8 @@
 //! The kernel layer: pure functions over slices, shapes and explicit quantisation parameters.
 //!
 //! This is what the simulated cores call, tile by tile, and what the standalone trainer is
-//! composed of. [`conv`] holds the generic multiply-accumulate loops, [`route`] the fused
+//! composed of. A tile must lie inside its tensor ([`Tile::fits`]); that is the caller's
+//! contract, checked in debug builds. [`conv`] holds the generic multiply-accumulate loops, [`route`] the fused
 //! ReLU + max-pool stage and its mask/activation backward paths, [`loss`] softmax
 //! cross-entropy, [`int8`] and [`float`] the per-mode tile functions built on them.
 
