@@ -218,15 +218,14 @@ impl Trainer {
                     m.update(&grads, batch.len(), &opt);
                 }
                 ModelState::Int8(m) => {
-                    let images: Vec<Vec<i8>> = batch.iter().map(|&i| image_to_i8(data.image(i))).collect();
                     let mut grads: Vec<GradAccum<i64>> = self.geoms.iter().map(GradAccum::zeros).collect();
                     let mut stats = StepStats::new(self.geoms.len());
-                    for (s, (&i, x)) in batch.iter().zip(&images).enumerate() {
+                    for (s, &i) in batch.iter().enumerate() {
                         let key = SampleKey { seed, step: self.step, sample: s as u32 };
                         let r = int8_train_sample(
                             m,
                             &self.geoms,
-                            x,
+                            &image_to_i8(data.image(i)),
                             data.label(i),
                             key,
                             path,
