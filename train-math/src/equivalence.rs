@@ -125,11 +125,13 @@ fn mask_path_trains_bit_identically_to_activation_path(#[case] precision: Precis
     assert_ne!(a.weights(), Trainer::new(&spec(), config(precision, BpPath::Mask, 4)).unwrap().weights());
 }
 
-#[test]
-fn same_seed_same_weights_other_seed_other_weights() {
-    let a = train(config(INT8, BpPath::Mask, 7), &WholeLayer, 2);
-    let b = train(config(INT8, BpPath::Mask, 7), &WholeLayer, 2);
-    let c = train(config(INT8, BpPath::Mask, 8), &WholeLayer, 2);
+#[rstest]
+#[case::f32(Precision::F32)]
+#[case::int8(INT8)]
+fn same_seed_same_weights_other_seed_other_weights(#[case] precision: Precision) {
+    let a = train(config(precision, BpPath::Mask, 7), &WholeLayer, 2);
+    let b = train(config(precision, BpPath::Mask, 7), &WholeLayer, 2);
+    let c = train(config(precision, BpPath::Mask, 8), &WholeLayer, 2);
     assert_eq!(a.weights(), b.weights());
     assert_ne!(a.weights(), c.weights());
 }

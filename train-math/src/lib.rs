@@ -29,7 +29,8 @@
 //!    * **Loss**: `loss::loss_i8(logits, m.acc_exp(L-1), label, m.quant.err_exp[L-1], ..)` →
 //!      8-bit error; `stats.loss_max = max(.., out.max_abs_delta)`.
 //!    * **BP**, `l = L-1 .. 0`: `route::route_mask(g, delta_out, &mask, channels)` gives the
-//!      conv-output error `dz` (identity for the last layer); for `l > 0`,
+//!      conv-output error `dz` (identity for the last layer; every BP tile reads all of `dz`,
+//!      a WG tile only its filters' channels); for `l > 0`,
 //!      `int8::bp_tile(g, &dz, &m.layers[l].w, &Requant { shift: m.bp_shift(l), stream:
 //!      key.stream(l, Error), .. }, &tile)` gives the error of the layer input;
 //!      `stats.err_max[l-1] = max(.., tile.max_abs_acc)`.
