@@ -11,5 +11,6 @@ pub mod registry;
 pub mod report;
 pub mod suggest;
 pub mod topology;
+pub mod train;
 
 pub use error::{InputError, InputErrors, Location};

@@ -62,6 +62,8 @@ enum Command {
         #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
         set: Vec<String>,
     },
+    /// Train a model standalone (the reference trainer, no simulation).
+    Train(tasim::train::cli::TrainArgs),
     /// List the component types and their parameters.
     Types,
     /// Kernel benchmarks.
@@ -132,13 +134,8 @@ fn main() -> ExitCode {
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if is_input_error(e.as_ref()) {
-                eprintln!("error: {e}");
-                ExitCode::from(2)
-            } else {
-                eprintln!("error: {e:#}");
-                ExitCode::from(1)
-            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(if is_input_error(e.as_ref()) { 2 } else { 1 })
         }
     }
 }
@@ -146,6 +143,7 @@ fn main() -> ExitCode {
 fn dispatch(cmd: Command) -> Result<()> {
     match cmd {
         Command::Run(args) => run(args),
+        Command::Train(args) => tasim::train::cli::run(&args),
         Command::Validate { file, set } => {
             let topo = topology::load(&file, &set)?;
             let sim = elaborate(&topo, Options::default())?;

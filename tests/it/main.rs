@@ -2,9 +2,13 @@
 //! touch the binary live in `support`; fixtures in `tests/data/`.
 
 mod bad_topology;
+mod bad_train_input;
 mod cli;
+mod cli_support;
 mod dvfs;
 mod global_buffer;
 mod phold;
 mod support;
 mod topology_features;
+mod train_cli;
+mod train_storage;
