@@ -1,13 +1,14 @@
 //! `tasim train`: train a model standalone (no simulation) and report loss and accuracy.
 
 use crate::error::InputError;
-use crate::train::model_file::{self, BpPathName, PrecisionName, RoundingName};
+use crate::train::model_file::{BpPathName, PrecisionName, RoundingName};
 use crate::train::report::{self, EpochRecord, Metrics};
-use crate::train::{dataset, weights_dir, write_atomic};
+use crate::train::setup::{setup, TrainChoices, TrainSetup};
+use crate::train::{weights_dir, write_atomic};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
-use train_math::{storage_report, Int8Config, Precision, TrainConfig, Trainer, WholeLayer};
+use train_math::{storage_report, Precision, Trainer, WholeLayer};
 
 /// Print a line to stdout, ignoring a closed pipe (`tasim train ... | head` must not panic,
 /// and the run still saves its outputs).
@@ -64,46 +65,24 @@ pub struct TrainArgs {
 
 /// Run `tasim train`. Input problems come back as [`InputError`] (exit code 2).
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
-    let model = model_file::load(&args.model)?;
-    let t = &model.training;
-    let precision_name = args.precision.unwrap_or(t.precision);
-    let master_bits = args.master_bits.unwrap_or(t.master_bits);
-    let rounding = args.rounding.unwrap_or(t.rounding);
-    let bp_path = args.bp_path.unwrap_or(t.bp_path);
-    let precision = match precision_name {
-        PrecisionName::F32 => Precision::F32,
-        PrecisionName::Int8 => Precision::Int8(Int8Config { master_bits, rounding: rounding.into() }),
-    };
-    if let Some(b) = args.master_bits.filter(|b| !(8..=24).contains(b)) {
-        return Err(InputError::new(format!("--master-bits {b} is not in 8..=24"))
-            .field("--master-bits")
-            .fix("use 16 or 24 (8 means plain int8, no wider master weights)")
-            .into());
-    }
-    let config = TrainConfig {
-        batch_size: t.batch_size,
-        optimizer: t.optimizer,
-        precision,
-        bp_path: bp_path.into(),
-        seed: args.seed,
-    };
     if args.epochs == 0 && args.save.is_none() && args.out.is_none() && args.pretrained.is_none() {
         return Err(InputError::new("--epochs 0 with nothing to evaluate or save")
             .field("--epochs")
             .fix("give --epochs N >= 1")
             .into());
     }
-    let data = dataset::load(&args.dataset, model.spec.input, model.spec.classes)?;
-    dataset::check_fits(&data, &args.dataset, &model.spec, &model.path)?;
-    let mut trainer = match &args.pretrained {
-        Some(dir) => {
-            let w = weights_dir::load(dir, &model.geoms)?;
-            Trainer::with_weights(&model.spec, config.clone(), &w).map_err(|e| {
-                InputError::new(e.to_string()).in_file(dir.join("manifest.json")).field("--pretrained").fix(e.fix())
-            })?
-        }
-        None => Trainer::new(&model.spec, config.clone()).map_err(|e| model.input_error(&e))?,
-    };
+    let TrainSetup { model, data, config, rounding, bp_path, mut trainer } = setup(&TrainChoices {
+        model: args.model.clone(),
+        dataset: args.dataset.clone(),
+        precision: args.precision,
+        master_bits: args.master_bits,
+        rounding: args.rounding,
+        bp_path: args.bp_path,
+        pretrained: args.pretrained.clone(),
+        seed: args.seed,
+    })?;
+    let t = &model.training;
+    let precision = config.precision;
     let macs = report::mac_counts(&model.geoms);
     let rounding_name =
         clap::ValueEnum::to_possible_value(&rounding).map(|v| v.get_name().to_string()).unwrap_or_default();
@@ -137,8 +116,6 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             None
         })
     };
-    // Int8 weights without exponents (fresh, or from f32) take them from the first mini-batch.
-    trainer.prepare(&data.split.train).map_err(|e| InputError::new(e.to_string()).field("--dataset").fix(e.fix()))?;
     let initial = if args.pretrained.is_some() { evaluate(&trainer)? } else { None };
     if let Some(e) = initial {
         say!("before training: test loss {:.4}, test accuracy {:.2}%", e.loss, 100.0 * e.accuracy);
@@ -199,8 +176,11 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         let metrics = Metrics {
             model: model.spec.name.clone(),
             dataset: args.dataset.clone(),
-            precision: format!("{precision_name:?}").to_lowercase(),
-            master_bits: matches!(precision, Precision::Int8(_)).then_some(master_bits),
+            precision: if matches!(precision, Precision::F32) { "f32".into() } else { "int8".into() },
+            master_bits: match precision {
+                Precision::Int8(c) => Some(c.master_bits),
+                Precision::F32 => None,
+            },
             rounding: matches!(precision, Precision::Int8(_)).then(|| rounding_name.clone()),
             bp_path: format!("{bp_path:?}").to_lowercase(),
             batch_size: t.batch_size,

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod dataset;
 pub mod model_file;
 pub mod report;
+pub mod setup;
 pub mod weights_dir;
 
 use std::path::Path;

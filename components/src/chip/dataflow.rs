@@ -1,0 +1,112 @@
+//! Cycle counts of the PE arrays, from their shape and dataflow (not from a constant).
+//!
+//! A propagation core is an output-stationary `rows × cols` array: columns take output
+//! channels, rows take output positions, and every PE accumulates one output over the
+//! reduction (fan-in), one MAC per cycle, operands streamed in systolically. A pass maps one
+//! block of (positions × channels) and takes `fan_in` cycles plus the pipeline's fill and
+//! drain (`rows + cols - 2`); partial blocks at the edges leave PEs idle, and so do
+//! zero-padding taps, which the array steps over but does not compute. Utilisation is MACs
+//! done over MAC slots spent.
+//!
+//! The update core's weight-gradient dataflow is the paper's "large window": each PE holds
+//! one weight-gradient element and the input window and errors stream past it, so a pass
+//! covers `rows × cols` gradient elements for all output positions, and the input read once
+//! serves every filter mapped in the pass.
+
+/// A PE array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Array {
+    pub rows: u64,
+    pub cols: u64,
+}
+
+/// Cycles and the useful MACs of one piece of work.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Work {
+    pub cycles: u64,
+    pub macs: u64,
+    /// Operand bytes the array reads from the core's local buffers.
+    pub buffer_reads: u64,
+}
+
+impl Work {
+    pub fn utilisation(&self, pes: u64) -> f64 {
+        if self.cycles == 0 {
+            0.0
+        } else {
+            self.macs as f64 / (self.cycles * pes) as f64
+        }
+    }
+}
+
+impl Array {
+    pub fn pes(&self) -> u64 {
+        self.rows * self.cols
+    }
+
+    fn fill_drain(&self) -> u64 {
+        self.rows + self.cols - 2
+    }
+
+    /// Output-stationary: `outputs` positions × `channels` output channels, each reducing
+    /// over `fan_in` products; `macs` is what is actually computed (padding taps skipped).
+    pub fn output_stationary(&self, positions: u64, channels: u64, fan_in: u64, macs: u64) -> Work {
+        if positions == 0 || channels == 0 || fan_in == 0 {
+            return Work::default();
+        }
+        let passes = positions.div_ceil(self.rows) * channels.div_ceil(self.cols);
+        let cycles = passes * (fan_in + self.fill_drain());
+        // Each pass streams `fan_in` operands into every row (activations) and every column
+        // (weights).
+        let buffer_reads = passes * fan_in * (self.rows + self.cols);
+        Work { cycles, macs, buffer_reads }
+    }
+
+    /// Large window (weight-gradient elements stationary): `elements` gradient elements,
+    /// each reducing over `positions` output positions.
+    pub fn gradient_stationary(&self, elements: u64, positions: u64, macs: u64) -> Work {
+        if elements == 0 || positions == 0 {
+            return Work::default();
+        }
+        let passes = elements.div_ceil(self.pes());
+        let cycles = passes * (positions + self.fill_drain());
+        // Per pass, the input window and the errors stream once along rows and columns.
+        let buffer_reads = passes * positions * (self.rows + self.cols);
+        Work { cycles, macs, buffer_reads }
+    }
+
+    /// An element-wise pass on a `cols`-lane vector unit (routing, loss, update).
+    pub fn vector(&self, elements: u64, ops_per_element: u64) -> Work {
+        Work { cycles: (elements * ops_per_element).div_ceil(self.cols), macs: 0, buffer_reads: elements }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_block_costs_fan_in_plus_fill_and_drain() {
+        let a = Array { rows: 8, cols: 8 };
+        // 64 positions x 8 channels, fan-in 9: one pass... per 8 positions: 8 passes.
+        let w = a.output_stationary(64, 8, 9, 64 * 8 * 9);
+        assert_eq!(w.cycles, 8 * (9 + 14));
+        assert!((w.utilisation(64) - 9.0 / 23.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn partial_blocks_waste_pes() {
+        let a = Array { rows: 8, cols: 8 };
+        let full = a.output_stationary(64, 8, 72, 64 * 8 * 72);
+        let partial = a.output_stationary(64, 10, 72, 64 * 10 * 72);
+        assert_eq!(partial.cycles, 2 * full.cycles, "10 channels need two column passes");
+        assert!(partial.utilisation(64) < full.utilisation(64));
+    }
+
+    #[test]
+    fn large_window_covers_pes_worth_of_gradients_per_pass() {
+        let a = Array { rows: 8, cols: 8 };
+        let w = a.gradient_stationary(1152, 64, 1152 * 64);
+        assert_eq!(w.cycles, 18 * (64 + 14));
+    }
+}
