@@ -18,6 +18,8 @@ pub type ObserverFactory = Box<dyn FnMut(usize) -> Box<dyn Observer<Msg>>>;
 pub struct Options {
     pub threads: usize,
     pub observer: Option<ObserverFactory>,
+    /// Where non-statistical results land (the trained model of a chip run).
+    pub outputs: std::sync::Arc<crate::chip_types::Outputs>,
 }
 
 /// Builds the simulation of `topo` (runs every component's `init`).
@@ -43,7 +45,7 @@ pub fn elaborate(topo: &Topology, opts: Options) -> Result<Simulation<Msg>, Inpu
             ids.push(None);
             continue;
         };
-        let ctx = BuildCtx { instance: inst, topology: topo, clock_ids: &clock_ids };
+        let ctx = BuildCtx { instance: inst, topology: topo, clock_ids: &clock_ids, outputs: &opts.outputs };
         match (ty.build)(&ctx) {
             Ok(c) => ids.push(Some(b.add_boxed(inst.name.clone(), inst.partition, c))),
             Err(e) => {

@@ -231,7 +231,7 @@ fn run(args: RunArgs) -> Result<()> {
         None => topo.run.end_ps,
     };
     let start = Instant::now();
-    let mut sim = elaborate(&topo, Options { threads, observer: None })?;
+    let mut sim = elaborate(&topo, Options { threads, ..Options::default() })?;
     let outcome = run_with_progress(&mut sim, end)?;
     let wall = start.elapsed().as_secs_f64();
     let used_threads = sim.threads();

@@ -25,6 +25,8 @@ pub struct BuildCtx<'a> {
     pub instance: &'a Instance,
     pub topology: &'a Topology,
     pub clock_ids: &'a [ClockId],
+    /// Where results that are not statistics leave the simulation (the trained model).
+    pub outputs: &'a crate::chip_types::Outputs,
 }
 
 impl BuildCtx<'_> {
@@ -131,6 +133,46 @@ pub fn registry() -> &'static [ComponentType] {
         params: "service_ps: 0       time to serve one packet, holding its channel slot (0: instant)\n\
                  protocol: data      protocol of the port",
         build: build_sink,
+    },
+    ComponentType {
+        name: "controller",
+        summary: "the training schedule: tasks to the cores, images into memory; ports: mem_req, mem_resp, pc<i>_task, pc<i>_done, uc_task, uc_done, dvfs (optional)",
+        params: "model: ../models/paper-cnn.yaml    model file (relative to the topology)\n\
+                 dataset: synth:personal            data set spec, as tasim train --dataset\n\
+                 pretrained: DIR                    starting weights (default: fresh)\n\
+                 epochs: 1, seed: 1                 as tasim train\n\
+                 master_bits, rounding, masking     default: the model file's\n\
+                 propagation_cores: 2               FP/BP tiles split over this many cores\n\
+                 samples_in_flight: 0               sample slots in memory (0: the batch size)\n\
+                 schedule: overlapped               overlapped | serial (one task at a time)\n\
+                 priority: fp_first                 fp_first | sample_first\n\
+                 wg_tasks_per_layer: 1              weight-gradient tasks per layer and sample\n\
+                 clock: sys_clk, base_addr: 0, max_outstanding: 4, request_bytes: 256\n\
+                 energy: {task_pj: 5, leakage_mw: 0.2, nominal_v: 0.9}",
+        build: crate::chip_types::build_controller,
+    },
+    ComponentType {
+        name: "propagation_core",
+        summary: "FP and BP of conv layers with the masking scheme, on a PE array; ports: mem_req, mem_resp, task, done",
+        params: "clock: core_clk                    compute clock (and its voltage)\n\
+                 pe_rows: 8, pe_cols: 8             output-stationary PE array\n\
+                 input_buffer_kib: 4, weight_buffer_kib: 2, output_buffer_kib: 4\n\
+                 route_ops_per_element: 1           BP routing on the vector unit\n\
+                 max_outstanding: 4, request_bytes: 256\n\
+                 energy: {mac_pj: 0.45, buffer_read_pj_per_byte: 1.9, buffer_write_pj_per_byte: 1.9,\n\
+                 local_memory_pj_per_byte: 4.5, clock_pj_per_cycle: 20, idle_clock_fraction: 0.1,\n\
+                 leakage_mw: 1, nominal_v: 0.9, leakage_voltage_exponent: 3}",
+        build: crate::chip_types::build_propagation_core,
+    },
+    ComponentType {
+        name: "update_core",
+        summary: "weight gradients (large window), the weight update with master weights, the FC layer and the loss; ports: mem_req, mem_resp, task, done",
+        params: "clock: core_clk, pe_rows: 8, pe_cols: 8\n\
+                 local_kib: 64                      master weights, momentum and gradient sums\n\
+                 operand_buffer_kib: 4              a task's operands\n\
+                 loss_ops_per_class: 8, wu_ops_per_param: 6\n\
+                 max_outstanding: 4, request_bytes: 256, energy: as propagation_core",
+        build: crate::chip_types::build_update_core,
     },
     ComponentType {
         name: "dvfs_unit",

@@ -16,6 +16,7 @@ fn stat_json(v: &StatValue) -> Value {
         StatValue::Histogram(h) => json!({
             "count": h.count, "mean": h.mean, "min": h.min, "p50": h.p50, "p95": h.p95, "p99": h.p99, "max": h.max,
         }),
+        StatValue::Series { step_ps, values } => json!({ "step_ps": step_ps, "values": values }),
     }
 }
 
@@ -38,6 +39,10 @@ pub fn stats_csv(stats: &StatsSnapshot) -> String {
             StatValue::TimeAverage { mean, max } => writeln!(out, "{k},time_average,,{mean},{max},,,,,"),
             StatValue::Histogram(h) => {
                 writeln!(out, "{k},histogram,,{},{},{},{},{},{},{}", h.mean, h.max, h.count, h.p50, h.p95, h.p99, h.min)
+            }
+            // A series stands here by its sum and length; the values are in the JSON.
+            StatValue::Series { values, .. } => {
+                writeln!(out, "{k},series,{},,,{},,,,", values.iter().sum::<f64>(), values.len())
             }
         };
     }

@@ -174,6 +174,7 @@ impl DvfsUnit {
             ctx.set_clock_period(*clock, SimDuration(self.points[self.current].periods[k]));
         }
         self.transitions += 1;
+        self.energy.at(ctx);
         self.energy.add_pj("transition", self.energy_pj, Cause::new(Phase::Other, Cause::NO_LAYER));
         ctx.mark("dvfs_point", self.current as i64);
     }

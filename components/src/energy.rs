@@ -73,7 +73,10 @@ pub struct Leakage {
     pub voltage_exponent: f64,
 }
 
-/// One component's energy, by kind, by phase and by layer.
+/// Width of the windows energy is recorded in over time (for power traces and peak power).
+pub const POWER_WINDOW_PS: u64 = 1_000_000;
+
+/// One component's energy, by kind, by phase, by layer and by 1 µs window of time.
 #[derive(Clone, Debug)]
 pub struct EnergyMeter {
     domain: PowerDomain,
@@ -83,6 +86,10 @@ pub struct EnergyMeter {
     phases: [f64; Phase::ALL.len()],
     layers: Vec<f64>,
     dynamic: f64,
+    /// Dynamic energy per window.
+    windows: Vec<f64>,
+    /// The time of the last [`EnergyMeter::at`]: dynamic energy lands in its window.
+    now: u64,
 }
 
 impl EnergyMeter {
@@ -95,11 +102,20 @@ impl EnergyMeter {
             phases: [0.0; Phase::ALL.len()],
             layers: Vec::new(),
             dynamic: 0.0,
+            windows: Vec::new(),
+            now: 0,
         }
     }
 
     pub fn domain(&self) -> &PowerDomain {
         &self.domain
+    }
+
+    /// Sets the simulated time that the next energy is spent at (its power window), and
+    /// returns the supply voltage then: call it once per event, before `add`.
+    pub fn at<M: sim_core::Message>(&mut self, ctx: &mut Context<'_, M>) -> f64 {
+        self.now = ctx.now().0;
+        self.domain.voltage(ctx)
     }
 
     /// Adds `count` events of `pj_at_nominal` picojoules each (at the nominal voltage), spent
@@ -116,6 +132,11 @@ impl EnergyMeter {
             return;
         }
         self.dynamic += pj;
+        let w = (self.now / POWER_WINDOW_PS) as usize;
+        if self.windows.len() <= w {
+            self.windows.resize(w + 1, 0.0);
+        }
+        self.windows[w] += pj;
         match self.kinds.iter_mut().find(|(k, _)| *k == kind) {
             Some((_, e)) => *e += pj,
             None => self.kinds.push((kind, pj)),
@@ -150,7 +171,29 @@ impl EnergyMeter {
             .sum()
     }
 
-    /// Writes `energy.*` (on-chip) or `energy_offchip.*` statistics, in pJ.
+    /// Energy per window over `[0, now]`: dynamic as spent, leakage over its segments.
+    fn series(&self, stats: &StatsWriter<'_>) -> Vec<f64> {
+        let end = stats.now().0;
+        let n = end.div_ceil(POWER_WINDOW_PS).max(self.windows.len() as u64) as usize;
+        let mut out = self.windows.clone();
+        out.resize(n, 0.0);
+        let clock = stats.clock(self.domain.clock);
+        for (a, b, period) in clock.segments(SimTime::ZERO, stats.now()) {
+            let v = self.domain.voltage_at_period(period);
+            let mw = self.leakage.mw_at_nominal * (v / self.leakage.nominal_v).powf(self.leakage.voltage_exponent);
+            let mut t = a.0;
+            while t < b.0 {
+                let w = t / POWER_WINDOW_PS;
+                let stop = ((w + 1) * POWER_WINDOW_PS).min(b.0);
+                out[w as usize] += mw * (stop - t) as f64 * 1e-3;
+                t = stop;
+            }
+        }
+        out
+    }
+
+    /// Writes `energy.*` (on-chip) or `energy_offchip.*` statistics, in pJ, and the energy
+    /// per [`POWER_WINDOW_PS`] window as `<scope>.series_pj`.
     pub fn write_stats(&self, stats: &mut StatsWriter<'_>) {
         let leak = self.leakage_pj(stats);
         let p = match self.scope {
@@ -172,6 +215,53 @@ impl EnergyMeter {
             if *e != 0.0 {
                 stats.value(&format!("{p}.layer.{l}_pj"), *e);
             }
+        }
+        let series = self.series(stats);
+        stats.series(&format!("{p}.series_pj"), POWER_WINDOW_PS, series);
+    }
+}
+
+/// Busy cycles of a component by clock period, so that idle cycles (whose clock energy clock
+/// gating only partly saves) can be charged exactly under DVFS.
+#[derive(Clone, Debug, Default)]
+pub struct ClockActivity {
+    busy: Vec<(u64, u64)>,
+}
+
+impl ClockActivity {
+    /// `cycles` busy cycles at clock period `period_ps`.
+    pub fn busy(&mut self, period_ps: u64, cycles: u64) {
+        match self.busy.iter_mut().find(|(p, _)| *p == period_ps) {
+            Some((_, c)) => *c += cycles,
+            None => self.busy.push((period_ps, cycles)),
+        }
+    }
+
+    pub fn busy_cycles(&self) -> u64 {
+        self.busy.iter().map(|(_, c)| c).sum()
+    }
+
+    /// Cycles of the whole run at the clock (every period it had).
+    pub fn total_cycles(stats: &StatsWriter<'_>, clock: ClockId) -> u64 {
+        stats.clock(clock).cycles_between(SimTime::ZERO, stats.now())
+    }
+
+    /// Charges `pj_per_cycle * fraction` for every idle cycle, at each period's voltage.
+    pub fn charge_idle(&self, meter: &mut EnergyMeter, stats: &StatsWriter<'_>, pj_per_cycle: f64, fraction: f64) {
+        let clock = stats.clock(meter.domain.clock);
+        let mut totals: Vec<(u64, u64)> = Vec::new();
+        for (a, b, p) in clock.segments(SimTime::ZERO, stats.now()) {
+            let n = (b.0 - a.0) / p;
+            match totals.iter_mut().find(|(q, _)| *q == p) {
+                Some((_, c)) => *c += n,
+                None => totals.push((p, n)),
+            }
+        }
+        for (p, total) in totals {
+            let busy = self.busy.iter().find(|(q, _)| *q == p).map_or(0, |(_, c)| *c);
+            let idle = total.saturating_sub(busy);
+            let v = meter.domain.voltage_at_period(p);
+            meter.add(v, "clock_idle", pj_per_cycle * fraction, idle as f64, Cause::new(Phase::Other, Cause::NO_LAYER));
         }
     }
 }

@@ -400,7 +400,7 @@ impl GlobalBuffer {
         self.ways[way].last_use = self.use_clock;
         let off = way * self.p.line_bytes as usize + w.line_off;
         let a = self.active[w.slot].as_mut().expect("active");
-        let v = self.domain.voltage(ctx);
+        let v = self.energy.at(ctx);
         let cause = a.req.cause;
         if a.req.write {
             self.store[off..off + w.len].copy_from_slice(&a.req.data[w.req_off..w.req_off + w.len]);
@@ -466,7 +466,7 @@ impl GlobalBuffer {
         let off = way * self.p.line_bytes as usize;
         self.store[off..off + resp.data.len()].copy_from_slice(&resp.data);
         self.ways[way].filling = false;
-        let v = self.domain.voltage(ctx);
+        let v = self.energy.at(ctx);
         self.energy.add(v, "sram_write", self.p.energy.write_pj_per_byte, resp.data.len() as f64, resp.cause);
         for w in self.fill_waiters.remove(&line).unwrap_or_default() {
             self.serve(ctx, way, w);

@@ -1,6 +1,7 @@
 //! Hardware models of tasim and the benchmark components, with the one message type that all
 //! of them exchange ([`Msg`]).
 
+pub mod chip;
 pub mod dvfs_unit;
 pub mod energy;
 pub mod global_buffer;
@@ -22,6 +23,9 @@ pub enum Msg {
     MemResp(Box<mem::MemResp>),
     /// The training controller to the DVFS unit.
     Dvfs(dvfs_unit::DvfsRequest),
+    /// The training controller to a core, and the core's report back (`ctrl` protocol).
+    Task(Box<chip::protocol::Task>),
+    Done(Box<chip::protocol::Done>),
 }
 
 impl Message for Msg {
@@ -32,6 +36,9 @@ impl Message for Msg {
             Msg::MemReq(r) => r.wire_bytes(),
             Msg::MemResp(r) => r.wire_bytes(),
             Msg::Dvfs(_) => 4,
+            // Task descriptors and reports are a few words on the control bus.
+            Msg::Task(_) => 32,
+            Msg::Done(_) => 16,
         }
     }
 }

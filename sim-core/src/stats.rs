@@ -222,6 +222,11 @@ pub enum StatValue {
         mean: f64,
         max: f64,
     },
+    /// Values per time window of `step_ps` from time zero (energy per window, ...).
+    Series {
+        step_ps: u64,
+        values: Vec<f64>,
+    },
 }
 
 /// All statistics of a run, in a fixed order: components by rank, then the order each
@@ -258,6 +263,7 @@ impl StatsSnapshot {
             StatValue::Value(v) => Some(*v),
             StatValue::TimeAverage { mean, .. } => Some(*mean),
             StatValue::Histogram(h) => Some(h.mean),
+            StatValue::Series { values, .. } => Some(values.iter().sum()),
         }
     }
     /// Entries whose name starts with `prefix` (e.g. one instance's statistics).
@@ -316,6 +322,11 @@ impl<'a> StatsWriter<'a> {
         let n = self.name(name);
         self.out.push(n, StatValue::Histogram(h.into()));
     }
+    pub fn series(&mut self, name: &str, step_ps: u64, values: Vec<f64>) {
+        let n = self.name(name);
+        self.out.push(n, StatValue::Series { step_ps, values });
+    }
+
     pub fn time_average(&mut self, name: &str, t: &TimeAverage) {
         let n = self.name(name);
         let v = StatValue::TimeAverage { mean: t.mean(self.now), max: t.max() };

@@ -55,7 +55,7 @@ fn subsystems_are_prefixed_partitioned_and_overridden() {
 fn partitioned_topology_runs_identically_on_one_and_two_threads() {
     let t = load("topologies/two_chips.yaml", &[]);
     let run = |threads| {
-        let mut sim = elaborate(&t, Options { threads, observer: None }).unwrap();
+        let mut sim = elaborate(&t, Options { threads, ..Options::default() }).unwrap();
         assert_eq!(sim.threads(), threads);
         sim.run().unwrap();
         sim.finish()

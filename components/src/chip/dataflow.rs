@@ -48,18 +48,32 @@ impl Array {
         self.rows + self.cols - 2
     }
 
-    /// Output-stationary: `outputs` positions × `channels` output channels, each reducing
-    /// over `fan_in` products; `macs` is what is actually computed (padding taps skipped).
-    pub fn output_stationary(&self, positions: u64, channels: u64, fan_in: u64, macs: u64) -> Work {
-        if positions == 0 || channels == 0 || fan_in == 0 {
+    /// Output-stationary: `positions` output positions × `channels` output channels, `macs`
+    /// products in all (taps on zero padding are not products); each output reduces over
+    /// `ceil(macs / outputs)` products on average.
+    pub fn output_stationary(&self, positions: u64, channels: u64, macs: u64) -> Work {
+        if positions == 0 || channels == 0 || macs == 0 {
             return Work::default();
         }
+        let fan_in = macs.div_ceil(positions * channels);
         let passes = positions.div_ceil(self.rows) * channels.div_ceil(self.cols);
         let cycles = passes * (fan_in + self.fill_drain());
         // Each pass streams `fan_in` operands into every row (activations) and every column
         // (weights).
         let buffer_reads = passes * fan_in * (self.rows + self.cols);
         Work { cycles, macs, buffer_reads }
+    }
+
+    /// A fully connected layer for one sample: output neurons on columns, the reduction split
+    /// over the rows and summed by an adder tree (`log2 rows` cycles).
+    pub fn fully_connected(&self, outputs: u64, fan_in: u64, macs: u64) -> Work {
+        if outputs == 0 || fan_in == 0 {
+            return Work::default();
+        }
+        let passes = outputs.div_ceil(self.cols);
+        let tree = u64::from(64 - (self.rows.max(1) - 1).leading_zeros());
+        let cycles = passes * (fan_in.div_ceil(self.rows) + self.fill_drain() + tree);
+        Work { cycles, macs, buffer_reads: passes * fan_in * (1 + self.cols) }
     }
 
     /// Large window (weight-gradient elements stationary): `elements` gradient elements,
@@ -88,8 +102,8 @@ mod tests {
     #[test]
     fn a_full_block_costs_fan_in_plus_fill_and_drain() {
         let a = Array { rows: 8, cols: 8 };
-        // 64 positions x 8 channels, fan-in 9: one pass... per 8 positions: 8 passes.
-        let w = a.output_stationary(64, 8, 9, 64 * 8 * 9);
+        // 64 positions x 8 channels, fan-in 9: 8 passes of 8 positions.
+        let w = a.output_stationary(64, 8, 64 * 8 * 9);
         assert_eq!(w.cycles, 8 * (9 + 14));
         assert!((w.utilisation(64) - 9.0 / 23.0).abs() < 1e-12);
     }
@@ -97,10 +111,17 @@ mod tests {
     #[test]
     fn partial_blocks_waste_pes() {
         let a = Array { rows: 8, cols: 8 };
-        let full = a.output_stationary(64, 8, 72, 64 * 8 * 72);
-        let partial = a.output_stationary(64, 10, 72, 64 * 10 * 72);
+        let full = a.output_stationary(64, 8, 64 * 8 * 72);
+        let partial = a.output_stationary(64, 10, 64 * 10 * 72);
         assert_eq!(partial.cycles, 2 * full.cycles, "10 channels need two column passes");
         assert!(partial.utilisation(64) < full.utilisation(64));
+    }
+
+    #[test]
+    fn fully_connected_splits_the_reduction_over_rows() {
+        let a = Array { rows: 8, cols: 8 };
+        // 10 outputs of 256 inputs: two column passes of 32 cycles, 14 fill/drain, 3 tree.
+        assert_eq!(a.fully_connected(10, 256, 2560).cycles, 2 * (32 + 14 + 3));
     }
 
     #[test]

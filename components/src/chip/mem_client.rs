@@ -38,15 +38,15 @@ impl MemClient {
         }
     }
 
-    /// Requests `region`, in chunks; returns the ids of the chunks in order.
-    pub fn read(&mut self, ctx: &mut Context<'_, Msg>, region: Region, cause: Cause) -> Vec<u64> {
+    /// Requests `region`, in chunks; returns each chunk's id and offset in the region.
+    pub fn read(&mut self, ctx: &mut Context<'_, Msg>, region: Region, cause: Cause) -> Vec<(u64, usize)> {
         let mut ids = Vec::new();
         let mut off = 0u32;
         while off < region.bytes {
             let n = self.chunk_bytes.min(region.bytes - off);
             let id = self.next_id;
             self.next_id += 1;
-            ids.push(id);
+            ids.push((id, off as usize));
             self.bytes_read += u64::from(n);
             self.queue.push_back(MemReq::read(id, region.addr + u64::from(off), n, cause, ctx.now().0));
             off += n;

@@ -55,6 +55,9 @@ pub enum Op {
     Loss { logits: Region, classes: usize, label: usize, logits_exp: i32, err_exp: i32, rounding: Rounding, stream: RoundingStream, delta: Region },
     /// Weight gradients of filters `filters` for one sample, added to the update core's sums.
     Wg { geom: LayerGeom, filters: Range<usize>, input: Region, dz: Region },
+    /// Before the first task: the update core takes the model (master weights and
+    /// exponents) and writes the 8-bit copies to memory.
+    Setup(Box<Setup>),
     /// The step boundary: weight update of every layer from the summed gradients, new
     /// exponents, new 8-bit weights written to memory.
     Wu { stats: StepStats, batch: usize, optimizer: Optimizer, seed: u64, step: u64, weights: Vec<(Region, Region)>, epoch_end: Option<usize> },
@@ -69,6 +72,7 @@ impl Op {
             Op::Logits { .. } => "logits",
             Op::Loss { .. } => "loss",
             Op::Wg { .. } => "wg",
+            Op::Setup(_) => "setup",
             Op::Wu { .. } => "wu",
         }
     }
