@@ -3,6 +3,7 @@
 
 pub mod energy;
 pub mod mem;
+pub mod mem_traffic;
 pub mod noc;
 pub mod phold;
 pub mod traffic;
