@@ -142,22 +142,23 @@ pub fn registry() -> &'static [ComponentType] {
         name: "noc",
         summary: "on-chip interconnect, mesh or crossbar: routers, per-link serialisation, credits, XY routing; \
                   ports: in<i> (mem, manual release), out<i> (mem) per endpoint",
-        params: "topology: mesh               mesh or crossbar\n\
-                 rows: 2 / cols: 3            mesh only: routers in rows and columns (router k at row k/cols)\n\
-                 endpoints: [pc0, gb]         endpoint i = ports in<i>/out<i>; names for stats and the address map\n\
+        params: "topology: mesh               required: mesh or crossbar\n\
+                 rows: 2 / cols: 3            mesh only, required: router k at row k/cols, column k%cols\n\
+                 endpoints: [pc0, gb]         required: endpoint i = ports in<i>/out<i>; names in stats and address_map\n\
                  endpoint_routers: [0, 5]     mesh only: the router of each endpoint (default: endpoint i on router i)\n\
-                 clock: sys_clk               clock and power domain of routers and links\n\
+                 clock: sys_clk               required: clock and power domain of routers and links\n\
+                 address_map: [{endpoint: gb, base_addr: 0, size_bytes: 4294967296}]  required: where requests go\n\
                  link_bytes_per_cycle: 16     bytes a link moves per cycle (128-bit links)\n\
                  router_latency_cycles: 2     cycles through a router (two-stage router)\n\
                  buffer_bytes: 512            input buffer per router port, whole packets (credits)\n\
-                 address_map: [{endpoint: gb, base_addr: 0, size_bytes: 4294967296}]  where requests go\n\
                  link_pj_per_byte: 1.6        energy per byte per link traversal at nominal_v\n\
                  router_pj_per_byte: 1.1      energy per byte through a router (buffer write+read)\n\
                  router_pj_per_packet: 2.0    energy per packet through a router (routing, allocation)\n\
                  leakage_uw_per_router: 10    router logic leakage at nominal_v\n\
                  leakage_uw_per_buffer_kib: 5 input buffer leakage at nominal_v\n\
                  nominal_v: 1.0               voltage of the energy figures\n\
-                 leakage_voltage_exponent: 3  leakage scales as (V/nominal_v)^exponent",
+                 leakage_voltage_exponent: 3  leakage scales as (V/nominal_v)^exponent\n\
+                 (reasons and sources of the defaults: components/src/noc/params.rs)",
         build: build_noc,
     },
     ComponentType {

@@ -151,6 +151,8 @@ pub struct NocConfig {
 
 /// A mesh larger than this is surely a typo (and would build a huge routing table).
 const MAX_ROUTERS: u64 = 4096;
+/// Routes are a table of endpoint pairs; two ports per endpoint must fit a port index.
+const MAX_ENDPOINTS: usize = 1024;
 
 impl NocParams {
     /// Checks every parameter; the first problem found is returned.
@@ -247,6 +249,12 @@ impl NocParams {
     fn check_endpoint_names(&self) -> Result<(), ParamError> {
         if self.endpoints.is_empty() {
             return Err(ParamError::new("endpoints", "the NoC needs at least one endpoint"));
+        }
+        if self.endpoints.len() > MAX_ENDPOINTS {
+            return Err(ParamError::new(
+                "endpoints",
+                format!("{} endpoints is more than the {MAX_ENDPOINTS} a NoC supports", self.endpoints.len()),
+            ));
         }
         for (i, name) in self.endpoints.iter().enumerate() {
             let param = format!("endpoints[{i}]");
@@ -447,6 +455,8 @@ pub(crate) mod tests {
         assert_eq!(error(&p), ("endpoints[3]".into(), "endpoint name `r2` is taken by a router".into()));
         p.endpoints[3] = "a.b".into();
         assert_eq!(error(&p).0, "endpoints[3]");
+        p.endpoints = (0..=MAX_ENDPOINTS).map(|i| format!("e{i}")).collect();
+        assert_eq!(error(&p), ("endpoints".into(), "1025 endpoints is more than the 1024 a NoC supports".into()));
     }
 
     #[test]
