@@ -475,6 +475,16 @@ fn a_packet_larger_than_a_buffer_ends_the_run_naming_the_parameter() {
     );
 }
 
+#[test]
+fn a_message_other_than_mem_traffic_ends_the_run() {
+    let err = try_run("wrong_message.yaml", &[]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "noc at 0 ps: endpoint `src` (in0) sent a message that is neither a MemReq nor a MemResp; \
+         the NoC carries `mem` traffic only"
+    );
+}
+
 // ---- 6. Determinism ----------------------------------------------------------------------------
 
 #[test]
