@@ -2,9 +2,11 @@
 //! requests and responses between endpoints (cores, the global buffer, the controller).
 //!
 //! ```text
-//!   pc0 ─in0/out0─ r0 ── r1 ── r2 ─ pc1        a 2×3 mesh; each endpoint hangs on one router
-//!                  │     │     │               (`endpoint_routers`); a crossbar is a single
-//!    uc ─in2/out2─ r3 ── r4 ── r5 ─ ctrl       router r0 with every endpoint on it
+//!                         gb                   the paper chip's 2×3 mesh: each endpoint hangs
+//!                         │                    on one router (`endpoint_routers`: 0 2 3 5 1);
+//!   pc0 ─in0/out0─ r0 ── r1 ── r2 ─ pc1        a crossbar is a single router r0 with every
+//!                  │     │     │               endpoint on it
+//!    uc ─in2/out2─ r3 ── r4 ── r5 ─ ctrl
 //! ```
 //!
 //! # Ports and routing
@@ -37,15 +39,17 @@
 //!   buffer, so a full NoC pushes back on its senders. The packet leaving on `out<j>` is
 //!   sent when its last byte has crossed the ejection link; if the channel refuses it, the
 //!   ejection link holds it (and its router buffer space) until `on_ready`.
+//! - Times are not snapped to clock edges (as the kernel's per-cycle channels): a packet that
+//!   arrives between two edges starts at once, for whole cycles of the period in force.
 //! - Nothing ticks while idle: link completions and the end of router latencies are timers.
 //!
 //! # Arbitration
 //! Each input buffer is a FIFO: only its head may leave. When a link is free, it goes to the
 //! eligible head, among the buffers of its upstream node that want it, that arrived at that
 //! node first; ties go to the lower input port. A router's input ports are numbered with its
-//! endpoints first (in endpoint order), then its neighbour routers by index. The winner keeps
-//! the link even while it waits for credits downstream (no overtaking): deterministic, and
-//! no packet starves.
+//! endpoints first (in endpoint order), then its neighbour routers by index. If the oldest
+//! packet does not fit in the buffer downstream, the link waits for credits rather than
+//! serve a younger one (no overtaking): deterministic, and no packet starves.
 //!
 //! # Statistics
 //! Under the instance name (`noc.`); `<from>-><to>` names endpoints and routers `r<k>`:
