@@ -7,10 +7,13 @@ use components::dvfs_unit::{DvfsParams, DvfsUnit, OperatingPoint, Policy};
 use components::energy::PowerDomain;
 use components::global_buffer::{GlobalBuffer, GlobalBufferParams};
 use components::mem::Phase;
+
+use components::mem_traffic::{MemRequester, MemRequesterParams, MemTarget, MemTargetParams};
+use components::noc::{Noc, NocParams};
 use components::phold::{PholdLp, PholdParams};
 use components::simple_memory::{SimpleMemory, SimpleMemoryParams};
 use components::traffic::{Relay, Sink, TrafficSource};
-use components::Msg;
+use components::{Msg, ParamError};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_yaml::Value;
@@ -84,6 +87,15 @@ impl BuildCtx<'_> {
         let id = self.clock(param, name)?;
         let c = &self.topology.clocks[self.topology.resolve_clock(&self.instance.scope, name).expect("resolved above")];
         Ok((id, c.operating_points.clone()))
+    }
+
+    /// A component's own verdict on its parameters, located at the parameter it names.
+    pub fn param_error(&self, e: ParamError) -> InputError {
+        let err = self.error(&e.param, e.message);
+        match e.fix {
+            Some(fix) => err.fix(fix),
+            None => err,
+        }
     }
 
     /// A path named by parameter `param`, relative to the file that declares the instance.
@@ -213,6 +225,50 @@ pub fn registry() -> &'static [ComponentType] {
         summary: "forwards messages from its input to its output unchanged; ports: in, out",
         params: "protocol: data      protocol of both ports",
         build: build_relay,
+    },
+    ComponentType {
+        name: "noc",
+        summary: "on-chip interconnect, mesh or crossbar: routers, per-link serialisation, credits, XY routing; \
+                  ports: in<i> (mem, manual release), out<i> (mem) per endpoint",
+        params: "topology: mesh               required: mesh or crossbar\n\
+                 rows: 2 / cols: 3            mesh only, required: router k at row k/cols, column k%cols\n\
+                 endpoints: [pc0, gb]         required: endpoint i = ports in<i>/out<i>; names in stats and address_map\n\
+                 endpoint_routers: [0, 5]     mesh only: the router of each endpoint (default: endpoint i on router i)\n\
+                 clock: sys_clk               required: clock and power domain of routers and links\n\
+                 address_map: [{endpoint: gb, base_addr: 0, size_bytes: 4294967296}]  required: where requests go\n\
+                 link_bytes_per_cycle: 16     bytes a link moves per cycle (128-bit links)\n\
+                 router_latency_cycles: 2     cycles through a router (two-stage router)\n\
+                 buffer_bytes: 512            input buffer per router port, whole packets (credits)\n\
+                 link_pj_per_byte: 1.6        energy per byte per link traversal at nominal_v\n\
+                 router_pj_per_byte: 1.1      energy per byte through a router (buffer write+read)\n\
+                 router_pj_per_packet: 2.0    energy per packet through a router (routing, allocation)\n\
+                 leakage_uw_per_router: 10    router logic leakage at nominal_v\n\
+                 leakage_uw_per_buffer_kib: 5 input buffer leakage at nominal_v\n\
+                 nominal_v: 1.0               voltage of the energy figures\n\
+                 leakage_voltage_exponent: 3  leakage scales as (V/nominal_v)^exponent\n\
+                 (reasons and sources of the defaults: components/src/noc/params.rs)",
+        build: build_noc,
+    },
+    ComponentType {
+        name: "mem_requester",
+        summary: "issues reads/writes of a data pattern and checks the responses (a test driver for memories and \
+                  interconnects); ports: out, in (mem)",
+        params: "requests: 1          requests to issue\n\
+                 bytes: 64            bytes per request\n\
+                 base_addr: 0         address of request 0\n\
+                 stride_bytes: bytes  request k is at base_addr + k * stride_bytes\n\
+                 op: read             read, write, or alternate (even write, odd read)\n\
+                 outstanding: 1       requests in flight at most\n\
+                 interval_ps: 0       time between issues at least\n\
+                 start_ps: 0          time of the first issue",
+        build: build_mem_requester,
+    },
+    ComponentType {
+        name: "mem_target",
+        summary: "answers mem requests one at a time: reads return the data pattern, writes are checked; holds each \
+                  request's channel slot until answered; ports: in, out (mem)",
+        params: "service_ps: 0        time to serve one request",
+        build: build_mem_target,
     },
     ]
 }
@@ -415,4 +471,22 @@ fn build_dvfs(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError>
     }
     let domain = ctx.power_domain("domains[0]", &p.domains[0])?;
     Ok(Box::new(DvfsUnit::new(&p, clocks, points, initial, phase_points, busy, idle, domain)))
+}
+
+fn build_noc(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
+    let p: NocParams = ctx.params()?;
+    let cfg = p.validate().map_err(|e| ctx.param_error(e))?;
+    let domain = ctx.power_domain("clock", &p.clock)?;
+    Ok(Box::new(Noc::new(cfg, domain)))
+}
+
+fn build_mem_requester(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
+    let p: MemRequesterParams = ctx.params()?;
+    p.validate().map_err(|e| ctx.param_error(e))?;
+    Ok(Box::new(MemRequester::new(p)))
+}
+
+fn build_mem_target(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
+    let p: MemTargetParams = ctx.params()?;
+    Ok(Box::new(MemTarget::new(p)))
 }

@@ -6,11 +6,34 @@ pub mod dvfs_unit;
 pub mod energy;
 pub mod global_buffer;
 pub mod mem;
+pub mod mem_traffic;
+pub mod noc;
 pub mod phold;
 pub mod simple_memory;
 pub mod traffic;
 
 use sim_core::Message;
+
+/// A component parameter that cannot work: its path under `params` (`endpoint_routers[2]`),
+/// what is wrong, and how to fix it when there is something useful to say. The edge turns it
+/// into an input error located in the topology file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamError {
+    pub param: String,
+    pub message: String,
+    pub fix: Option<String>,
+}
+
+impl ParamError {
+    pub fn new(param: impl Into<String>, message: impl Into<String>) -> Self {
+        ParamError { param: param.into(), message: message.into(), fix: None }
+    }
+
+    pub fn fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = Some(fix.into());
+        self
+    }
+}
 
 /// Everything that travels on a tasim channel. One enum, so that any component can be wired
 /// to any other whose ports speak the same protocol, and events carry plain values.

@@ -7,6 +7,7 @@ mod cli;
 mod cli_support;
 mod dvfs;
 mod global_buffer;
+mod noc;
 mod phold;
 mod support;
 mod topology_features;
