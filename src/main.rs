@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use components::phold::PholdParams;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -208,6 +208,12 @@ fn dispatch(cmd: Command) -> Result<()> {
     }
 }
 
+/// A run a component had to stop: in tasim that is always the configuration's doing (a
+/// model that does not fit a buffer, an address outside memory), so it is an input error.
+fn aborted(e: sim_core::SimError) -> InputError {
+    InputError::new(format!("the simulation stopped: {e}"))
+}
+
 fn partitions(topo: &topology::Topology) -> usize {
     let mut p: Vec<u32> = topo.instances.iter().map(|i| i.partition).collect();
     p.sort_unstable();
@@ -290,7 +296,7 @@ fn run_with_progress(sim: &mut sim_core::Simulation<components::Msg>, end: Optio
             let mut outcome = RunOutcome::ReachedEnd;
             for k in 1..=100u64 {
                 let t = (u128::from(end) * u128::from(k) / 100) as u64;
-                outcome = sim.run_until(SimTime(t)).context("simulation aborted")?;
+                outcome = sim.run_until(SimTime(t)).map_err(aborted)?;
                 bar.set_position(k * 10);
                 bar.set_message(format!("{}", SimTime(t)));
                 if outcome != RunOutcome::ReachedEnd {
@@ -306,7 +312,7 @@ fn run_with_progress(sim: &mut sim_core::Simulation<components::Msg>, end: Optio
             loop {
                 let Some(next) = sim.next_event_time() else { break RunOutcome::Idle };
                 let outcome =
-                    sim.run_until(SimTime(next.as_ps().saturating_add(1_000_000_000))).context("simulation aborted")?;
+                    sim.run_until(SimTime(next.as_ps().saturating_add(1_000_000_000))).map_err(aborted)?;
                 bar.set_message(format!("{}", sim.now()));
                 bar.tick();
                 if outcome != RunOutcome::ReachedEnd {

@@ -56,10 +56,17 @@ impl fmt::Display for Phase {
 }
 
 /// What caused a transaction: the phase and the model layer (`NO_LAYER` when none).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Cause {
     pub phase: Phase,
     pub layer: u16,
+}
+
+impl Default for Cause {
+    /// No phase in particular, no layer.
+    fn default() -> Self {
+        Cause { phase: Phase::Other, layer: Cause::NO_LAYER }
+    }
 }
 
 impl Cause {
