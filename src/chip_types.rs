@@ -35,7 +35,7 @@ pub fn build_propagation_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Ms
     check(p.validate(), ctx)?;
     let domain = ctx.power_domain("clock", &p.clock)?;
     let dp = PropagationDatapath::new(&p);
-    Ok(Box::new(Core::new(dp, p.array(), domain, p.energy.clone(), p.max_outstanding as usize, p.request_bytes)))
+    Ok(Box::new(Core::new(dp, p.array(), domain, p.energy.clone(), p.max_outstanding as usize, p.request_bytes, p.double_buffer)))
 }
 
 pub fn build_update_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
@@ -43,7 +43,7 @@ pub fn build_update_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, 
     check(p.validate(), ctx)?;
     let domain = ctx.power_domain("clock", &p.clock)?;
     let dp = UpdateDatapath::new(&p, Arc::clone(&ctx.outputs.training));
-    Ok(Box::new(Core::new(dp, p.array(), domain, p.energy.clone(), p.max_outstanding as usize, p.request_bytes)))
+    Ok(Box::new(Core::new(dp, p.array(), domain, p.energy.clone(), p.max_outstanding as usize, p.request_bytes, p.double_buffer)))
 }
 
 /// YAML parameters of a `controller`.
@@ -78,6 +78,8 @@ struct ControllerYaml {
     priority: String,
     #[serde(default = "one")]
     wg_tasks_per_layer: usize,
+    #[serde(default = "two")]
+    tasks_per_core: usize,
     #[serde(default)]
     base_addr: u64,
     #[serde(default = "four")]
@@ -146,8 +148,10 @@ pub fn build_controller(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, I
     if y.propagation_cores == 0 {
         return Err(ctx.error("propagation_cores", "`propagation_cores` must be at least 1"));
     }
-    if y.wg_tasks_per_layer == 0 || y.max_outstanding == 0 || y.request_bytes == 0 {
-        return Err(ctx.error("wg_tasks_per_layer", "`wg_tasks_per_layer`, `max_outstanding` and `request_bytes` must be at least 1"));
+    for (field, v) in [("wg_tasks_per_layer", y.wg_tasks_per_layer), ("tasks_per_core", y.tasks_per_core), ("max_outstanding", y.max_outstanding as usize), ("request_bytes", y.request_bytes as usize)] {
+        if v == 0 {
+            return Err(ctx.error(field, format!("`{field}` must be at least 1")));
+        }
     }
     let choices = TrainChoices {
         model: ctx.path(&y.model),
@@ -196,6 +200,7 @@ pub fn build_controller(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, I
         schedule,
         priority,
         wg_tasks_per_layer: y.wg_tasks_per_layer,
+        tasks_per_core: y.tasks_per_core,
         base_addr: y.base_addr,
         max_outstanding: y.max_outstanding as usize,
         request_bytes: y.request_bytes,

@@ -15,16 +15,20 @@ use tasim::output::{ensure_dir, write_atomic};
 use tasim::{graph, registry, report, topology, InputError};
 use tracing_subscriber::EnvFilter;
 
-/// Prints to standard output; a closed pipe (`tasim ... | head`) ends the program quietly.
+/// Set once standard output is gone (`tasim ... | head`): later text is dropped, and the run
+/// goes on (its `--out` files still get written).
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Prints to standard output.
 fn emit(text: &str) {
     use std::io::Write;
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("error: cannot write to standard output: {e}");
-        std::process::exit(1);
+    if out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_err() {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
     }
 }
 

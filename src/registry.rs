@@ -159,6 +159,7 @@ pub fn registry() -> &'static [ComponentType] {
                  schedule: overlapped               overlapped | serial (one task at a time)\n\
                  priority: fp_first                 fp_first | sample_first\n\
                  wg_tasks_per_layer: 1              weight-gradient tasks per layer and sample\n\
+                 tasks_per_core: 2                  tasks queued at a core (2 lets it prefetch)\n\
                  clock: sys_clk, base_addr: 0, max_outstanding: 4, request_bytes: 256\n\
                  energy: {task_pj: 5, leakage_mw: 0.2, nominal_v: 0.9}",
         build: crate::chip_types::build_controller,
@@ -170,6 +171,7 @@ pub fn registry() -> &'static [ComponentType] {
                  pe_rows: 8, pe_cols: 8             output-stationary PE array\n\
                  input_buffer_kib: 4, weight_buffer_kib: 2, output_buffer_kib: 4\n\
                  route_ops_per_element: 1           BP routing on the vector unit\n\
+                 double_buffer: true                load the next task while computing\n\
                  max_outstanding: 4, request_bytes: 256\n\
                  energy: {mac_pj: 0.45, buffer_read_pj_per_byte: 1.9, buffer_write_pj_per_byte: 1.9,\n\
                  local_memory_pj_per_byte: 4.5, clock_pj_per_cycle: 20, idle_clock_fraction: 0.1,\n\

@@ -64,6 +64,8 @@ pub struct ControllerParams {
     pub priority: Priority,
     /// Weight-gradient tasks per layer and sample (filter ranges).
     pub wg_tasks_per_layer: usize,
+    /// Tasks a core may hold at once (2 lets a double-buffered core prefetch).
+    pub tasks_per_core: usize,
     pub base_addr: u64,
     pub max_outstanding: usize,
     pub request_bytes: u32,
@@ -146,8 +148,9 @@ pub struct Controller {
     tasks: Vec<Planned>,
     id_base: u64,
     ready: BTreeSet<((u8, usize, usize), usize)>,
-    pc_busy: Vec<bool>,
-    uc_busy: bool,
+    /// Tasks at each propagation core and at the update core.
+    pc_busy: Vec<usize>,
+    uc_busy: usize,
     loads_running: Vec<(usize, usize)>,
     running: usize,
     batch_stats: StepStats,
@@ -173,7 +176,7 @@ impl Controller {
         let leakage = Leakage { mw_at_nominal: p.leakage_mw, nominal_v: p.nominal_v, voltage_exponent: 3.0 };
         Controller {
             mem: MemClient::new(MEM_REQ, p.max_outstanding, p.request_bytes),
-            pc_busy: vec![false; p.propagation_cores],
+            pc_busy: vec![0; p.propagation_cores],
             energy: EnergyMeter::new(domain, Scope::Chip, leakage),
             p,
             layout,
@@ -186,7 +189,7 @@ impl Controller {
             tasks: Vec::new(),
             id_base: 0,
             ready: BTreeSet::new(),
-            uc_busy: false,
+            uc_busy: 0,
             loads_running: Vec::new(),
             running: 0,
             batch_stats: StepStats::default(),
@@ -398,9 +401,10 @@ impl Controller {
             if self.p.schedule == Schedule::Serial && self.running > 0 {
                 return;
             }
+            let depth = self.p.tasks_per_core;
             let pick = self.ready.iter().find(|(_, i)| match self.tasks[*i].unit {
-                Unit::Pc => self.pc_busy.iter().any(|b| !b),
-                Unit::Uc => !self.uc_busy,
+                Unit::Pc => self.pc_busy.iter().any(|b| *b < depth),
+                Unit::Uc => self.uc_busy < depth,
                 Unit::Load | Unit::Mark => true,
             });
             let Some(&(key, i)) = pick else { return };
@@ -422,7 +426,7 @@ impl Controller {
                 let idx = self.batch_samples()[sample];
                 let slot = self.layout.slots[sample % self.slots()].image;
                 let bytes: Vec<u8> = self.plan.images[idx].iter().map(|&v| v as u8).collect();
-                let acks = self.mem.write(ctx, slot.addr, &bytes, cause);
+                let acks = self.mem.write(ctx, slot.addr, &bytes, cause).len();
                 self.running += 1;
                 self.loads_running.push((i, acks));
                 self.signal_phase(ctx, Phase::Load);
@@ -436,12 +440,13 @@ impl Controller {
                 *self.tasks_issued.entry(op.name()).or_default() += 1;
                 let task = Task { id: self.id_base + i as u64, cause, op };
                 let port = if unit == Unit::Pc {
-                    let core = self.pc_busy.iter().position(|b| !b).expect("picked for an idle core");
-                    self.pc_busy[core] = true;
+                    // The least loaded core, the lowest index on ties.
+                    let core = (0..self.pc_busy.len()).min_by_key(|&c| (self.pc_busy[c], c)).expect("at least one core");
+                    self.pc_busy[core] += 1;
                     self.signal_phase(ctx, cause.phase);
                     self.pc_task_port(core)
                 } else {
-                    self.uc_busy = true;
+                    self.uc_busy += 1;
                     if cause.phase == Phase::Wu {
                         self.signal_phase(ctx, Phase::Wu);
                     }
@@ -473,8 +478,8 @@ impl Controller {
 
     fn on_done(&mut self, ctx: &mut Context<'_, Msg>, from_pc: Option<usize>, done: Done) {
         match from_pc {
-            Some(c) => self.pc_busy[c] = false,
-            None => self.uc_busy = false,
+            Some(c) => self.pc_busy[c] -= 1,
+            None => self.uc_busy -= 1,
         }
         self.running -= 1;
         if self.quant.is_none() {
@@ -551,7 +556,7 @@ impl Component<Msg> for Controller {
         self.dvfs(ctx, DvfsRequest::Busy);
         let setup = Setup { model: self.plan.model.clone(), geoms: self.plan.geoms.clone(), weights: self.layout.weights.clone() };
         let task = Task { id: u64::MAX, cause: Cause::new(Phase::Load, Cause::NO_LAYER), op: Op::Setup(Box::new(setup)) };
-        self.uc_busy = true;
+        self.uc_busy += 1;
         self.running += 1;
         let port = self.uc_task_port();
         if ctx.send(port, Msg::Task(Box::new(task))).is_err() {

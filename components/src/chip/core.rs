@@ -1,17 +1,19 @@
 //! The life of a task in a core, shared by the propagation cores and the update core: take a
 //! task, read its operands from memory, compute (the datapath says how long, from its
-//! dataflow), write the results, and report to the controller. One task at a time; tasks
-//! that arrive meanwhile wait in order.
+//! dataflow), write the results, and report to the controller once they are written. Tasks
+//! wait in order. With double buffering, the next task's operands load while the datapath
+//! computes, and results are written while the next task computes.
 //!
 //! Ports: `mem_req` / `mem_resp` (protocol `mem`, towards the interconnect), `task` / `done`
 //! (protocol `ctrl`, from and to the controller).
 //!
-//! Statistics: `tasks.<op>` (count), `busy_cycles.<op>`, `macs`, `busy_cycles`,
+//! Statistics: `tasks.<op>` (count), `busy_cycles.<op>`, `macs`, `busy_cycles`, `cycles`,
 //! `utilisation` (MACs over MAC slots of the whole run), `active_utilisation` (MACs over MAC
-//! slots while computing), `load_wait_ps` and `store_wait_ps` (time waiting for memory),
-//! `bytes_read`, `bytes_written`, and energy.
+//! slots while computing), `operand_wait_ps` (the datapath idle while a task's operands
+//! load), `store_ps` (writing results, overlapped with later work), `bytes_read`,
+//! `bytes_written`, `local_memory_bytes`, and energy.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::Deserialize;
 use sim_core::{ClockId, Component, Context, PortId, PortSpec, StatsWriter};
@@ -87,19 +89,28 @@ const MEM_RESP: PortId = PortId(1);
 const TASK: PortId = PortId(2);
 const DONE: PortId = PortId(3);
 
-enum Stage {
-    Idle,
-    Loading { task: Task, ids: BTreeMap<u64, (usize, usize)>, buffers: Vec<Vec<u8>>, left: usize, since: u64 },
-    Computing { cause: Cause, writes: Vec<(u64, Vec<u8>)>, done: Done },
-    Storing { acks: usize, done: Done, since: u64 },
+/// A task whose operands are being read.
+struct Loading {
+    task: Task,
+    ids: BTreeMap<u64, (usize, usize)>,
+    buffers: Vec<Vec<u8>>,
+    left: usize,
+    started: u64,
+}
+
+/// A task whose results are being written (posted: the datapath has moved on).
+struct Storing {
+    ids: BTreeSet<u64>,
+    done: Done,
+    started: u64,
 }
 
 #[derive(Default)]
 struct CoreStats {
     per_op: BTreeMap<&'static str, (u64, u64)>,
     macs: u64,
-    load_wait_ps: u64,
-    store_wait_ps: u64,
+    operand_wait_ps: u64,
+    store_ps: u64,
     local_bytes: u64,
 }
 
@@ -109,8 +120,14 @@ pub struct Core<D> {
     array: Array,
     clock: ClockId,
     mem: MemClient,
+    double_buffer: bool,
     queue: VecDeque<Task>,
-    stage: Stage,
+    loading: Option<Loading>,
+    /// The task on the datapath: its cause, results and report.
+    computing: Option<(Cause, Vec<(u64, Vec<u8>)>, Done)>,
+    storing: Vec<Storing>,
+    /// When the datapath last became free.
+    free_since: u64,
     energy: EnergyMeter,
     coeff: CoreEnergy,
     activity: ClockActivity,
@@ -118,15 +135,21 @@ pub struct Core<D> {
 }
 
 impl<D: Datapath> Core<D> {
-    pub fn new(dp: D, array: Array, domain: PowerDomain, coeff: CoreEnergy, max_outstanding: usize, request_bytes: u32) -> Self {
+    /// A core around `dp`. With `double_buffer`, the next task's operands load while the
+    /// current one computes, and results are written while the next one computes.
+    pub fn new(dp: D, array: Array, domain: PowerDomain, coeff: CoreEnergy, max_outstanding: usize, request_bytes: u32, double_buffer: bool) -> Self {
         let leakage = Leakage { mw_at_nominal: coeff.leakage_mw, nominal_v: coeff.nominal_v, voltage_exponent: coeff.leakage_voltage_exponent };
         Core {
             dp,
             array,
             clock: domain.clock,
             mem: MemClient::new(MEM_REQ, max_outstanding, request_bytes),
+            double_buffer,
             queue: VecDeque::new(),
-            stage: Stage::Idle,
+            loading: None,
+            computing: None,
+            storing: Vec::new(),
+            free_since: 0,
             energy: EnergyMeter::new(domain, Scope::Chip, leakage),
             coeff,
             activity: ClockActivity::default(),
@@ -134,38 +157,49 @@ impl<D: Datapath> Core<D> {
         }
     }
 
-    fn start_next(&mut self, ctx: &mut Context<'_, Msg>) {
-        if !matches!(self.stage, Stage::Idle) {
+    /// Moves tasks along: starts computing a loaded task when the datapath is free, and
+    /// starts loading the next task when the buffers allow.
+    fn advance(&mut self, ctx: &mut Context<'_, Msg>) {
+        loop {
+            if self.computing.is_none() && self.loading.as_ref().is_some_and(|l| l.left == 0) {
+                let l = self.loading.take().expect("checked");
+                self.compute(ctx, l);
+                continue;
+            }
+            let may_load = self.double_buffer || (self.computing.is_none() && self.storing.is_empty());
+            if self.loading.is_none() && may_load {
+                if let Some(task) = self.queue.pop_front() {
+                    self.load(ctx, task);
+                    continue;
+                }
+            }
             return;
         }
-        let Some(task) = self.queue.pop_front() else { return };
+    }
+
+    fn load(&mut self, ctx: &mut Context<'_, Msg>, task: Task) {
         let regions = match self.dp.operands(&task.op) {
             Ok(r) => r,
             Err(m) => return ctx.abort(m),
         };
         let buffers: Vec<Vec<u8>> = regions.iter().map(|r| vec![0; r.bytes as usize]).collect();
         let mut ids = BTreeMap::new();
-        let cause = task.cause;
         for (k, r) in regions.iter().enumerate() {
-            for (id, off) in self.mem.read(ctx, *r, cause) {
+            for (id, off) in self.mem.read(ctx, *r, task.cause) {
                 ids.insert(id, (k, off));
             }
         }
         let left = ids.len();
-        self.stage = Stage::Loading { task, ids, buffers, left, since: ctx.now().0 };
-        if left == 0 {
-            self.compute(ctx);
-        }
+        self.loading = Some(Loading { task, ids, buffers, left, started: ctx.now().0 });
     }
 
-    fn compute(&mut self, ctx: &mut Context<'_, Msg>) {
-        let Stage::Loading { task, buffers, since, .. } = std::mem::replace(&mut self.stage, Stage::Idle) else {
-            unreachable!("compute follows loading")
-        };
-        self.stats.load_wait_ps += ctx.now().0 - since;
-        let loaded: u64 = buffers.iter().map(|b| b.len() as u64).sum();
-        let (cause, name, id) = (task.cause, task.op.name(), task.id);
-        let ex = match self.dp.execute(task.op, buffers, self.array) {
+    fn compute(&mut self, ctx: &mut Context<'_, Msg>, l: Loading) {
+        let now = ctx.now();
+        // The datapath waited for operands from when it was free (or the load began) until now.
+        self.stats.operand_wait_ps += now.0.saturating_sub(self.free_since.max(l.started));
+        let loaded: u64 = l.buffers.iter().map(|b| b.len() as u64).sum();
+        let (cause, name, id) = (l.task.cause, l.task.op.name(), l.task.id);
+        let ex = match self.dp.execute(l.task.op, l.buffers, self.array) {
             Ok(e) => e,
             Err(m) => return ctx.abort(m),
         };
@@ -178,7 +212,6 @@ impl<D: Datapath> Core<D> {
         self.energy.add(v, "local_memory", c.local_memory_pj_per_byte, ex.local_bytes as f64, cause);
         self.energy.add(v, "clock", c.clock_pj_per_cycle, ex.work.cycles as f64, cause);
         self.stats.local_bytes += ex.local_bytes;
-        let now = ctx.now();
         let period = ctx.clock(self.clock).period_at(now).as_ps();
         self.activity.busy(period, ex.work.cycles);
         self.stats.macs += ex.work.macs;
@@ -188,33 +221,32 @@ impl<D: Datapath> Core<D> {
         let mut done = ex.done;
         done.id = id;
         done.busy_cycles = ex.work.cycles;
-        self.stage = Stage::Computing { cause, writes: ex.writes, done };
+        self.computing = Some((cause, ex.writes, done));
         ctx.schedule_cycles(self.clock, ex.work.cycles, 0);
     }
 
-    fn store(&mut self, ctx: &mut Context<'_, Msg>) {
-        let Stage::Computing { cause, writes, done } = std::mem::replace(&mut self.stage, Stage::Idle) else {
-            unreachable!("a timer only ends computing")
-        };
-        let mut acks = 0;
+    /// The datapath finished: post the results, free the datapath.
+    fn computed(&mut self, ctx: &mut Context<'_, Msg>) {
+        let (cause, writes, done) = self.computing.take().expect("a timer only ends computing");
+        let mut ids = BTreeSet::new();
         for (addr, data) in &writes {
-            acks += self.mem.write(ctx, *addr, data, cause);
+            ids.extend(self.mem.write(ctx, *addr, data, cause));
         }
-        self.stage = Stage::Storing { acks, done, since: ctx.now().0 };
-        if acks == 0 {
-            self.report(ctx);
-        }
+        self.free_since = ctx.now().0;
+        self.storing.push(Storing { ids, done, started: ctx.now().0 });
+        self.retire(ctx);
+        self.advance(ctx);
     }
 
-    fn report(&mut self, ctx: &mut Context<'_, Msg>) {
-        let Stage::Storing { done, since, .. } = std::mem::replace(&mut self.stage, Stage::Idle) else {
-            unreachable!("report follows storing")
-        };
-        self.stats.store_wait_ps += ctx.now().0 - since;
-        if ctx.send(DONE, Msg::Done(Box::new(done))).is_err() {
-            return ctx.abort("the `done` channel to the controller refused a report; give it no depth limit");
+    /// Reports every task whose results are all written.
+    fn retire(&mut self, ctx: &mut Context<'_, Msg>) {
+        while let Some(k) = self.storing.iter().position(|s| s.ids.is_empty()) {
+            let s = self.storing.remove(k);
+            self.stats.store_ps += ctx.now().0 - s.started;
+            if ctx.send(DONE, Msg::Done(Box::new(s.done))).is_err() {
+                return ctx.abort("the `done` channel to the controller refused a report; give it no depth limit");
+            }
         }
-        self.start_next(ctx);
     }
 }
 
@@ -232,36 +264,34 @@ impl<D: Datapath> Component<Msg> for Core<D> {
         match (port, msg) {
             (TASK, Msg::Task(t)) => {
                 self.queue.push_back(*t);
-                self.start_next(ctx);
+                self.advance(ctx);
             }
             (MEM_RESP, Msg::MemResp(r)) => {
                 self.mem.on_response(ctx, &r);
-                match &mut self.stage {
-                    Stage::Loading { ids, buffers, left, .. } if !r.write => {
-                        let Some((k, off)) = ids.remove(&r.id) else {
-                            return ctx.abort(format!("a read response with unknown id {}", r.id));
-                        };
-                        buffers[k][off..off + r.data.len()].copy_from_slice(&r.data);
-                        *left -= 1;
-                        if *left == 0 {
-                            self.compute(ctx);
-                        }
-                    }
-                    Stage::Storing { acks, .. } if r.write => {
-                        *acks -= 1;
-                        if *acks == 0 {
-                            self.report(ctx);
-                        }
-                    }
-                    _ => ctx.abort(format!("an unexpected memory response (id {})", r.id)),
+                if r.write {
+                    let Some(s) = self.storing.iter_mut().find(|s| s.ids.contains(&r.id)) else {
+                        return ctx.abort(format!("an unexpected write acknowledgement (id {})", r.id));
+                    };
+                    s.ids.remove(&r.id);
+                    self.retire(ctx);
+                } else {
+                    let Some(l) = self.loading.as_mut() else {
+                        return ctx.abort(format!("an unexpected read response (id {})", r.id));
+                    };
+                    let Some((k, off)) = l.ids.remove(&r.id) else {
+                        return ctx.abort(format!("a read response with unknown id {}", r.id));
+                    };
+                    l.buffers[k][off..off + r.data.len()].copy_from_slice(&r.data);
+                    l.left -= 1;
                 }
+                self.advance(ctx);
             }
             (p, m) => ctx.abort(format!("unexpected message on port {}: {m:?}", p.0)),
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Context<'_, Msg>, _: u64) {
-        self.store(ctx);
+        self.computed(ctx);
     }
 
     fn on_ready(&mut self, ctx: &mut Context<'_, Msg>, port: PortId) {
@@ -283,8 +313,8 @@ impl<D: Datapath> Component<Msg> for Core<D> {
         stats.counter("cycles", total);
         stats.value("utilisation", if total == 0 { 0.0 } else { self.stats.macs as f64 / (total * pes) as f64 });
         stats.value("active_utilisation", if busy == 0 { 0.0 } else { self.stats.macs as f64 / (busy * pes) as f64 });
-        stats.counter("load_wait_ps", self.stats.load_wait_ps);
-        stats.counter("store_wait_ps", self.stats.store_wait_ps);
+        stats.counter("operand_wait_ps", self.stats.operand_wait_ps);
+        stats.counter("store_ps", self.stats.store_ps);
         stats.counter("bytes_read", self.mem.bytes_read);
         stats.counter("bytes_written", self.mem.bytes_written);
         stats.counter("local_memory_bytes", self.stats.local_bytes);

@@ -2,11 +2,11 @@
 //!
 //! A propagation core is an output-stationary `rows × cols` array: columns take output
 //! channels, rows take output positions, and every PE accumulates one output over the
-//! reduction (fan-in), one MAC per cycle, operands streamed in systolically. A pass maps one
-//! block of (positions × channels) and takes `fan_in` cycles plus the pipeline's fill and
-//! drain (`rows + cols - 2`); partial blocks at the edges leave PEs idle, and so do
-//! zero-padding taps, which the array steps over but does not compute. Utilisation is MACs
-//! done over MAC slots spent.
+//! reduction (fan-in), one MAC per cycle, operands streamed in systolically. When a tile has
+//! fewer channels than columns, the spare column groups take further positions. A pass maps
+//! one block of (positions × channels) and takes `fan_in` cycles; passes stream back to back,
+//! so the pipeline's fill and drain (`rows + cols - 2` cycles) is paid once per task. Partial
+//! blocks at the edges leave PEs idle. Utilisation is MACs done over MAC slots spent.
 //!
 //! The update core's weight-gradient dataflow is the paper's "large window": each PE holds
 //! one weight-gradient element and the input window and errors stream past it, so a pass
@@ -56,8 +56,10 @@ impl Array {
             return Work::default();
         }
         let fan_in = macs.div_ceil(positions * channels);
-        let passes = positions.div_ceil(self.rows) * channels.div_ceil(self.cols);
-        let cycles = passes * (fan_in + self.fill_drain());
+        let per_pass = channels.min(self.cols);
+        let groups = self.cols / per_pass;
+        let passes = positions.div_ceil(self.rows * groups) * channels.div_ceil(self.cols);
+        let cycles = passes * fan_in + self.fill_drain();
         // Each pass streams `fan_in` operands into every row (activations) and every column
         // (weights).
         let buffer_reads = passes * fan_in * (self.rows + self.cols);
@@ -72,7 +74,7 @@ impl Array {
         }
         let passes = outputs.div_ceil(self.cols);
         let tree = u64::from(64 - (self.rows.max(1) - 1).leading_zeros());
-        let cycles = passes * (fan_in.div_ceil(self.rows) + self.fill_drain() + tree);
+        let cycles = passes * fan_in.div_ceil(self.rows) + self.fill_drain() + tree;
         Work { cycles, macs, buffer_reads: passes * fan_in * (1 + self.cols) }
     }
 
@@ -83,15 +85,15 @@ impl Array {
             return Work::default();
         }
         let passes = elements.div_ceil(self.pes());
-        let cycles = passes * (positions + self.fill_drain());
+        let cycles = passes * positions + self.fill_drain();
         // Per pass, the input window and the errors stream once along rows and columns.
         let buffer_reads = passes * positions * (self.rows + self.cols);
         Work { cycles, macs, buffer_reads }
     }
 
-    /// An element-wise pass on a `cols`-lane vector unit (routing, loss, update).
+    /// An element-wise pass with every PE as a lane (routing, loss, update).
     pub fn vector(&self, elements: u64, ops_per_element: u64) -> Work {
-        Work { cycles: (elements * ops_per_element).div_ceil(self.cols), macs: 0, buffer_reads: elements }
+        Work { cycles: (elements * ops_per_element).div_ceil(self.pes()), macs: 0, buffer_reads: elements }
     }
 }
 
@@ -102,10 +104,10 @@ mod tests {
     #[test]
     fn a_full_block_costs_fan_in_plus_fill_and_drain() {
         let a = Array { rows: 8, cols: 8 };
-        // 64 positions x 8 channels, fan-in 9: 8 passes of 8 positions.
+        // 64 positions x 8 channels, fan-in 9: 8 passes of 8 positions, one fill and drain.
         let w = a.output_stationary(64, 8, 64 * 8 * 9);
-        assert_eq!(w.cycles, 8 * (9 + 14));
-        assert!((w.utilisation(64) - 9.0 / 23.0).abs() < 1e-12);
+        assert_eq!(w.cycles, 8 * 9 + 14);
+        assert!((w.utilisation(64) - 72.0 / 86.0).abs() < 1e-12);
     }
 
     #[test]
@@ -113,21 +115,29 @@ mod tests {
         let a = Array { rows: 8, cols: 8 };
         let full = a.output_stationary(64, 8, 64 * 8 * 72);
         let partial = a.output_stationary(64, 10, 64 * 10 * 72);
-        assert_eq!(partial.cycles, 2 * full.cycles, "10 channels need two column passes");
+        assert_eq!(partial.cycles - 14, 2 * (full.cycles - 14), "10 channels need two column passes");
         assert!(partial.utilisation(64) < full.utilisation(64));
+    }
+
+    #[test]
+    fn spare_columns_take_more_positions() {
+        let a = Array { rows: 8, cols: 8 };
+        // 4 channels on 8 columns: two groups of 4, so 16 positions a pass.
+        let w = a.output_stationary(256, 4, 256 * 4 * 9);
+        assert_eq!(w.cycles, 16 * 9 + 14);
     }
 
     #[test]
     fn fully_connected_splits_the_reduction_over_rows() {
         let a = Array { rows: 8, cols: 8 };
         // 10 outputs of 256 inputs: two column passes of 32 cycles, 14 fill/drain, 3 tree.
-        assert_eq!(a.fully_connected(10, 256, 2560).cycles, 2 * (32 + 14 + 3));
+        assert_eq!(a.fully_connected(10, 256, 2560).cycles, 2 * 32 + 14 + 3);
     }
 
     #[test]
     fn large_window_covers_pes_worth_of_gradients_per_pass() {
         let a = Array { rows: 8, cols: 8 };
         let w = a.gradient_stationary(1152, 64, 1152 * 64);
-        assert_eq!(w.cycles, 18 * (64 + 14));
+        assert_eq!(w.cycles, 18 * 64 + 14);
     }
 }

@@ -55,19 +55,19 @@ impl MemClient {
         ids
     }
 
-    /// Writes `data` at `addr`, in chunks; returns the number of acknowledgements to expect.
-    pub fn write(&mut self, ctx: &mut Context<'_, Msg>, addr: u64, data: &[u8], cause: Cause) -> usize {
-        let mut n = 0;
+    /// Writes `data` at `addr`, in chunks; returns the ids of the acknowledgements to expect.
+    pub fn write(&mut self, ctx: &mut Context<'_, Msg>, addr: u64, data: &[u8], cause: Cause) -> Vec<u64> {
+        let mut ids = Vec::new();
         for (k, chunk) in data.chunks(self.chunk_bytes as usize).enumerate() {
             let id = self.next_id;
             self.next_id += 1;
             self.bytes_written += chunk.len() as u64;
             let a = addr + (k * self.chunk_bytes as usize) as u64;
             self.queue.push_back(MemReq::write(id, a, chunk.to_vec(), cause, ctx.now().0));
-            n += 1;
+            ids.push(id);
         }
         self.pump(ctx);
-        n
+        ids
     }
 
     /// A response arrived; frees its slot and sends what was waiting.

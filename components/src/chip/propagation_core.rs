@@ -38,6 +38,9 @@ pub struct PropagationCoreParams {
     pub output_buffer_kib: f64,
     /// Vector-unit operations per element of BP routing through pool and ReLU.
     pub route_ops_per_element: u32,
+    /// Load the next task's operands while computing, write results while the next task
+    /// computes (two sets of buffers).
+    pub double_buffer: bool,
     /// Memory requests in flight, and their largest size.
     pub max_outstanding: u32,
     pub request_bytes: u32,
@@ -54,6 +57,7 @@ impl Default for PropagationCoreParams {
             weight_buffer_kib: 2.0,
             output_buffer_kib: 4.0,
             route_ops_per_element: 1,
+            double_buffer: true,
             max_outstanding: 4,
             request_bytes: 256,
             energy: CoreEnergy::default(),

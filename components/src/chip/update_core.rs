@@ -53,6 +53,9 @@ pub struct UpdateCoreParams {
     /// subtract), and per parameter of the weight update (momentum, decay, step, re-quantise).
     pub loss_ops_per_class: u32,
     pub wu_ops_per_param: u32,
+    /// Load the next task's operands while computing, write results while the next task
+    /// computes (two sets of buffers).
+    pub double_buffer: bool,
     pub max_outstanding: u32,
     pub request_bytes: u32,
     pub energy: CoreEnergy,
@@ -68,6 +71,7 @@ impl Default for UpdateCoreParams {
             operand_buffer_kib: 4.0,
             loss_ops_per_class: 8,
             wu_ops_per_param: 6,
+            double_buffer: true,
             max_outstanding: 4,
             request_bytes: 256,
             energy: CoreEnergy::default(),
