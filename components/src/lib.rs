@@ -1,12 +1,27 @@
 //! Hardware models of tasim and the benchmark components, with the one message type that all
 //! of them exchange ([`Msg`]).
 
+pub mod dram;
 pub mod energy;
 pub mod mem;
 pub mod phold;
 pub mod traffic;
 
 use sim_core::Message;
+
+/// A component parameter that cannot be used: its path (`timing.tras_ns`) and why. The
+/// topology edge turns it into an input error located at that parameter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamError {
+    pub param: String,
+    pub message: String,
+}
+
+impl ParamError {
+    pub fn new(param: &str, message: impl Into<String>) -> Self {
+        ParamError { param: param.into(), message: message.into() }
+    }
+}
 
 /// Everything that travels on a tasim channel. One enum, so that any component can be wired
 /// to any other whose ports speak the same protocol, and events carry plain values.
