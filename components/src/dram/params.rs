@@ -238,21 +238,23 @@ impl DramParams {
             ("geometry.bus_bytes", g.bus_bytes),
             ("geometry.burst_bytes", g.burst_bytes),
         ] {
-            let short = name.trim_start_matches("geometry.");
             if v == 0 {
-                return Err(ParamError::new(name, format!("`{short}` must be at least 1")));
+                return Err(ParamError::new(name, format!("`{name}` must be at least 1")));
             }
             if !v.is_power_of_two() {
                 return Err(ParamError::new(
                     name,
-                    format!("`{short}` must be a power of two (the address mapping slices address bits), not {v}"),
+                    format!("`{name}` must be a power of two (the address mapping slices address bits), not {v}"),
                 ));
             }
         }
         if g.burst_bytes % g.bus_bytes != 0 {
             return Err(ParamError::new(
                 "geometry.burst_bytes",
-                format!("`burst_bytes` ({}) must be a multiple of `bus_bytes` ({})", g.burst_bytes, g.bus_bytes),
+                format!(
+                    "`geometry.burst_bytes` ({}) must be a multiple of `geometry.bus_bytes` ({})",
+                    g.burst_bytes, g.bus_bytes
+                ),
             ));
         }
         let beats = g.burst_bytes / g.bus_bytes;
@@ -270,7 +272,7 @@ impl DramParams {
             return Err(ParamError::new(
                 "geometry.columns",
                 format!(
-                    "a row of {} columns × {} bytes = {row_bytes} bytes is smaller than one burst ({} bytes)",
+                    "a row of `geometry.columns` {} × {} bytes = {row_bytes} bytes is smaller than one burst ({} bytes)",
                     g.columns, g.bus_bytes, g.burst_bytes
                 ),
             ));
@@ -287,7 +289,7 @@ impl DramParams {
                 return Err(ParamError::new(
                     "geometry.size_mib",
                     format!(
-                        "`size_mib` is {mib} but the geometry gives {} MiB ({} channels × {} ranks × {} banks × \
+                        "`geometry.size_mib` is {mib} but the geometry gives {} MiB ({} channels × {} ranks × {} banks × \
                          {} rows × {row_bytes}-byte rows)",
                         capacity as f64 / f64::from(1 << 20),
                         g.channels,
@@ -338,16 +340,14 @@ impl DramParams {
             ("energy.controller_leakage_mw", e.controller_leakage_mw),
         ] {
             if !v.is_finite() || v < 0.0 {
-                let short = name.trim_start_matches("energy.");
-                return Err(ParamError::new(name, format!("`{short}` must be a finite number >= 0, not {v}")));
+                return Err(ParamError::new(name, format!("`{name}` must be a finite number >= 0, not {v}")));
             }
         }
         for (name, v) in
             [("energy.device_voltage_v", e.device_voltage_v), ("energy.controller_nominal_v", e.controller_nominal_v)]
         {
             if !v.is_finite() || v <= 0.0 {
-                let short = name.trim_start_matches("energy.");
-                return Err(ParamError::new(name, format!("`{short}` must be a voltage above 0, not {v}")));
+                return Err(ParamError::new(name, format!("`{name}` must be a voltage above 0, not {v}")));
             }
         }
         Ok(())
@@ -388,7 +388,7 @@ mod tests {
     fn bad_geometry_names_the_parameter() {
         let mut p = params();
         p.geometry.banks = 0;
-        assert_eq!(err(&p), ("geometry.banks".into(), "`banks` must be at least 1".into()));
+        assert_eq!(err(&p), ("geometry.banks".into(), "`geometry.banks` must be at least 1".into()));
         let mut p = params();
         p.geometry.rows = 3000;
         assert_eq!(err(&p).0, "geometry.rows");
@@ -397,7 +397,10 @@ mod tests {
         p.geometry.burst_bytes = 32;
         assert_eq!(
             err(&p),
-            ("geometry.burst_bytes".into(), "`burst_bytes` (32) must be a multiple of `bus_bytes` (64)".into())
+            (
+                "geometry.burst_bytes".into(),
+                "`geometry.burst_bytes` (32) must be a multiple of `geometry.bus_bytes` (64)".into()
+            )
         );
         let mut p = params();
         p.geometry.size_mib = Some(512);
@@ -422,7 +425,7 @@ mod tests {
         p.energy.read_pj_per_bit = -1.0;
         assert_eq!(
             err(&p),
-            ("energy.read_pj_per_bit".into(), "`read_pj_per_bit` must be a finite number >= 0, not -1".into())
+            ("energy.read_pj_per_bit".into(), "`energy.read_pj_per_bit` must be a finite number >= 0, not -1".into())
         );
         let mut p = params();
         p.energy.device_voltage_v = 0.0;

@@ -36,21 +36,24 @@ impl Timing {
     /// transfers (burst_bytes / bus_bytes, even).
     pub fn from_params(p: &TimingParams, beats: u32) -> Result<Timing, ParamError> {
         if p.data_rate_mtps == 0 {
-            return Err(err("timing.data_rate_mtps", "`data_rate_mtps` must be at least 1".into()));
+            return Err(err("timing.data_rate_mtps", "`timing.data_rate_mtps` must be at least 1".into()));
         }
         // Two transfers per clock: tCK = 2 / rate.
         let tck = (2e6 / f64::from(p.data_rate_mtps)).round() as u64;
         if tck == 0 {
             return Err(err(
                 "timing.data_rate_mtps",
-                format!("`data_rate_mtps` {} gives a clock faster than the 1 ps time resolution", p.data_rate_mtps),
+                format!(
+                    "`timing.data_rate_mtps` {} gives a clock faster than the 1 ps time resolution",
+                    p.data_rate_mtps
+                ),
             ));
         }
         let cycles = |name: &str, ns: f64| -> Result<u64, ParamError> {
             if !ns.is_finite() || !(0.0..=1e9).contains(&ns) {
                 return Err(err(
                     &format!("timing.{name}"),
-                    format!("`{name}` must be a number of ns in [0, 1e9], not {ns}"),
+                    format!("`timing.{name}` must be a number of ns in [0, 1e9], not {ns}"),
                 ));
             }
             let ps = (ns * 1000.0).round() as u64;
@@ -79,7 +82,7 @@ impl Timing {
             return Err(err(
                 "timing.tras_ns",
                 format!(
-                    "`tras_ns` ({} ns) must be at least `trcd_ns` ({} ns): a row stays open until its column access",
+                    "`timing.tras_ns` ({} ns) must be at least `timing.trcd_ns` ({} ns): a row stays open until its column access",
                     p.tras_ns, p.trcd_ns
                 ),
             ));
@@ -88,14 +91,14 @@ impl Timing {
             if t.rfc == 0 {
                 return Err(err(
                     "timing.trfc_ns",
-                    "`trfc_ns` must be above 0 when refresh is on (`trefi_ns` > 0)".into(),
+                    "`timing.trfc_ns` must be above 0 when refresh is on (`timing.trefi_ns` > 0)".into(),
                 ));
             }
             if t.refi <= t.rfc + t.rpab {
                 return Err(err(
                     "timing.trefi_ns",
                     format!(
-                        "`trefi_ns` ({} ns) must exceed `trfc_ns` + `trpab_ns` ({} ns), or the rank would refresh forever",
+                        "`timing.trefi_ns` ({} ns) must exceed `timing.trfc_ns` + `timing.trpab_ns` ({} ns), or the rank would refresh forever",
                         p.trefi_ns,
                         p.trfc_ns + p.trpab_ns
                     ),
@@ -149,7 +152,7 @@ mod tests {
         assert_eq!(e.param, "timing.tras_ns");
         assert_eq!(
             e.message,
-            "`tras_ns` (10 ns) must be at least `trcd_ns` (18 ns): a row stays open until its column access"
+            "`timing.tras_ns` (10 ns) must be at least `timing.trcd_ns` (18 ns): a row stays open until its column access"
         );
         let p = TimingParams { trefi_ns: 150.0, ..TimingParams::default() };
         assert_eq!(Timing::from_params(&p, 16).unwrap_err().param, "timing.trefi_ns");
