@@ -3,6 +3,7 @@
 
 mod bad_topology;
 mod cli;
+mod dram;
 mod phold;
 mod support;
 mod topology_features;
