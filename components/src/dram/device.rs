@@ -158,11 +158,12 @@ impl Device {
         (loc.channel as usize * self.ranks_per_channel + loc.rank as usize) * self.banks_per_rank + loc.bank as usize
     }
 
-    /// Queues `burst` for the bank at `loc` (its row must be `loc.row`).
-    pub fn enqueue(&mut self, loc: &Location, burst: Burst) {
+    /// Queues `burst` for the bank at `loc` (its row must be `loc.row`); returns the bank.
+    pub fn enqueue(&mut self, loc: &Location, burst: Burst) -> usize {
         let b = self.bank_index(loc);
         self.banks[b].queue.push_back(burst);
         self.queued += 1;
+        b
     }
 
     /// Bursts waiting.
@@ -226,23 +227,13 @@ impl Device {
         let mut best: Option<((bool, u64), usize, usize, Command)> = None;
         let mut next = u64::MAX;
         for b in c * per_channel..(c + 1) * per_channel {
-            let bank = &self.banks[b];
-            if bank.queue.is_empty() {
-                continue;
-            }
-            let (idx, cmd) = match bank.open {
-                Some(row) => match bank.queue.iter().position(|x| x.row == row) {
-                    Some(i) => (i, if bank.queue[i].write { Command::Write } else { Command::Read }),
-                    None => (0, Command::Precharge),
-                },
-                None => (0, Command::Activate),
-            };
+            let Some((idx, cmd)) = self.offer(b) else { continue };
             let t = self.ready_at(b, cmd, now);
             if t > now {
                 next = next.min(t);
                 continue;
             }
-            let key = (!cmd.is_column(), bank.queue[idx].seq);
+            let key = (!cmd.is_column(), self.banks[b].queue[idx].seq);
             if best.as_ref().is_none_or(|(k, ..)| key < *k) {
                 best = Some((key, b, idx, cmd));
             }
@@ -251,6 +242,28 @@ impl Device {
             Some((_, b, idx, cmd)) => Ok((b, idx, cmd)),
             None => Err(next),
         }
+    }
+
+    /// The command bank `b` offers, and the queue index of the burst it serves: a column
+    /// command for the oldest burst to the open row, else PRE (another row open) or ACT
+    /// (closed) for the oldest burst. `None` when nothing waits.
+    fn offer(&self, b: usize) -> Option<(usize, Command)> {
+        let bank = &self.banks[b];
+        bank.queue.front()?;
+        Some(match bank.open {
+            Some(row) => match bank.queue.iter().position(|x| x.row == row) {
+                Some(i) => (i, if bank.queue[i].write { Command::Write } else { Command::Read }),
+                None => (0, Command::Precharge),
+            },
+            None => (0, Command::Activate),
+        })
+    }
+
+    /// When bank `b`'s offer may issue (at or after `now`), if it has one. New bursts change
+    /// only their own bank's offer: the controller asks this after queueing them.
+    pub fn bank_ready(&self, b: usize, now: u64) -> Option<u64> {
+        let (_, cmd) = self.offer(b)?;
+        Some(self.ready_at(b, cmd, now))
     }
 
     /// The first clock edge at or after `now` when `cmd` may issue to bank `b`.

@@ -243,11 +243,18 @@ impl DramController {
         }
         let bb = u64::from(self.cfg.geometry.burst_bytes);
         let (first, last) = (req.addr / bb, (req.addr + u64::from(req.bytes)).div_ceil(bb));
+        // Only the banks the new bursts join change their offers: the earliest of those is
+        // when a pass may issue something new (a pass is already due for the others).
+        let (mut ready, mut prev) = (u64::MAX, usize::MAX);
         for b in first..last {
             let loc = self.cfg.mapping.decode(b * bb);
             let burst = Burst { seq: self.next_seq, slot: s, row: loc.row, write: req.write, class: RowClass::Hit };
             self.next_seq += 1;
-            self.device.enqueue(&loc, burst);
+            let bank = self.device.enqueue(&loc, burst);
+            if bank != prev {
+                ready = ready.min(self.device.bank_ready(bank, now).unwrap_or(u64::MAX));
+                prev = bank;
+            }
         }
         slot.bursts_left = (last - first) as u32;
         slot.arrival = arrival;
@@ -258,7 +265,7 @@ impl DramController {
             // Zero bytes: nothing to move, answer at once.
             self.complete_at(ctx, s, now);
         } else {
-            self.wake(ctx, now);
+            self.wake(ctx, ready);
         }
     }
 
