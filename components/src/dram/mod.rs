@@ -64,7 +64,8 @@
 //! `clock`): `phy` per byte moved and its own leakage.
 //!
 //! ## Statistics (under the instance name; stable, the memory-trace tools read them)
-//! - `reads`, `writes`: requests answered; `bytes_read`, `bytes_written`: their bytes.
+//! - `reads`, `writes`: requests taken into the queue; `bytes_read`, `bytes_written`: their
+//!   bytes (as requested; a burst moves `burst_bytes` whatever part of it is wanted).
 //! - `bursts`: bursts served (RD + WR commands); `activates`, `precharges` (PREA counts
 //!   each bank it closes), `refreshes` (per rank and channel).
 //! - `row_hits`, `row_misses` (bank closed), `row_conflicts` (another row open): per burst;
@@ -218,7 +219,7 @@ impl DramController {
                 req.id,
                 req.bytes,
                 req.addr,
-                cap >> 20
+                cap as f64 / f64::from(1 << 20)
             ));
             return;
         }
