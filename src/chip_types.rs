@@ -35,7 +35,15 @@ pub fn build_propagation_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Ms
     check(p.validate(), ctx)?;
     let domain = ctx.power_domain("clock", &p.clock)?;
     let dp = PropagationDatapath::new(&p);
-    Ok(Box::new(Core::new(dp, p.array(), domain, p.energy.clone(), p.max_outstanding as usize, p.request_bytes, p.double_buffer)))
+    Ok(Box::new(Core::new(
+        dp,
+        p.array(),
+        domain,
+        p.energy.clone(),
+        p.max_outstanding as usize,
+        p.request_bytes,
+        p.double_buffer,
+    )))
 }
 
 pub fn build_update_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
@@ -43,7 +51,15 @@ pub fn build_update_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, 
     check(p.validate(), ctx)?;
     let domain = ctx.power_domain("clock", &p.clock)?;
     let dp = UpdateDatapath::new(&p, Arc::clone(&ctx.outputs.training));
-    Ok(Box::new(Core::new(dp, p.array(), domain, p.energy.clone(), p.max_outstanding as usize, p.request_bytes, p.double_buffer)))
+    Ok(Box::new(Core::new(
+        dp,
+        p.array(),
+        domain,
+        p.energy.clone(),
+        p.max_outstanding as usize,
+        p.request_bytes,
+        p.double_buffer,
+    )))
 }
 
 /// YAML parameters of a `controller`.
@@ -138,17 +154,30 @@ pub fn build_controller(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, I
     let schedule = match y.schedule.as_str() {
         "overlapped" => Schedule::Overlapped,
         "serial" => Schedule::Serial,
-        other => return Err(ctx.error("schedule", format!("unknown schedule `{other}`")).fix("use `overlapped` or `serial`")),
+        other => {
+            return Err(ctx
+                .error("schedule", format!("unknown schedule `{other}`"))
+                .fix("use `overlapped` or `serial`"))
+        }
     };
     let priority = match y.priority.as_str() {
         "fp_first" => Priority::FpFirst,
         "sample_first" => Priority::SampleFirst,
-        other => return Err(ctx.error("priority", format!("unknown priority `{other}`")).fix("use `fp_first` or `sample_first`")),
+        other => {
+            return Err(ctx
+                .error("priority", format!("unknown priority `{other}`"))
+                .fix("use `fp_first` or `sample_first`"))
+        }
     };
     if y.propagation_cores == 0 {
         return Err(ctx.error("propagation_cores", "`propagation_cores` must be at least 1"));
     }
-    for (field, v) in [("wg_tasks_per_layer", y.wg_tasks_per_layer), ("tasks_per_core", y.tasks_per_core), ("max_outstanding", y.max_outstanding as usize), ("request_bytes", y.request_bytes as usize)] {
+    for (field, v) in [
+        ("wg_tasks_per_layer", y.wg_tasks_per_layer),
+        ("tasks_per_core", y.tasks_per_core),
+        ("max_outstanding", y.max_outstanding as usize),
+        ("request_bytes", y.request_bytes as usize),
+    ] {
         if v == 0 {
             return Err(ctx.error(field, format!("`{field}` must be at least 1")));
         }
@@ -178,9 +207,7 @@ pub fn build_controller(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, I
             InputError { field: None, ..ctx.error(field, e.message.clone()) }.fix(e.fix.clone().unwrap_or_default())
         }
     })?;
-    let train_math::ModelState::Int8(model) = &s.trainer.state else {
-        unreachable!("the chip trains in int8")
-    };
+    let train_math::ModelState::Int8(model) = &s.trainer.state else { unreachable!("the chip trains in int8") };
     let train = &s.data.split.train;
     if train.is_empty() {
         return Err(ctx.error("dataset", "the data set has no training samples"));

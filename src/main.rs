@@ -315,8 +315,7 @@ fn run_with_progress(sim: &mut sim_core::Simulation<components::Msg>, end: Optio
             );
             loop {
                 let Some(next) = sim.next_event_time() else { break RunOutcome::Idle };
-                let outcome =
-                    sim.run_until(SimTime(next.as_ps().saturating_add(1_000_000_000))).map_err(aborted)?;
+                let outcome = sim.run_until(SimTime(next.as_ps().saturating_add(1_000_000_000))).map_err(aborted)?;
                 bar.set_message(format!("{}", sim.now()));
                 bar.tick();
                 if outcome != RunOutcome::ReachedEnd {

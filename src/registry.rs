@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use components::dram::{DramController, DramParams};
 use components::dvfs_unit::{DvfsParams, DvfsUnit, OperatingPoint, Policy};
 use components::energy::PowerDomain;
 use components::global_buffer::{GlobalBuffer, GlobalBufferParams};
@@ -12,7 +13,7 @@ use components::mem_traffic::{MemRequester, MemRequesterParams, MemTarget, MemTa
 use components::noc::{Noc, NocParams};
 use components::phold::{PholdLp, PholdParams};
 use components::simple_memory::{SimpleMemory, SimpleMemoryParams};
-use components::traffic::{Relay, Sink, TrafficSource};
+use components::traffic::{MemTraffic, MemTrafficParams, Relay, Sink, TrafficSource};
 use components::{Msg, ParamError};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -221,6 +222,45 @@ pub fn registry() -> &'static [ComponentType] {
         params: "latency_ns: 50      service latency\n\
                  bytes_per_ns: 0     bandwidth (0 = unlimited)",
         build: build_simple_memory,
+    },
+    ComponentType {
+        name: "mem_traffic",
+        summary: "memory requester: reads/writes at sequential or random addresses as fast as allowed; \
+                  ports: req (out, mem), resp (in, mem)",
+        params: "requests: 1000        requests in all\n\
+                 bytes: 64             bytes per request\n\
+                 pattern: sequential   sequential (wrapping in the range) or random (bytes-aligned)\n\
+                 write_percent: 0      share of writes, 0..=100\n\
+                 base_addr: 0\n\
+                 range_bytes: 1048576  addresses in [base_addr, base_addr + range_bytes)\n\
+                 max_outstanding: 16   requests in flight at most\n\
+                 start_ps: 0           time of the first request",
+        build: build_mem_traffic,
+    },
+    ComponentType {
+        name: "dram_controller",
+        summary: "LPDDR4-class memory controller and device over a real backing store (FR-FCFS, open page, \
+                  refresh, energy); ports: req (in, mem, push back when full), resp (out, mem)",
+        params: "clock: <name>                  controller + PHY clock (power domain); required\n\
+                 queue_depth: 32                requests held at once\n\
+                 address_mapping: row:rank:bank:channel:column   fields MSB first (any order of the five)\n\
+                 controller_latency_cycles: 0   cycles of `clock` from last data to response\n\
+                 geometry.channels: 2           (LPDDR4 8 Gb die: 2 x16 channels)\n\
+                 geometry.ranks: 1\n\
+                 geometry.banks: 8\n\
+                 geometry.rows: 32768\n\
+                 geometry.columns: 1024         columns of bus_bytes per row (2 KiB page)\n\
+                 geometry.bus_bytes: 2          data bus per channel\n\
+                 geometry.burst_bytes: 32       BL16 x 16 bit\n\
+                 geometry.size_mib: (derived)   if given, must match the geometry\n\
+                 timing.data_rate_mtps: 3200    tCK = 2 / rate; timings round up to whole tCK\n\
+                 timing.trcd_ns: 18  trp_ns: 18  trpab_ns: 21  tcl_ns: 17.5  tcwl_ns: 8.75  tras_ns: 42\n\
+                 timing.twr_ns: 18  trtp_ns: 7.5  tccd_ns: 5  trrd_ns: 10  tfaw_ns: 40  twtr_ns: 10  trtw_ns: 4.75\n\
+                 timing.trefi_ns: 3904 (0: no refresh)  trfc_ns: 180\n\
+                 energy.device_voltage_v: 1.1   act_pre_pj: 858  read_pj_per_bit: 4.2  write_pj_per_bit: 3.35\n\
+                 energy.refresh_pj: 22970  standby_mw_per_rank: 28.6  active_standby_mw_per_rank: 8.8\n\
+                 energy.phy_pj_per_byte: 12  controller_nominal_v: 1.0  controller_leakage_mw: 0.5",
+        build: build_dram,
     },
     ComponentType {
         name: "relay",
@@ -491,4 +531,21 @@ fn build_mem_requester(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, In
 fn build_mem_target(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
     let p: MemTargetParams = ctx.params()?;
     Ok(Box::new(MemTarget::new(p)))
+}
+
+fn build_dram(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
+    let p: DramParams = ctx.params()?;
+    let domain = ctx.power_domain("clock", &p.clock)?;
+    match DramController::new(&p, domain) {
+        Ok(c) => Ok(Box::new(c)),
+        Err(e) => Err(ctx.param_error(e)),
+    }
+}
+
+fn build_mem_traffic(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
+    let p: MemTrafficParams = ctx.params()?;
+    match MemTraffic::new(p) {
+        Ok(c) => Ok(Box::new(c)),
+        Err(e) => Err(ctx.param_error(e)),
+    }
 }

@@ -2,6 +2,7 @@
 //! of them exchange ([`Msg`]).
 
 pub mod chip;
+pub mod dram;
 pub mod dvfs_unit;
 pub mod energy;
 pub mod global_buffer;

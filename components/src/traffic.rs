@@ -1,4 +1,5 @@
-//! Synthetic traffic: a packet source, a sink that can be slow (and push back), and a relay.
+//! Synthetic traffic: a packet source, a sink that can be slow (and push back), a relay, and a
+//! memory requester (`mem_traffic`) for exercising memories.
 //! Small building blocks for testing links, interconnects and backpressure in isolation.
 
 use sim_core::{Component, Context, Histogram, Message, PortId, PortSpec, Refused, SimDuration, StatsWriter};
@@ -186,5 +187,210 @@ impl<M: Message> Component<M> for Relay<M> {
     }
     fn finish(&mut self, stats: &mut StatsWriter<'_>) {
         stats.counter("forwarded", self.forwarded);
+    }
+}
+
+/// Where `mem_traffic` sends its requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AddressPattern {
+    /// `base_addr`, `base_addr + bytes`, ..., wrapping within `range_bytes`.
+    Sequential,
+    /// Uniform over the `bytes`-aligned addresses of the range, from the component's stream.
+    Random,
+}
+
+/// Parameters of [`MemTraffic`].
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MemTrafficParams {
+    /// Requests to send in all.
+    pub requests: u64,
+    /// Bytes of each request.
+    pub bytes: u32,
+    pub pattern: AddressPattern,
+    /// Share of writes in percent (each request drawn from the component's random stream).
+    pub write_percent: u32,
+    pub base_addr: u64,
+    /// Addresses stay in `[base_addr, base_addr + range_bytes)`.
+    pub range_bytes: u64,
+    /// Requests sent and not yet answered, at most.
+    pub max_outstanding: u32,
+    /// Time of the first request.
+    pub start_ps: u64,
+}
+
+impl Default for MemTrafficParams {
+    fn default() -> Self {
+        MemTrafficParams {
+            requests: 1000,
+            bytes: 64,
+            pattern: AddressPattern::Sequential,
+            write_percent: 0,
+            base_addr: 0,
+            range_bytes: 1 << 20,
+            max_outstanding: 16,
+            start_ps: 0,
+        }
+    }
+}
+
+/// The byte a `mem_traffic` write puts at address `addr` (so that a reader can check it).
+pub fn pattern_byte(addr: u64) -> u8 {
+    (addr ^ (addr >> 8) ^ (addr >> 16) ^ 0xA5) as u8
+}
+
+/// A memory requester for exercising memories: reads and writes of a fixed size at
+/// sequential or random addresses, as fast as the `req` channel and `max_outstanding` allow.
+/// Ports: `req` (out, mem), `resp` (in, mem). Statistics: `sent`, `completed`, `reads`,
+/// `writes`, `refused` (sends the channel refused), `bytes` (answered), `latency_ps`
+/// (histogram, issue to response), `bandwidth_bytes_per_s` (answered bytes from the first
+/// send to the last response).
+pub struct MemTraffic {
+    p: MemTrafficParams,
+    started: bool,
+    made: u64,
+    outstanding: u32,
+    pending: Option<Box<crate::mem::MemReq>>,
+    reads: u64,
+    writes: u64,
+    refused: u64,
+    completed: u64,
+    bytes: u64,
+    first_send: Option<u64>,
+    last_response: u64,
+    latency_ps: Histogram,
+}
+
+impl MemTraffic {
+    pub fn new(p: MemTrafficParams) -> Result<Self, crate::ParamError> {
+        use crate::ParamError as E;
+        if p.bytes == 0 {
+            return Err(E::new("bytes", "`bytes` must be at least 1"));
+        }
+        if p.range_bytes < u64::from(p.bytes) {
+            return Err(E::new(
+                "range_bytes",
+                format!("`range_bytes` ({}) must hold at least one request of `bytes` ({})", p.range_bytes, p.bytes),
+            ));
+        }
+        if p.base_addr.checked_add(p.range_bytes).is_none() {
+            return Err(E::new("range_bytes", "`base_addr` + `range_bytes` is beyond 64-bit addresses"));
+        }
+        if p.write_percent > 100 {
+            return Err(E::new(
+                "write_percent",
+                format!("`write_percent` must be in 0..=100, not {}", p.write_percent),
+            ));
+        }
+        if p.max_outstanding == 0 {
+            return Err(E::new("max_outstanding", "`max_outstanding` must be at least 1"));
+        }
+        Ok(MemTraffic {
+            p,
+            started: false,
+            made: 0,
+            outstanding: 0,
+            pending: None,
+            reads: 0,
+            writes: 0,
+            refused: 0,
+            completed: 0,
+            bytes: 0,
+            first_send: None,
+            last_response: 0,
+            latency_ps: Histogram::new(),
+        })
+    }
+
+    fn make(&mut self, ctx: &mut Context<'_, crate::Msg>) -> Box<crate::mem::MemReq> {
+        use crate::mem::{Cause, MemReq, Phase};
+        let cause = Cause::new(Phase::Other, Cause::NO_LAYER);
+        let n = u64::from(self.p.bytes);
+        let slots = self.p.range_bytes / n;
+        let offset = match self.p.pattern {
+            AddressPattern::Sequential => self.made % slots * n,
+            AddressPattern::Random => ctx.rng().below(slots) * n,
+        };
+        let addr = self.p.base_addr + offset;
+        let write = match self.p.write_percent {
+            0 => false,
+            100 => true,
+            w => ctx.rng().below(100) < u64::from(w),
+        };
+        let (id, now) = (self.made, ctx.now().0);
+        self.made += 1;
+        if write {
+            self.writes += 1;
+            let data = (addr..addr + n).map(pattern_byte).collect();
+            Box::new(MemReq::write(id, addr, data, cause, now))
+        } else {
+            self.reads += 1;
+            Box::new(MemReq::read(id, addr, self.p.bytes, cause, now))
+        }
+    }
+
+    fn pump(&mut self, ctx: &mut Context<'_, crate::Msg>) {
+        while self.started && self.outstanding < self.p.max_outstanding {
+            let req = match self.pending.take() {
+                Some(r) => r,
+                None if self.made < self.p.requests => self.make(ctx),
+                None => return,
+            };
+            match ctx.send(OUT, crate::Msg::MemReq(req)) {
+                Ok(()) => {
+                    self.outstanding += 1;
+                    self.first_send.get_or_insert(ctx.now().0);
+                }
+                Err(Refused(crate::Msg::MemReq(r))) => {
+                    self.refused += 1;
+                    self.pending = Some(r);
+                    return;
+                }
+                Err(Refused(_)) => unreachable!("a refused send hands back the message sent"),
+            }
+        }
+    }
+}
+
+impl Component<crate::Msg> for MemTraffic {
+    fn ports(&self) -> Vec<PortSpec> {
+        vec![PortSpec::output("req", "mem"), PortSpec::input("resp", "mem")]
+    }
+    fn init(&mut self, ctx: &mut Context<'_, crate::Msg>) {
+        if self.p.requests > 0 {
+            ctx.schedule(SimDuration(self.p.start_ps), 0);
+        }
+    }
+    fn on_timer(&mut self, ctx: &mut Context<'_, crate::Msg>, _: u64) {
+        self.started = true;
+        self.pump(ctx);
+    }
+    fn on_message(&mut self, ctx: &mut Context<'_, crate::Msg>, _: PortId, msg: crate::Msg) {
+        let crate::Msg::MemResp(r) = msg else {
+            ctx.abort("`resp` takes memory responses (Msg::MemResp); something else arrived");
+            return;
+        };
+        let now = ctx.now().0;
+        self.outstanding -= 1;
+        self.completed += 1;
+        self.bytes += u64::from(r.bytes);
+        self.latency_ps.record(now - r.issued_ps);
+        self.last_response = now;
+        self.pump(ctx);
+    }
+    fn on_ready(&mut self, ctx: &mut Context<'_, crate::Msg>, _: PortId) {
+        self.pump(ctx);
+    }
+    fn finish(&mut self, stats: &mut StatsWriter<'_>) {
+        stats.counter("sent", self.made - u64::from(self.pending.is_some()));
+        stats.counter("completed", self.completed);
+        stats.counter("reads", self.reads);
+        stats.counter("writes", self.writes);
+        stats.counter("refused", self.refused);
+        stats.counter("bytes", self.bytes);
+        stats.histogram("latency_ps", &self.latency_ps);
+        let span = self.first_send.map_or(0, |f| self.last_response.saturating_sub(f));
+        stats.value("bandwidth_bytes_per_s", if span == 0 { 0.0 } else { self.bytes as f64 / (span as f64 * 1e-12) });
     }
 }

@@ -5,6 +5,7 @@ mod bad_topology;
 mod bad_train_input;
 mod cli;
 mod cli_support;
+mod dram;
 mod dvfs;
 mod global_buffer;
 mod noc;

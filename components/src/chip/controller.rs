@@ -250,7 +250,17 @@ impl Controller {
             for &d in deps {
                 tasks[d].dependents.push(id);
             }
-            tasks.push(Planned { unit, op, cause, sample, key: (group, sample, rank), deps: deps.len(), dependents: Vec::new(), state: State::Waiting, feeds });
+            tasks.push(Planned {
+                unit,
+                op,
+                cause,
+                sample,
+                key: (group, sample, rank),
+                deps: deps.len(),
+                dependents: Vec::new(),
+                state: State::Waiting,
+                feeds,
+            });
             id
         };
         let fp_group = 0;
@@ -265,13 +275,27 @@ impl Controller {
                 rank
             };
             let load_deps: Vec<usize> = if k >= self.slots() { vec![sample_ends[k - self.slots()]] } else { vec![] };
-            let load = add(&mut tasks, Unit::Load, None, Cause::new(Phase::Load, Cause::NO_LAYER), k, fp_group, next_rank(), &load_deps, Feeds::Nothing);
+            let load = add(
+                &mut tasks,
+                Unit::Load,
+                None,
+                Cause::new(Phase::Load, Cause::NO_LAYER),
+                k,
+                fp_group,
+                next_rank(),
+                &load_deps,
+                Feeds::Nothing,
+            );
             let mut prev: Vec<usize> = vec![load];
             let mut all: Vec<usize> = vec![load];
             // FP of the conv layers.
             for (l, gl) in g[..n - 1].iter().enumerate() {
                 let input = if l == 0 { slot.image } else { slot.out[l - 1] };
-                let requant = Requant { shift: q.fp_shift[l], rounding: self.rounding, stream: key.stream(l, TensorKind::Activation) };
+                let requant = Requant {
+                    shift: q.fp_shift[l],
+                    rounding: self.rounding,
+                    stream: key.stream(l, TensorKind::Activation),
+                };
                 let mut tiles = Vec::new();
                 let r = next_rank();
                 for ch in split_channels(gl.conv_out.c, pcs, mask_align(gl)) {
@@ -286,7 +310,17 @@ impl Controller {
                         masking: self.masking,
                         requant,
                     };
-                    tiles.push(add(&mut tasks, Unit::Pc, Some(op), Cause::new(Phase::Fp, l as u16), k, fp_group, r, &prev, Feeds::ActMax(l)));
+                    tiles.push(add(
+                        &mut tasks,
+                        Unit::Pc,
+                        Some(op),
+                        Cause::new(Phase::Fp, l as u16),
+                        k,
+                        fp_group,
+                        r,
+                        &prev,
+                        Feeds::ActMax(l),
+                    ));
                 }
                 all.extend(&tiles);
                 prev = tiles;
@@ -294,8 +328,24 @@ impl Controller {
             // The FC layer, the loss, and the FC layer's BP and WG on the update core.
             let last = &g[n - 1];
             let fc_in = if n == 1 { slot.image } else { slot.out[n - 2] };
-            let logits = Op::Logits { geom: last.clone(), input: fc_in, weights: self.layout.weights[n - 1].0, bias: self.layout.weights[n - 1].1, out: slot.logits };
-            let lg = add(&mut tasks, Unit::Uc, Some(logits), Cause::new(Phase::Fp, (n - 1) as u16), k, fp_group, next_rank(), &prev, Feeds::Nothing);
+            let logits = Op::Logits {
+                geom: last.clone(),
+                input: fc_in,
+                weights: self.layout.weights[n - 1].0,
+                bias: self.layout.weights[n - 1].1,
+                out: slot.logits,
+            };
+            let lg = add(
+                &mut tasks,
+                Unit::Uc,
+                Some(logits),
+                Cause::new(Phase::Fp, (n - 1) as u16),
+                k,
+                fp_group,
+                next_rank(),
+                &prev,
+                Feeds::Nothing,
+            );
             let loss = Op::Loss {
                 logits: slot.logits,
                 classes: last.conv_out.c,
@@ -306,18 +356,59 @@ impl Controller {
                 stream: key.stream(n - 1, TensorKind::LossError),
                 delta: slot.delta[n - 1],
             };
-            let ls = add(&mut tasks, Unit::Uc, Some(loss), Cause::new(Phase::Loss, (n - 1) as u16), k, fp_group, next_rank(), &[lg], Feeds::Loss { label: self.plan.labels[idx] });
+            let ls = add(
+                &mut tasks,
+                Unit::Uc,
+                Some(loss),
+                Cause::new(Phase::Loss, (n - 1) as u16),
+                k,
+                fp_group,
+                next_rank(),
+                &[lg],
+                Feeds::Loss { label: self.plan.labels[idx] },
+            );
             all.extend([lg, ls]);
             let mut wg_tasks = Vec::new();
             for filters in split_channels(last.conv_out.c, self.p.wg_tasks_per_layer, 1) {
                 let op = Op::Wg { geom: last.clone(), filters, input: fc_in, dz: slot.delta[n - 1] };
-                wg_tasks.push(add(&mut tasks, Unit::Uc, Some(op), Cause::new(Phase::Wg, (n - 1) as u16), k, bp_group, next_rank(), &[ls], Feeds::Nothing));
+                wg_tasks.push(add(
+                    &mut tasks,
+                    Unit::Uc,
+                    Some(op),
+                    Cause::new(Phase::Wg, (n - 1) as u16),
+                    k,
+                    bp_group,
+                    next_rank(),
+                    &[ls],
+                    Feeds::Nothing,
+                ));
             }
             let mut delta_ready: Vec<usize> = vec![ls];
             if n > 1 {
-                let requant = Requant { shift: q.bp_shift[n - 1], rounding: self.rounding, stream: key.stream(n - 1, TensorKind::Error) };
-                let op = Op::Bp { geom: last.clone(), channels: 0..last.input.c, dz: slot.delta[n - 1], weights: self.layout.weights[n - 1].0, out: slot.delta[n - 2], requant };
-                delta_ready = vec![add(&mut tasks, Unit::Uc, Some(op), Cause::new(Phase::Bp, (n - 1) as u16), k, bp_group, next_rank(), &[ls], Feeds::ErrMax(n - 2))];
+                let requant = Requant {
+                    shift: q.bp_shift[n - 1],
+                    rounding: self.rounding,
+                    stream: key.stream(n - 1, TensorKind::Error),
+                };
+                let op = Op::Bp {
+                    geom: last.clone(),
+                    channels: 0..last.input.c,
+                    dz: slot.delta[n - 1],
+                    weights: self.layout.weights[n - 1].0,
+                    out: slot.delta[n - 2],
+                    requant,
+                };
+                delta_ready = vec![add(
+                    &mut tasks,
+                    Unit::Uc,
+                    Some(op),
+                    Cause::new(Phase::Bp, (n - 1) as u16),
+                    k,
+                    bp_group,
+                    next_rank(),
+                    &[ls],
+                    Feeds::ErrMax(n - 2),
+                )];
                 all.extend(&delta_ready);
             }
             // BP and WG of the conv layers, from the last.
@@ -327,8 +418,25 @@ impl Controller {
                 let routes: Vec<usize> = split_channels(gl.conv_out.c, pcs, mask_align(gl))
                     .into_iter()
                     .map(|ch| {
-                        let op = Op::Route { geom: gl.clone(), channels: ch, delta_out: slot.delta[l], keep: slot.keep[l], masking: self.masking, dz: slot.dz[l] };
-                        add(&mut tasks, Unit::Pc, Some(op), Cause::new(Phase::Bp, l as u16), k, bp_group, r, &delta_ready, Feeds::Nothing)
+                        let op = Op::Route {
+                            geom: gl.clone(),
+                            channels: ch,
+                            delta_out: slot.delta[l],
+                            keep: slot.keep[l],
+                            masking: self.masking,
+                            dz: slot.dz[l],
+                        };
+                        add(
+                            &mut tasks,
+                            Unit::Pc,
+                            Some(op),
+                            Cause::new(Phase::Bp, l as u16),
+                            k,
+                            bp_group,
+                            r,
+                            &delta_ready,
+                            Feeds::Nothing,
+                        )
                     })
                     .collect();
                 all.extend(&routes);
@@ -336,23 +444,55 @@ impl Controller {
                 let r = next_rank();
                 for filters in split_channels(gl.conv_out.c, self.p.wg_tasks_per_layer, 1) {
                     let op = Op::Wg { geom: gl.clone(), filters, input, dz: slot.dz[l] };
-                    wg_tasks.push(add(&mut tasks, Unit::Uc, Some(op), Cause::new(Phase::Wg, l as u16), k, bp_group, r, &routes, Feeds::Nothing));
+                    wg_tasks.push(add(
+                        &mut tasks,
+                        Unit::Uc,
+                        Some(op),
+                        Cause::new(Phase::Wg, l as u16),
+                        k,
+                        bp_group,
+                        r,
+                        &routes,
+                        Feeds::Nothing,
+                    ));
                 }
                 if l > 0 {
-                    let requant = Requant { shift: q.bp_shift[l], rounding: self.rounding, stream: key.stream(l, TensorKind::Error) };
+                    let requant = Requant {
+                        shift: q.bp_shift[l],
+                        rounding: self.rounding,
+                        stream: key.stream(l, TensorKind::Error),
+                    };
                     let r = next_rank();
                     delta_ready = split_channels(gl.input.c, pcs, 1)
                         .into_iter()
                         .map(|ch| {
-                            let op = Op::Bp { geom: gl.clone(), channels: ch, dz: slot.dz[l], weights: self.layout.weights[l].0, out: slot.delta[l - 1], requant };
-                            add(&mut tasks, Unit::Pc, Some(op), Cause::new(Phase::Bp, l as u16), k, bp_group, r, &routes, Feeds::ErrMax(l - 1))
+                            let op = Op::Bp {
+                                geom: gl.clone(),
+                                channels: ch,
+                                dz: slot.dz[l],
+                                weights: self.layout.weights[l].0,
+                                out: slot.delta[l - 1],
+                                requant,
+                            };
+                            add(
+                                &mut tasks,
+                                Unit::Pc,
+                                Some(op),
+                                Cause::new(Phase::Bp, l as u16),
+                                k,
+                                bp_group,
+                                r,
+                                &routes,
+                                Feeds::ErrMax(l - 1),
+                            )
                         })
                         .collect();
                     all.extend(&delta_ready);
                 }
             }
             all.extend(&wg_tasks);
-            let end = add(&mut tasks, Unit::Mark, None, Cause::default(), k, bp_group, next_rank(), &all, Feeds::Nothing);
+            let end =
+                add(&mut tasks, Unit::Mark, None, Cause::default(), k, bp_group, next_rank(), &all, Feeds::Nothing);
             sample_ends.push(end);
         }
         let optimizer = self.plan.config.optimizer.at_epoch(self.epoch);
@@ -366,7 +506,17 @@ impl Controller {
             weights: self.layout.weights.clone(),
             epoch_end,
         };
-        add(&mut tasks, Unit::Uc, Some(wu), Cause::new(Phase::Wu, Cause::NO_LAYER), samples.len(), 2, 0, &sample_ends, Feeds::Update);
+        add(
+            &mut tasks,
+            Unit::Uc,
+            Some(wu),
+            Cause::new(Phase::Wu, Cause::NO_LAYER),
+            samples.len(),
+            2,
+            0,
+            &sample_ends,
+            Feeds::Update,
+        );
         self.tasks = tasks;
         self.id_base += 1 << 32;
         self.ready.clear();
@@ -441,7 +591,8 @@ impl Controller {
                 let task = Task { id: self.id_base + i as u64, cause, op };
                 let port = if unit == Unit::Pc {
                     // The least loaded core, the lowest index on ties.
-                    let core = (0..self.pc_busy.len()).min_by_key(|&c| (self.pc_busy[c], c)).expect("at least one core");
+                    let core =
+                        (0..self.pc_busy.len()).min_by_key(|&c| (self.pc_busy[c], c)).expect("at least one core");
                     self.pc_busy[core] += 1;
                     self.signal_phase(ctx, cause.phase);
                     self.pc_task_port(core)
@@ -554,8 +705,13 @@ impl Component<Msg> for Controller {
             return;
         }
         self.dvfs(ctx, DvfsRequest::Busy);
-        let setup = Setup { model: self.plan.model.clone(), geoms: self.plan.geoms.clone(), weights: self.layout.weights.clone() };
-        let task = Task { id: u64::MAX, cause: Cause::new(Phase::Load, Cause::NO_LAYER), op: Op::Setup(Box::new(setup)) };
+        let setup = Setup {
+            model: self.plan.model.clone(),
+            geoms: self.plan.geoms.clone(),
+            weights: self.layout.weights.clone(),
+        };
+        let task =
+            Task { id: u64::MAX, cause: Cause::new(Phase::Load, Cause::NO_LAYER), op: Op::Setup(Box::new(setup)) };
         self.uc_busy += 1;
         self.running += 1;
         let port = self.uc_task_port();
@@ -579,7 +735,9 @@ impl Component<Msg> for Controller {
                     self.complete(ctx, i);
                 }
             }
-            Msg::Done(d) if p >= 3 && (p - 3) % 2 == 0 && (p - 3) / 2 < self.p.propagation_cores => self.on_done(ctx, Some((p - 3) / 2), *d),
+            Msg::Done(d) if p >= 3 && (p - 3) % 2 == 0 && (p - 3) / 2 < self.p.propagation_cores => {
+                self.on_done(ctx, Some((p - 3) / 2), *d)
+            }
             Msg::Done(d) if p == 3 + 2 * self.p.propagation_cores => self.on_done(ctx, None, *d),
             m => ctx.abort(format!("unexpected message on port {p}: {m:?}")),
         }
@@ -600,7 +758,8 @@ impl Component<Msg> for Controller {
         }
         stats.counter("epochs", self.epochs_done.len() as u64);
         stats.counter("steps", self.step);
-        stats.counter("samples", self.epochs_done.len() as u64 * self.plan.orders.first().map_or(0, |o| o.len() as u64));
+        stats
+            .counter("samples", self.epochs_done.len() as u64 * self.plan.orders.first().map_or(0, |o| o.len() as u64));
         for (op, n) in &self.tasks_issued {
             stats.counter(&format!("tasks.{op}"), *n);
         }

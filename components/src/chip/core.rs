@@ -137,8 +137,20 @@ pub struct Core<D> {
 impl<D: Datapath> Core<D> {
     /// A core around `dp`. With `double_buffer`, the next task's operands load while the
     /// current one computes, and results are written while the next one computes.
-    pub fn new(dp: D, array: Array, domain: PowerDomain, coeff: CoreEnergy, max_outstanding: usize, request_bytes: u32, double_buffer: bool) -> Self {
-        let leakage = Leakage { mw_at_nominal: coeff.leakage_mw, nominal_v: coeff.nominal_v, voltage_exponent: coeff.leakage_voltage_exponent };
+    pub fn new(
+        dp: D,
+        array: Array,
+        domain: PowerDomain,
+        coeff: CoreEnergy,
+        max_outstanding: usize,
+        request_bytes: u32,
+        double_buffer: bool,
+    ) -> Self {
+        let leakage = Leakage {
+            mw_at_nominal: coeff.leakage_mw,
+            nominal_v: coeff.nominal_v,
+            voltage_exponent: coeff.leakage_voltage_exponent,
+        };
         Core {
             dp,
             array,
@@ -319,7 +331,12 @@ impl<D: Datapath> Component<Msg> for Core<D> {
         stats.counter("bytes_written", self.mem.bytes_written);
         stats.counter("local_memory_bytes", self.stats.local_bytes);
         self.dp.finish(stats);
-        self.activity.charge_idle(&mut self.energy, stats, self.coeff.clock_pj_per_cycle, self.coeff.idle_clock_fraction);
+        self.activity.charge_idle(
+            &mut self.energy,
+            stats,
+            self.coeff.clock_pj_per_cycle,
+            self.coeff.idle_clock_fraction,
+        );
         self.energy.write_stats(stats);
     }
 }

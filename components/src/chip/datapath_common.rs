@@ -5,9 +5,9 @@ use std::ops::Range;
 use train_math::kernels::int8;
 use train_math::{LayerGeom, MaskBits, Tile};
 
+use super::core::Executed;
 use super::dataflow::Array;
 use super::protocol::{Done, Op};
-use super::core::Executed;
 
 pub(crate) fn i8s(bytes: &[u8]) -> Vec<i8> {
     bytes.iter().map(|&b| b as i8).collect()
@@ -55,12 +55,25 @@ pub(crate) fn in_plane(g: &LayerGeom) -> usize {
 
 /// Error propagation to input channels `channels` (shared by both core types: the update
 /// core runs it for the fully connected layer).
-pub(crate) fn bp(g: &LayerGeom, channels: Range<usize>, dz: &[u8], weights: &[u8], requant: &int8::Requant, out_addr: u64, array: Array) -> Executed {
+pub(crate) fn bp(
+    g: &LayerGeom,
+    channels: Range<usize>,
+    dz: &[u8],
+    weights: &[u8],
+    requant: &int8::Requant,
+    out_addr: u64,
+    array: Array,
+) -> Executed {
     let tile = Tile::channels(channels.clone(), g.input);
     let t = int8::bp_tile(g, &i8s(dz), &i8s(weights), requant, &tile);
     let at = out_addr + (channels.start * in_plane(g)) as u64;
     let work = array.output_stationary(in_plane(g) as u64, channels.len() as u64, g.bp_tile_macs(&tile));
-    Executed { writes: vec![(at, u8s(&t.out))], work, done: Done { max_abs_acc: t.max_abs_acc, ..Done::default() }, local_bytes: 0 }
+    Executed {
+        writes: vec![(at, u8s(&t.out))],
+        work,
+        done: Done { max_abs_acc: t.max_abs_acc, ..Done::default() },
+        local_bytes: 0,
+    }
 }
 
 /// The packed mask bytes of `channels` from an FP tile's mask (its region is

@@ -42,7 +42,8 @@ impl Layout {
             r
         };
         let n = geoms.len();
-        let weights: Vec<(Region, Region)> = geoms.iter().map(|g| (take(g.weight_len()), take(4 * g.conv_out.c))).collect();
+        let weights: Vec<(Region, Region)> =
+            geoms.iter().map(|g| (take(g.weight_len()), take(4 * g.conv_out.c))).collect();
         let slots = (0..slots)
             .map(|_| {
                 let image = take(geoms[0].input.len());

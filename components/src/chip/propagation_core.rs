@@ -13,8 +13,8 @@
 
 use serde::Deserialize;
 use sim_core::StatsWriter;
-use train_math::kernels::route;
 use train_math::kernels::int8;
+use train_math::kernels::route;
 use train_math::{MaskBits, Tile};
 
 use super::core::{CoreEnergy, Datapath, Executed};
@@ -70,7 +70,11 @@ impl PropagationCoreParams {
         if self.pe_rows == 0 || self.pe_cols == 0 {
             return Err(("pe_rows", "a PE array needs at least one row and one column (`pe_rows`, `pe_cols`)".into()));
         }
-        for (f, v) in [("input_buffer_kib", self.input_buffer_kib), ("weight_buffer_kib", self.weight_buffer_kib), ("output_buffer_kib", self.output_buffer_kib)] {
+        for (f, v) in [
+            ("input_buffer_kib", self.input_buffer_kib),
+            ("weight_buffer_kib", self.weight_buffer_kib),
+            ("output_buffer_kib", self.output_buffer_kib),
+        ] {
             if !(v.is_finite() && v > 0.0) {
                 return Err((f, format!("`{f}` must be above 0, not {v}")));
             }
@@ -105,7 +109,11 @@ impl PropagationDatapath {
     }
 
     fn fits(&self, what: &str, op: &Op, input: usize, weights: usize, output: usize) -> Result<(), String> {
-        for (need, have, param) in [(input, self.input_bytes, "input_buffer_kib"), (weights, self.weight_bytes, "weight_buffer_kib"), (output, self.output_bytes, "output_buffer_kib")] {
+        for (need, have, param) in [
+            (input, self.input_bytes, "input_buffer_kib"),
+            (weights, self.weight_bytes, "weight_buffer_kib"),
+            (output, self.output_bytes, "output_buffer_kib"),
+        ] {
             if need > have {
                 return Err(format!(
                     "{what} (`{}`) needs {:.2} KiB of local buffer but `{param}` is {:.2} KiB; raise `{param}` or split the layer over more tiles",
@@ -168,7 +176,12 @@ impl Datapath for PropagationDatapath {
                 }
                 let (hc, wc) = g.covered();
                 let work = array.output_stationary((hc * wc) as u64, channels.len() as u64, g.fp_tile_macs(&tile));
-                Ok(Executed { writes, work, done: Done { max_abs_acc: t.max_abs_acc, ..Done::default() }, local_bytes: 0 })
+                Ok(Executed {
+                    writes,
+                    work,
+                    done: Done { max_abs_acc: t.max_abs_acc, ..Done::default() },
+                    local_bytes: 0,
+                })
             }
             Op::Route { geom: g, channels, masking, dz, .. } => {
                 let delta = placed(g.output.len(), channels.start * out_plane(&g), &i8s(&ops[0]));
@@ -184,7 +197,9 @@ impl Datapath for PropagationDatapath {
                 let work = array.vector((channels.len() * conv_plane(&g)) as u64, self.route_ops);
                 Ok(Executed { writes: vec![(at, u8s(&routed))], work, done: Done::default(), local_bytes: 0 })
             }
-            Op::Bp { geom: g, channels, out, requant, .. } => Ok(bp(&g, channels, &ops[0], &ops[1], &requant, out.addr, array)),
+            Op::Bp { geom: g, channels, out, requant, .. } => {
+                Ok(bp(&g, channels, &ops[0], &ops[1], &requant, out.addr, array))
+            }
             other => Err(unsupported("propagation core", &other)),
         }
     }

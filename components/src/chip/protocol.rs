@@ -42,7 +42,17 @@ pub struct Task {
 pub enum Op {
     /// FP of output channels `channels` of a conv layer (all rows): pooled output, and the
     /// mask (masking) or the post-ReLU conv outputs (activation path) of those channels.
-    ConvFp { geom: LayerGeom, channels: Range<usize>, input: Region, weights: Region, bias: Region, out: Region, keep: Region, masking: bool, requant: Requant },
+    ConvFp {
+        geom: LayerGeom,
+        channels: Range<usize>,
+        input: Region,
+        weights: Region,
+        bias: Region,
+        out: Region,
+        keep: Region,
+        masking: bool,
+        requant: Requant,
+    },
     /// BP through pool and ReLU of `channels`: the error at the conv outputs (`dz`) from the
     /// error at the layer output and the mask (or kept activations).
     Route { geom: LayerGeom, channels: Range<usize>, delta_out: Region, keep: Region, masking: bool, dz: Region },
@@ -52,7 +62,16 @@ pub enum Op {
     /// The last layer's FP: wide logits (i64 little-endian).
     Logits { geom: LayerGeom, input: Region, weights: Region, bias: Region, out: Region },
     /// Softmax cross-entropy: the 8-bit output error, and the loss for the metrics.
-    Loss { logits: Region, classes: usize, label: usize, logits_exp: i32, err_exp: i32, rounding: Rounding, stream: RoundingStream, delta: Region },
+    Loss {
+        logits: Region,
+        classes: usize,
+        label: usize,
+        logits_exp: i32,
+        err_exp: i32,
+        rounding: Rounding,
+        stream: RoundingStream,
+        delta: Region,
+    },
     /// Weight gradients of filters `filters` for one sample, added to the update core's sums.
     Wg { geom: LayerGeom, filters: Range<usize>, input: Region, dz: Region },
     /// Before the first task: the update core takes the model (master weights and
@@ -60,7 +79,15 @@ pub enum Op {
     Setup(Box<Setup>),
     /// The step boundary: weight update of every layer from the summed gradients, new
     /// exponents, new 8-bit weights written to memory.
-    Wu { stats: StepStats, batch: usize, optimizer: Optimizer, seed: u64, step: u64, weights: Vec<(Region, Region)>, epoch_end: Option<usize> },
+    Wu {
+        stats: StepStats,
+        batch: usize,
+        optimizer: Optimizer,
+        seed: u64,
+        step: u64,
+        weights: Vec<(Region, Region)>,
+        epoch_end: Option<usize>,
+    },
 }
 
 impl Op {

@@ -197,7 +197,12 @@ impl Datapath for UpdateDatapath {
             Op::Logits { geom: g, out, .. } => {
                 let logits = int8::fp_logits(&g, &i8s(&ops[0]), &i8s(&ops[1]), &i32s(&ops[2]));
                 let work = array.fully_connected(g.conv_out.c as u64, g.fan_in() as u64, g.fp_macs());
-                Ok(Executed { writes: vec![(out.addr, i64_bytes(&logits))], work, done: Done::default(), local_bytes: 0 })
+                Ok(Executed {
+                    writes: vec![(out.addr, i64_bytes(&logits))],
+                    work,
+                    done: Done::default(),
+                    local_bytes: 0,
+                })
             }
             Op::Loss { classes, label, logits_exp, err_exp, rounding, stream, delta, .. } => {
                 let o = loss::loss_i8(&i64s(&ops[0]), logits_exp, label, err_exp, rounding, &stream);
@@ -205,7 +210,9 @@ impl Datapath for UpdateDatapath {
                 let done = Done { loss: Some((o.loss, o.predicted, o.max_abs_delta)), ..Done::default() };
                 Ok(Executed { writes: vec![(delta.addr, u8s(&o.delta))], work, done, local_bytes: 0 })
             }
-            Op::Bp { geom: g, channels, out, requant, .. } => Ok(bp(&g, channels, &ops[0], &ops[1], &requant, out.addr, array)),
+            Op::Bp { geom: g, channels, out, requant, .. } => {
+                Ok(bp(&g, channels, &ops[0], &ops[1], &requant, out.addr, array))
+            }
             Op::Wg { geom: g, filters, .. } => {
                 let plane = conv_plane(&g);
                 let dz = placed(g.conv_out.len(), filters.start * plane, &i8s(&ops[1]));

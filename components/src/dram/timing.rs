@@ -1,0 +1,166 @@
+//! Timing constraints in picoseconds, on the grid of the DRAM clock.
+//!
+//! A controller programs each constraint as a whole number of DRAM clock cycles,
+//! nCK = ceil(t / tCK), and issues commands on clock edges; this model does the same, so
+//! every constraint below is a multiple of `tck` and every command issues on an edge.
+
+use super::params::{ParamError, TimingParams};
+
+/// The constraints the scheduler enforces, in ps (multiples of `tck`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// DRAM clock period: two data beats (DDR).
+    pub tck: u64,
+    pub rcd: u64,
+    pub rp: u64,
+    pub rpab: u64,
+    pub cl: u64,
+    pub cwl: u64,
+    pub ras: u64,
+    /// One burst on the data bus: beats / 2 clock cycles.
+    pub burst: u64,
+    pub wr: u64,
+    pub rtp: u64,
+    pub ccd: u64,
+    pub rrd: u64,
+    pub faw: u64,
+    pub wtr: u64,
+    pub rtw: u64,
+    /// 0: no refresh.
+    pub refi: u64,
+    pub rfc: u64,
+}
+
+impl Timing {
+    /// Converts and checks the nanosecond parameters; `beats` is the burst length in
+    /// transfers (burst_bytes / bus_bytes, even).
+    pub fn from_params(p: &TimingParams, beats: u32) -> Result<Timing, ParamError> {
+        if p.data_rate_mtps == 0 {
+            return Err(err("timing.data_rate_mtps", "`timing.data_rate_mtps` must be at least 1".into()));
+        }
+        // Two transfers per clock: tCK = 2 / rate.
+        let tck = (2e6 / f64::from(p.data_rate_mtps)).round() as u64;
+        if tck == 0 {
+            return Err(err(
+                "timing.data_rate_mtps",
+                format!(
+                    "`timing.data_rate_mtps` {} gives a clock faster than the 1 ps time resolution",
+                    p.data_rate_mtps
+                ),
+            ));
+        }
+        let cycles = |name: &str, ns: f64| -> Result<u64, ParamError> {
+            if !ns.is_finite() || !(0.0..=1e9).contains(&ns) {
+                return Err(err(
+                    &format!("timing.{name}"),
+                    format!("`timing.{name}` must be a number of ns in [0, 1e9], not {ns}"),
+                ));
+            }
+            let ps = (ns * 1000.0).round() as u64;
+            Ok(ps.div_ceil(tck) * tck)
+        };
+        let t = Timing {
+            tck,
+            rcd: cycles("trcd_ns", p.trcd_ns)?,
+            rp: cycles("trp_ns", p.trp_ns)?,
+            rpab: cycles("trpab_ns", p.trpab_ns)?,
+            cl: cycles("tcl_ns", p.tcl_ns)?,
+            cwl: cycles("tcwl_ns", p.tcwl_ns)?,
+            ras: cycles("tras_ns", p.tras_ns)?,
+            burst: u64::from(beats / 2) * tck,
+            wr: cycles("twr_ns", p.twr_ns)?,
+            rtp: cycles("trtp_ns", p.trtp_ns)?,
+            ccd: cycles("tccd_ns", p.tccd_ns)?,
+            rrd: cycles("trrd_ns", p.trrd_ns)?,
+            faw: cycles("tfaw_ns", p.tfaw_ns)?,
+            wtr: cycles("twtr_ns", p.twtr_ns)?,
+            rtw: cycles("trtw_ns", p.trtw_ns)?,
+            refi: cycles("trefi_ns", p.trefi_ns)?,
+            rfc: cycles("trfc_ns", p.trfc_ns)?,
+        };
+        if t.ras < t.rcd {
+            return Err(err(
+                "timing.tras_ns",
+                format!(
+                    "`timing.tras_ns` ({} ns) must be at least `timing.trcd_ns` ({} ns): a row stays open until its column access",
+                    p.tras_ns, p.trcd_ns
+                ),
+            ));
+        }
+        if t.refi > 0 {
+            if t.rfc == 0 {
+                return Err(err(
+                    "timing.trfc_ns",
+                    "`timing.trfc_ns` must be above 0 when refresh is on (`timing.trefi_ns` > 0)".into(),
+                ));
+            }
+            if t.refi <= t.rfc + t.rpab {
+                return Err(err(
+                    "timing.trefi_ns",
+                    format!(
+                        "`timing.trefi_ns` ({} ns) must exceed `timing.trfc_ns` + `timing.trpab_ns` ({} ns), or the rank would refresh forever",
+                        p.trefi_ns,
+                        p.trfc_ns + p.trpab_ns
+                    ),
+                ));
+            }
+        }
+        Ok(t)
+    }
+
+    /// The first clock edge at or after `t`.
+    #[inline]
+    pub fn edge(&self, t: u64) -> u64 {
+        t.div_ceil(self.tck) * self.tck
+    }
+}
+
+fn err(param: &str, message: String) -> ParamError {
+    ParamError::new(param, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nanoseconds_round_up_to_whole_clocks() {
+        let t = Timing::from_params(&TimingParams::default(), 16).unwrap();
+        assert_eq!(t.tck, 625);
+        assert_eq!(t.rcd, 29 * 625, "18 ns is 28.8 tCK: 29");
+        assert_eq!(t.cl, 28 * 625, "17.5 ns is exactly RL = 28");
+        assert_eq!(t.cwl, 14 * 625);
+        assert_eq!(t.burst, 8 * 625);
+        assert_eq!(t.ccd, 8 * 625);
+        assert_eq!(t.refi, 6247 * 625, "3904 ns is 6246.4 tCK");
+        assert_eq!(t.edge(0), 0);
+        assert_eq!(t.edge(1), 625);
+        assert_eq!(t.edge(1250), 1250);
+    }
+
+    #[test]
+    fn a_1_ns_clock_keeps_integer_nanoseconds() {
+        let p = TimingParams { data_rate_mtps: 2000, trcd_ns: 15.0, tcl_ns: 15.0, ..TimingParams::default() };
+        let t = Timing::from_params(&p, 8).unwrap();
+        assert_eq!((t.tck, t.rcd, t.cl, t.burst), (1000, 15_000, 15_000, 4_000));
+    }
+
+    #[test]
+    fn inconsistent_timings_are_refused() {
+        let p = TimingParams { tras_ns: 10.0, ..TimingParams::default() };
+        let e = Timing::from_params(&p, 16).unwrap_err();
+        assert_eq!(e.param, "timing.tras_ns");
+        assert_eq!(
+            e.message,
+            "`timing.tras_ns` (10 ns) must be at least `timing.trcd_ns` (18 ns): a row stays open until its column access"
+        );
+        let p = TimingParams { trefi_ns: 150.0, ..TimingParams::default() };
+        assert_eq!(Timing::from_params(&p, 16).unwrap_err().param, "timing.trefi_ns");
+        let p = TimingParams { trefi_ns: 0.0, trfc_ns: 0.0, ..TimingParams::default() };
+        assert_eq!(Timing::from_params(&p, 16).unwrap().refi, 0, "refresh off");
+        let p = TimingParams { trcd_ns: f64::NAN, ..TimingParams::default() };
+        assert_eq!(Timing::from_params(&p, 16).unwrap_err().param, "timing.trcd_ns");
+        let p = TimingParams { data_rate_mtps: 0, ..TimingParams::default() };
+        assert_eq!(Timing::from_params(&p, 16).unwrap_err().param, "timing.data_rate_mtps");
+    }
+}
