@@ -98,6 +98,13 @@ struct Loading {
     started: u64,
 }
 
+/// The task on the datapath: its cause, the results it will write, and its report.
+struct Computing {
+    cause: Cause,
+    writes: Vec<(u64, Vec<u8>)>,
+    done: Done,
+}
+
 /// A task whose results are being written (posted: the datapath has moved on).
 struct Storing {
     ids: BTreeSet<u64>,
@@ -123,8 +130,8 @@ pub struct Core<D> {
     double_buffer: bool,
     queue: VecDeque<Task>,
     loading: Option<Loading>,
-    /// The task on the datapath: its cause, results and report.
-    computing: Option<(Cause, Vec<(u64, Vec<u8>)>, Done)>,
+    /// The task on the datapath.
+    computing: Option<Computing>,
     storing: Vec<Storing>,
     /// When the datapath last became free.
     free_since: u64,
@@ -233,13 +240,13 @@ impl<D: Datapath> Core<D> {
         let mut done = ex.done;
         done.id = id;
         done.busy_cycles = ex.work.cycles;
-        self.computing = Some((cause, ex.writes, done));
+        self.computing = Some(Computing { cause, writes: ex.writes, done });
         ctx.schedule_cycles(self.clock, ex.work.cycles, 0);
     }
 
     /// The datapath finished: post the results, free the datapath.
     fn computed(&mut self, ctx: &mut Context<'_, Msg>) {
-        let (cause, writes, done) = self.computing.take().expect("a timer only ends computing");
+        let Computing { cause, writes, done } = self.computing.take().expect("a timer only ends computing");
         let mut ids = BTreeSet::new();
         for (addr, data) in &writes {
             ids.extend(self.mem.write(ctx, *addr, data, cause));
