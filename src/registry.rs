@@ -175,7 +175,7 @@ pub fn registry() -> &'static [ComponentType] {
                  double_buffer: true                load the next task while computing\n\
                  max_outstanding: 4, request_bytes: 256\n\
                  energy: {mac_pj: 0.45, buffer_read_pj_per_byte: 1.9, buffer_write_pj_per_byte: 1.9,\n\
-                 local_memory_pj_per_byte: 4.5, clock_pj_per_cycle: 20, idle_clock_fraction: 0.1,\n\
+                 local_memory_pj_per_byte: 4.5, clock_pj_per_pe_cycle: 0.5, idle_clock_fraction: 0.1,\n\
                  leakage_mw: 1, nominal_v: 0.9, leakage_voltage_exponent: 3}",
         build: crate::chip_types::build_propagation_core,
     },

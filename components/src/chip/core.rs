@@ -39,9 +39,11 @@ pub struct CoreEnergy {
     /// Per byte of the update core's local memory (master weights, momentum, gradient sums):
     /// a 64 KiB SRAM, between Horowitz's 32 KB (20 pJ/64 bit) and 1 MB points, ×1.5 for 65 nm.
     pub local_memory_pj_per_byte: f64,
-    /// Clock tree, pipeline registers and control per cycle while computing.
-    pub clock_pj_per_cycle: f64,
-    /// Share of `clock_pj_per_cycle` still spent in an idle cycle (clock gating is partial).
+    /// Clock distribution, pipeline registers and control, per PE per cycle while
+    /// computing. 0.5 pJ: a PE clocks about 64 flip-flops (operands, accumulator, control),
+    /// a few fJ each at 65 nm and 0.9 V, plus its share of the clock tree.
+    pub clock_pj_per_pe_cycle: f64,
+    /// Share of the clock energy still spent in an idle cycle (clock gating is partial).
     pub idle_clock_fraction: f64,
     pub leakage_mw: f64,
     pub nominal_v: f64,
@@ -55,7 +57,7 @@ impl Default for CoreEnergy {
             buffer_read_pj_per_byte: 1.9,
             buffer_write_pj_per_byte: 1.9,
             local_memory_pj_per_byte: 4.5,
-            clock_pj_per_cycle: 20.0,
+            clock_pj_per_pe_cycle: 0.5,
             idle_clock_fraction: 0.1,
             leakage_mw: 1.0,
             nominal_v: 0.9,
@@ -229,7 +231,8 @@ impl<D: Datapath> Core<D> {
         self.energy.add(v, "buffer_read", c.buffer_read_pj_per_byte, ex.work.buffer_reads as f64, cause);
         self.energy.add(v, "buffer_write", c.buffer_write_pj_per_byte, (loaded + stored) as f64, cause);
         self.energy.add(v, "local_memory", c.local_memory_pj_per_byte, ex.local_bytes as f64, cause);
-        self.energy.add(v, "clock", c.clock_pj_per_cycle, ex.work.cycles as f64, cause);
+        let pes = self.array.pes() as f64;
+        self.energy.add(v, "clock", c.clock_pj_per_pe_cycle * pes, ex.work.cycles as f64, cause);
         self.stats.local_bytes += ex.local_bytes;
         let period = ctx.clock(self.clock).period_at(now).as_ps();
         self.activity.busy(period, ex.work.cycles);
@@ -341,7 +344,7 @@ impl<D: Datapath> Component<Msg> for Core<D> {
         self.activity.charge_idle(
             &mut self.energy,
             stats,
-            self.coeff.clock_pj_per_cycle,
+            self.coeff.clock_pj_per_pe_cycle * self.array.pes() as f64,
             self.coeff.idle_clock_fraction,
         );
         self.energy.write_stats(stats);
