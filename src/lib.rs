@@ -3,6 +3,7 @@
 //! reports; the binary's subcommands live in `main.rs`.
 
 pub mod bench;
+pub mod chip_report;
 pub mod chip_types;
 pub mod elaborate;
 pub mod error;

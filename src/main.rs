@@ -95,6 +95,10 @@ struct RunArgs {
     /// Seed of every random stream (default: the file's `seed`).
     #[arg(long)]
     seed: Option<u64>,
+    /// A chip run: save the trained weights here (.npy per tensor + manifest.json, as
+    /// `tasim train --save`).
+    #[arg(long, value_name = "DIR")]
+    save: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -240,8 +244,15 @@ fn run(args: RunArgs) -> Result<()> {
         }
         None => topo.run.end_ps,
     };
+    let outputs = std::sync::Arc::new(tasim::chip_types::Outputs::default());
     let start = Instant::now();
-    let mut sim = elaborate(&topo, Options { threads, ..Options::default() })?;
+    let mut sim = elaborate(&topo, Options { threads, outputs: outputs.clone(), ..Options::default() })?;
+    let setup = outputs.setup.lock().expect("outputs lock").clone();
+    if setup.is_none() && args.save.is_some() {
+        return Err(InputError::new("--save needs a chip topology (one with a `controller` that trains)")
+            .field("--save")
+            .into());
+    }
     let outcome = run_with_progress(&mut sim, end)?;
     let wall = start.elapsed().as_secs_f64();
     let used_threads = sim.threads();
@@ -265,10 +276,30 @@ fn run(args: RunArgs) -> Result<()> {
         used_threads,
         if used_threads == 1 { "" } else { "s" }
     );
-    say!("\nstatistics summed over the instances of each type:");
-    for (name, n, sum) in report::summary_by_type(&topo, &report.stats) {
-        say!("  {name:<40} {sum:>16} (over {n})");
-    }
+    let chip = match &setup {
+        Some(setup) => {
+            let result = outputs.training.lock().expect("sink lock").clone();
+            let summary = tasim::chip_report::summarise(&topo, &report, setup, &result)?;
+            say!("\n{}", summary.text.trim_end());
+            if let Some(dir) = &args.save {
+                let Some(last) = result.last.clone() else {
+                    return Err(InputError::new("the run ended before the model was set up: nothing to save").into());
+                };
+                let mut trainer = setup.trainer.clone();
+                trainer.state = train_math::ModelState::Int8(last);
+                tasim::train::weights_dir::save(dir, &setup.model.spec.name, &setup.model.geoms, &trainer.weights())?;
+                say!("\nweights saved to {}", dir.display());
+            }
+            Some(summary)
+        }
+        None => {
+            say!("\nstatistics summed over the instances of each type:");
+            for (name, n, sum) in report::summary_by_type(&topo, &report.stats) {
+                say!("  {name:<40} {sum:>16} (over {n})");
+            }
+            None
+        }
+    };
     if let Some(dir) = &args.out {
         ensure_dir(dir)?;
         let json = serde_json::json!({
@@ -280,7 +311,15 @@ fn run(args: RunArgs) -> Result<()> {
         });
         write_atomic(&dir.join("stats.json"), serde_json::to_string_pretty(&json)?.as_bytes())?;
         write_atomic(&dir.join("stats.csv"), report::stats_csv(&report.stats).as_bytes())?;
-        say!("\nwrote {} and {}", dir.join("stats.json").display(), dir.join("stats.csv").display());
+        let mut written = vec!["stats.json", "stats.csv"];
+        if let Some(c) = &chip {
+            write_atomic(&dir.join("summary.json"), serde_json::to_string_pretty(&c.json)?.as_bytes())?;
+            write_atomic(&dir.join("power.csv"), c.power_csv.as_bytes())?;
+            write_atomic(&dir.join("epochs.csv"), c.epochs_csv.as_bytes())?;
+            write_atomic(&dir.join("energy_components.csv"), c.components_csv.as_bytes())?;
+            written.extend(["summary.json", "power.csv", "epochs.csv", "energy_components.csv"]);
+        }
+        say!("\nwrote {} in {}", written.join(", "), dir.display());
     }
     Ok(())
 }

@@ -90,6 +90,8 @@ pub struct EnergyMeter {
     windows: Vec<f64>,
     /// The time of the last [`EnergyMeter::at`]: dynamic energy lands in its window.
     now: u64,
+    /// Set by [`EnergyMeter::spread`]: energy added is spread evenly over this span.
+    span: Option<(u64, u64)>,
 }
 
 impl EnergyMeter {
@@ -104,6 +106,7 @@ impl EnergyMeter {
             dynamic: 0.0,
             windows: Vec::new(),
             now: 0,
+            span: None,
         }
     }
 
@@ -115,7 +118,40 @@ impl EnergyMeter {
     /// returns the supply voltage then: call it once per event, before `add`.
     pub fn at<M: sim_core::Message>(&mut self, ctx: &mut Context<'_, M>) -> f64 {
         self.now = ctx.now().0;
+        self.span = None;
         self.domain.voltage(ctx)
+    }
+
+    /// Spreads the energy added next (until the next [`EnergyMeter::at`]) evenly over
+    /// `[from, to)` ps: work that takes a while draws its power while it runs.
+    pub fn spread(&mut self, from: SimTime, to: SimTime) {
+        self.span = (to > from).then_some((from.0, to.0));
+    }
+
+    fn add_to_windows(&mut self, pj: f64) {
+        let w = POWER_WINDOW_PS;
+        let (from, to) = self.span.unwrap_or((self.now, self.now + 1));
+        let last = ((to - 1) / w) as usize;
+        if self.windows.len() <= last {
+            self.windows.resize(last + 1, 0.0);
+        }
+        let len = (to - from) as f64;
+        let mut t = from;
+        while t < to {
+            let k = t / w;
+            let stop = ((k + 1) * w).min(to);
+            self.windows[k as usize] += pj * (stop - t) as f64 / len;
+            t = stop;
+        }
+    }
+
+    /// Adds energy spent in window `w` (used for idle clock energy, charged per window).
+    pub fn add_in_window(&mut self, w: usize, kind: &'static str, pj: f64, cause: Cause) {
+        let saved = (self.now, self.span);
+        self.now = w as u64 * POWER_WINDOW_PS;
+        self.span = None;
+        self.add_pj(kind, pj, cause);
+        (self.now, self.span) = saved;
     }
 
     /// Adds `count` events of `pj_at_nominal` picojoules each (at the nominal voltage), spent
@@ -132,11 +168,7 @@ impl EnergyMeter {
             return;
         }
         self.dynamic += pj;
-        let w = (self.now / POWER_WINDOW_PS) as usize;
-        if self.windows.len() <= w {
-            self.windows.resize(w + 1, 0.0);
-        }
-        self.windows[w] += pj;
+        self.add_to_windows(pj);
         match self.kinds.iter_mut().find(|(k, _)| *k == kind) {
             Some((_, e)) => *e += pj,
             None => self.kinds.push((kind, pj)),
@@ -221,19 +253,31 @@ impl EnergyMeter {
     }
 }
 
-/// Busy cycles of a component by clock period, so that idle cycles (whose clock energy clock
-/// gating only partly saves) can be charged exactly under DVFS.
+/// When a component's clock was doing work, so that idle cycles (whose clock energy clock
+/// gating only partly saves) can be charged exactly under DVFS and placed in time.
 #[derive(Clone, Debug, Default)]
 pub struct ClockActivity {
     busy: Vec<(u64, u64)>,
+    /// Busy time per power window, ps.
+    busy_ps: Vec<u64>,
 }
 
 impl ClockActivity {
-    /// `cycles` busy cycles at clock period `period_ps`.
-    pub fn busy(&mut self, period_ps: u64, cycles: u64) {
+    /// `cycles` busy cycles at period `period_ps`, from `start` on.
+    pub fn busy(&mut self, period_ps: u64, cycles: u64, start: SimTime) {
         match self.busy.iter_mut().find(|(p, _)| *p == period_ps) {
             Some((_, c)) => *c += cycles,
             None => self.busy.push((period_ps, cycles)),
+        }
+        let (mut t, end) = (start.0, start.0 + cycles * period_ps);
+        while t < end {
+            let w = t / POWER_WINDOW_PS;
+            let stop = ((w + 1) * POWER_WINDOW_PS).min(end);
+            if self.busy_ps.len() <= w as usize {
+                self.busy_ps.resize(w as usize + 1, 0);
+            }
+            self.busy_ps[w as usize] += stop - t;
+            t = stop;
         }
     }
 
@@ -246,22 +290,27 @@ impl ClockActivity {
         stats.clock(clock).cycles_between(SimTime::ZERO, stats.now())
     }
 
-    /// Charges `pj_per_cycle * fraction` for every idle cycle, at each period's voltage.
+    /// Charges `pj_per_cycle * fraction` for every idle cycle, at the voltage of its period,
+    /// in the power window it falls in.
     pub fn charge_idle(&self, meter: &mut EnergyMeter, stats: &StatsWriter<'_>, pj_per_cycle: f64, fraction: f64) {
         let clock = stats.clock(meter.domain.clock);
-        let mut totals: Vec<(u64, u64)> = Vec::new();
-        for (a, b, p) in clock.segments(SimTime::ZERO, stats.now()) {
-            let n = (b.0 - a.0) / p;
-            match totals.iter_mut().find(|(q, _)| *q == p) {
-                Some((_, c)) => *c += n,
-                None => totals.push((p, n)),
+        let cause = Cause::new(Phase::Other, Cause::NO_LAYER);
+        for (a, b, period) in clock.segments(SimTime::ZERO, stats.now()) {
+            let v = meter.domain.voltage_at_period(period);
+            let scale = pj_per_cycle * fraction * (v / meter.leakage.nominal_v).powi(2);
+            let mut t = a.0;
+            while t < b.0 {
+                let w = t / POWER_WINDOW_PS;
+                let stop = ((w + 1) * POWER_WINDOW_PS).min(b.0);
+                // Busy time recorded in this window counts against the part of it in this
+                // segment, in proportion (DVFS switches inside a window are rare).
+                let window_len = POWER_WINDOW_PS.min(stats.now().0.saturating_sub(w * POWER_WINDOW_PS)).max(1);
+                let busy =
+                    self.busy_ps.get(w as usize).copied().unwrap_or(0) as f64 * (stop - t) as f64 / window_len as f64;
+                let idle_cycles = ((stop - t) as f64 - busy).max(0.0) / period as f64;
+                meter.add_in_window(w as usize, "clock_idle", scale * idle_cycles, cause);
+                t = stop;
             }
-        }
-        for (p, total) in totals {
-            let busy = self.busy.iter().find(|(q, _)| *q == p).map_or(0, |(_, c)| *c);
-            let idle = total.saturating_sub(busy);
-            let v = meter.domain.voltage_at_period(p);
-            meter.add(v, "clock_idle", pj_per_cycle * fraction, idle as f64, Cause::new(Phase::Other, Cause::NO_LAYER));
         }
     }
 }

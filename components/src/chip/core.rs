@@ -225,6 +225,9 @@ impl<D: Datapath> Core<D> {
             Err(m) => return ctx.abort(m),
         };
         let v = self.energy.at(ctx);
+        let period = ctx.clock(self.clock).period_at(now).as_ps();
+        let until = ctx.clock(self.clock).edge_after(now, ex.work.cycles);
+        self.energy.spread(now, until);
         let stored: u64 = ex.writes.iter().map(|(_, d)| d.len() as u64).sum();
         let c = &self.coeff;
         self.energy.add(v, "mac", c.mac_pj, ex.work.macs as f64, cause);
@@ -234,8 +237,7 @@ impl<D: Datapath> Core<D> {
         let pes = self.array.pes() as f64;
         self.energy.add(v, "clock", c.clock_pj_per_pe_cycle * pes, ex.work.cycles as f64, cause);
         self.stats.local_bytes += ex.local_bytes;
-        let period = ctx.clock(self.clock).period_at(now).as_ps();
-        self.activity.busy(period, ex.work.cycles);
+        self.activity.busy(period, ex.work.cycles, now);
         self.stats.macs += ex.work.macs;
         let e = self.stats.per_op.entry(name).or_default();
         e.0 += 1;

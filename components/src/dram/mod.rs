@@ -290,7 +290,8 @@ impl DramController {
         let e = &self.cfg.energy;
         let (v_dev, act_pj, read_pj, write_pj, phy_pj) =
             (e.device_voltage_v, e.act_pre_pj, e.read_pj_per_bit, e.write_pj_per_bit, e.phy_pj_per_byte);
-        let v_chip = self.chip_energy.domain().voltage(ctx);
+        let v_chip = self.chip_energy.at(ctx);
+        self.device_energy.at(ctx);
         let burst_bytes = f64::from(self.cfg.geometry.burst_bytes);
         for i in &issued {
             let slot = &mut self.slots[i.slot as usize];
@@ -426,9 +427,11 @@ impl Component<Msg> for DramController {
         stats.value("peak_bytes_per_s", self.cfg.peak_bytes_per_s);
         stats.value("bandwidth_efficiency", bandwidth / self.cfg.peak_bytes_per_s);
 
-        // Refresh and open-row background are known only now (refreshes are computed lazily).
+        // Refresh and open-row background are known only now (refreshes are computed lazily);
+        // both accrue over the whole run, so that is where their power goes.
         let e = &self.cfg.energy;
         let v = e.device_voltage_v;
+        self.device_energy.spread(sim_core::SimTime::ZERO, stats.now());
         self.device_energy.add(v, "refresh", e.refresh_pj, d.refreshes as f64, NO_CAUSE);
         let active_mw = e.active_standby_mw_per_rank * v / DEVICE_NOMINAL_V;
         // mW × ps = 1e-3 pJ.

@@ -55,7 +55,7 @@ impl Noc {
         link.bytes += bytes;
         link.packets += 1;
         link.busy_ps += ser;
-        let v = self.meter.domain().voltage(ctx);
+        let v = self.meter.at(ctx);
         self.meter.add(v, "noc_link", self.cfg.link_pj_per_byte, bytes as f64, cause);
         ctx.schedule(SimDuration(ser), tag(LINK_DONE, l));
     }
@@ -74,7 +74,7 @@ impl Noc {
         p.eligible_ps = now + cycles_from_now(ctx, self.clock, self.cfg.router_latency_cycles);
         let Place::Router(r) = self.buffers[d as usize].at else { unreachable!("links deliver into routers") };
         self.routers[r as usize].packets += 1;
-        let v = self.meter.domain().voltage(ctx);
+        let v = self.meter.at(ctx);
         let pj = self.cfg.router_pj_per_packet + self.cfg.router_pj_per_byte * p.bytes as f64;
         self.meter.add(v, "noc_router", pj, 1.0, p.cause);
         ctx.schedule_at(SimTime(p.eligible_ps), tag(ELIGIBLE, d));

@@ -1,0 +1,355 @@
+//! The report of a chip run: training results next to time, energy, power, utilisation and
+//! traffic, as text for the terminal and as JSON and CSV for other tools.
+//!
+//! Everything here is derived from the run's statistics (and, for held-out accuracy, from
+//! the weights the update core handed out after each epoch, evaluated with `train-math`
+//! outside simulated time).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use components::chip::update_core::TrainingResult;
+use components::energy::POWER_WINDOW_PS;
+use serde_json::{json, Value};
+use sim_core::{Report, StatValue, StatsSnapshot};
+use train_math::{storage_report, ModelState};
+
+use crate::error::InputError;
+use crate::topology::Topology;
+use crate::train::setup::TrainSetup;
+
+/// The report in its three forms.
+pub struct ChipSummary {
+    pub text: String,
+    pub json: Value,
+    /// time_us, chip_mw, offchip_mw per power window.
+    pub power_csv: String,
+    /// epoch, train loss/accuracy, held-out loss/accuracy, time and energy.
+    pub epochs_csv: String,
+    /// component, type, chip_uj, offchip_uj.
+    pub components_csv: String,
+}
+
+fn counter(s: &StatsSnapshot, name: &str) -> u64 {
+    s.counter(name).unwrap_or(0)
+}
+
+fn value(s: &StatsSnapshot, name: &str) -> f64 {
+    s.value(name).unwrap_or(0.0)
+}
+
+/// Sum of every statistic named `<instance>.<suffix>`.
+fn sum_suffix(s: &StatsSnapshot, suffix: &str) -> f64 {
+    s.iter().filter(|(k, _)| k.ends_with(suffix)).filter_map(|(k, _)| s.value(k)).sum()
+}
+
+/// Element-wise sum of the series named `*.<suffix>`, in snapshot (rank) order.
+fn sum_series(s: &StatsSnapshot, suffix: &str) -> Vec<f64> {
+    let mut out: Vec<f64> = Vec::new();
+    for (k, v) in s.iter() {
+        if let (true, StatValue::Series { values, .. }) = (k.ends_with(suffix), v) {
+            if out.len() < values.len() {
+                out.resize(values.len(), 0.0);
+            }
+            for (o, x) in out.iter_mut().zip(values) {
+                *o += x;
+            }
+        }
+    }
+    out
+}
+
+/// Energy of `series` (pJ per window) over `[from, to)` ps, windows cut at the edges.
+fn energy_between(series: &[f64], from: u64, to: u64) -> f64 {
+    let w = POWER_WINDOW_PS;
+    series
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let (a, b) = (i as u64 * w, (i as u64 + 1) * w);
+            let overlap = b.min(to).saturating_sub(a.max(from));
+            e * overlap as f64 / w as f64
+        })
+        .sum()
+}
+
+/// Instances of a component type, in declaration order.
+fn of_kind<'a>(topo: &'a Topology, kind: &str) -> Vec<&'a str> {
+    topo.instances.iter().filter(|i| i.kind == kind).map(|i| i.name.as_str()).collect()
+}
+
+/// Builds the report. `result` holds the model after each epoch; `setup` the trainer the
+/// run started from (for evaluation and the storage figures).
+pub fn summarise(
+    topo: &Topology,
+    r: &Report,
+    setup: &TrainSetup,
+    result: &TrainingResult,
+) -> Result<ChipSummary, InputError> {
+    let s = &r.stats;
+    let ctrl = of_kind(topo, "controller").first().copied().unwrap_or("ctrl").to_string();
+    let end_ps = r.end.as_ps().max(1);
+    let secs = end_ps as f64 * 1e-12;
+    let mut t = String::new();
+
+    // Training.
+    let test = &setup.data.split.test;
+    let evaluate = |state: Option<&train_math::Int8Model>| -> Result<Option<(f64, f64)>, InputError> {
+        if test.is_empty() {
+            return Ok(None);
+        }
+        let mut tr = setup.trainer.clone();
+        if let Some(m) = state {
+            tr.state = ModelState::Int8(m.clone());
+        }
+        let e = tr.evaluate(test).map_err(|e| InputError::new(e.to_string()).fix(e.fix()))?;
+        Ok(Some((e.loss, e.accuracy)))
+    };
+    let before = evaluate(None)?;
+    let epochs = counter(s, &format!("{ctrl}.epochs")) as usize;
+    let chip_series = sum_series(s, ".energy.series_pj");
+    let off_series = sum_series(s, ".energy_offchip.series_pj");
+    let mut epoch_rows = Vec::new();
+    let _ = writeln!(t, "training   {} on {}", setup.model.spec.name, setup.data.description);
+    if let Some((l, a)) = before {
+        let _ = writeln!(t, "  before   held-out loss {l:.4}, accuracy {:.2}%", 100.0 * a);
+    }
+    for e in 1..=epochs {
+        let p = format!("{ctrl}.epoch.{e}");
+        let (start, end) = (counter(s, &format!("{p}.start_ps")), counter(s, &format!("{p}.end_ps")));
+        let (loss, acc) = (value(s, &format!("{p}.train_loss")), value(s, &format!("{p}.train_accuracy")));
+        let held = evaluate(result.epochs.iter().find(|(n, _)| *n == e).map(|(_, m)| m))?;
+        let chip_uj = energy_between(&chip_series, start, end) * 1e-6;
+        let off_uj = energy_between(&off_series, start, end) * 1e-6;
+        let ms = (end - start) as f64 * 1e-9;
+        let _ = write!(t, "  epoch {e}  train loss {loss:.4}, accuracy {:.2}%", 100.0 * acc);
+        if let Some((hl, ha)) = held {
+            let _ = write!(t, "; held-out loss {hl:.4}, accuracy {:.2}%", 100.0 * ha);
+        }
+        let _ = writeln!(t, "; {ms:.3} ms, {chip_uj:.2} uJ chip ({:.2} mW)", chip_uj / ms);
+        epoch_rows.push(json!({
+            "epoch": e, "train_loss": loss, "train_accuracy": acc,
+            "held_out_loss": held.map(|h| h.0), "held_out_accuracy": held.map(|h| h.1),
+            "start_ps": start, "end_ps": end, "chip_energy_uj": chip_uj, "offchip_energy_uj": off_uj,
+        }));
+    }
+
+    // Energy and power.
+    let chip_pj = sum_suffix(s, ".energy.total_pj");
+    let off_pj = sum_suffix(s, ".energy_offchip.total_pj");
+    let leak_pj = sum_suffix(s, ".energy.leakage_pj");
+    let avg_mw = chip_pj * 1e-12 / secs * 1e3;
+    let peak_mw = chip_series.iter().cloned().fold(0.0, f64::max) * 1e-12 / (POWER_WINDOW_PS as f64 * 1e-12) * 1e3;
+    let _ = writeln!(t, "\ntime       {} simulated ({} epochs)", r.end, epochs);
+    let _ = writeln!(
+        t,
+        "energy     chip {:.2} uJ ({:.2} uJ per epoch), leakage {:.1}%; off-chip DRAM {:.2} uJ; system {:.2} uJ",
+        chip_pj * 1e-6,
+        chip_pj * 1e-6 / epochs.max(1) as f64,
+        100.0 * leak_pj / chip_pj.max(1e-30),
+        off_pj * 1e-6,
+        (chip_pj + off_pj) * 1e-6
+    );
+    let _ = writeln!(
+        t,
+        "power      chip average {avg_mw:.2} mW, peak {peak_mw:.2} mW (1 us windows); off-chip average {:.2} mW",
+        off_pj * 1e-12 / secs * 1e3
+    );
+
+    let mut components = Vec::new();
+    let _ = writeln!(t, "  per component (uJ)");
+    for inst in &topo.instances {
+        let chip = value(s, &format!("{}.energy.total_pj", inst.name)) * 1e-6;
+        let off = value(s, &format!("{}.energy_offchip.total_pj", inst.name)) * 1e-6;
+        if chip == 0.0 && off == 0.0 {
+            continue;
+        }
+        let _ = writeln!(
+            t,
+            "    {:<8} {:<18} {chip:>9.3}{}",
+            inst.name,
+            inst.kind,
+            if off > 0.0 { format!("  + {off:.3} off-chip") } else { String::new() }
+        );
+        components.push(json!({ "name": inst.name, "type": inst.kind, "chip_uj": chip, "offchip_uj": off }));
+    }
+    let phases: BTreeMap<String, f64> = components::mem::Phase::ALL
+        .iter()
+        .map(|p| (p.name().to_string(), sum_suffix(s, &format!(".energy.phase.{}_pj", p.name())) * 1e-6))
+        .filter(|(_, v)| *v > 0.0)
+        .collect();
+    let _ = writeln!(
+        t,
+        "  per phase (uJ, dynamic; leakage {:.3} apart)  {}",
+        leak_pj * 1e-6,
+        phases.iter().map(|(k, v)| format!("{k} {v:.3}")).collect::<Vec<_>>().join(", ")
+    );
+    let layers: Vec<f64> =
+        (0..setup.model.geoms.len()).map(|l| sum_suffix(s, &format!(".energy.layer.{l}_pj")) * 1e-6).collect();
+    let _ = writeln!(
+        t,
+        "  per layer (uJ, dynamic)  {}",
+        layers.iter().enumerate().map(|(l, v)| format!("layer {l} {v:.3}")).collect::<Vec<_>>().join(", ")
+    );
+    let mut kinds: BTreeMap<String, f64> = BTreeMap::new();
+    for (k, _) in s.iter() {
+        if let Some((_, kind)) = k.split_once(".energy.kind.") {
+            *kinds.entry(kind.trim_end_matches("_pj").to_string()).or_default() += value(s, k) * 1e-6;
+        }
+    }
+
+    // Cores.
+    let _ = writeln!(t, "\ncores      utilisation (of all cycles / while computing), waiting for operands");
+    let mut cores = Vec::new();
+    for kind in ["propagation_core", "update_core"] {
+        for c in of_kind(topo, kind) {
+            let (u, au) = (value(s, &format!("{c}.utilisation")), value(s, &format!("{c}.active_utilisation")));
+            let busy =
+                counter(s, &format!("{c}.busy_cycles")) as f64 / counter(s, &format!("{c}.cycles")).max(1) as f64;
+            let wait = counter(s, &format!("{c}.operand_wait_ps")) as f64 / end_ps as f64;
+            let _ = writeln!(
+                t,
+                "  {c:<8} {:5.1}% / {:5.1}%, busy {:5.1}% of the time, waiting {:5.1}%",
+                100.0 * u,
+                100.0 * au,
+                100.0 * busy,
+                100.0 * wait
+            );
+            cores.push(json!({ "name": c, "type": kind, "utilisation": u, "active_utilisation": au, "busy_fraction": busy, "operand_wait_fraction": wait }));
+        }
+    }
+
+    // Memory system.
+    let mut memory = serde_json::Map::new();
+    for gb in of_kind(topo, "global_buffer") {
+        let (h, m) = (counter(s, &format!("{gb}.hits")), counter(s, &format!("{gb}.misses")));
+        let conflicts = counter(s, &format!("{gb}.bank_conflicts"));
+        let _ = writeln!(
+            t,
+            "buffer     {gb}: {h} hits, {m} misses ({:.1}% hit rate), {conflicts} bank conflicts, {} evictions, {} write-backs",
+            100.0 * h as f64 / (h + m).max(1) as f64,
+            counter(s, &format!("{gb}.evictions")),
+            counter(s, &format!("{gb}.writebacks"))
+        );
+        memory.insert(gb.into(), json!({ "hits": h, "misses": m, "bank_conflicts": conflicts }));
+    }
+    for d in of_kind(topo, "dram_controller") {
+        let (rd, wr) = (counter(s, &format!("{d}.reads")), counter(s, &format!("{d}.writes")));
+        let (br, bw) = (counter(s, &format!("{d}.bytes_read")), counter(s, &format!("{d}.bytes_written")));
+        let hit = value(s, &format!("{d}.row_hit_rate"));
+        let bps = (br + bw) as f64 / secs;
+        let _ = writeln!(
+            t,
+            "dram       {d}: {rd} reads ({br} B), {wr} writes ({bw} B), row-hit rate {:.1}%, {:.3} GB/s average of {:.1} GB/s peak",
+            100.0 * hit,
+            bps * 1e-9,
+            value(s, &format!("{d}.peak_bytes_per_s")) * 1e-9
+        );
+        memory.insert(d.into(), json!({ "reads": rd, "writes": wr, "bytes_read": br, "bytes_written": bw, "row_hit_rate": hit, "bytes_per_s": bps }));
+    }
+    for n in of_kind(topo, "noc") {
+        let mut links: Vec<(f64, String)> = s
+            .iter()
+            .filter_map(|(k, _)| {
+                k.strip_prefix(&format!("{n}.link."))
+                    .and_then(|l| l.strip_suffix(".utilisation"))
+                    .map(|l| (value(s, k), l.to_string()))
+            })
+            .collect();
+        links.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let top: Vec<String> = links.iter().take(3).map(|(u, l)| format!("{l} {:.1}%", 100.0 * u)).collect();
+        let _ = writeln!(
+            t,
+            "noc        {n}: link utilisation mean {:.1}%, busiest {}",
+            100.0 * value(s, &format!("{n}.link_utilisation_mean")),
+            top.join(", ")
+        );
+        memory.insert(n.into(), json!({ "link_utilisation_mean": value(s, &format!("{n}.link_utilisation_mean")), "links": links.iter().map(|(u, l)| json!({"link": l, "utilisation": u})).collect::<Vec<_>>() }));
+    }
+
+    // Intermediate data between FP and BP.
+    let st = storage_report(&setup.model.geoms);
+    let _ = writeln!(
+        t,
+        "masking    intermediate data kept per sample: {} B with masks, {} B without ({:.1}% less); this run {} masks, working set {} B in memory",
+        st.mask_bytes,
+        st.activation_bytes,
+        100.0 * st.reduction(),
+        if setup.config.bp_path == train_math::BpPath::Mask { "uses" } else { "does not use" },
+        counter(s, &format!("{ctrl}.memory_bytes"))
+    );
+    for d in of_kind(topo, "dvfs_unit") {
+        let res: Vec<String> = s
+            .iter()
+            .filter_map(|(k, _)| {
+                k.strip_prefix(&format!("{d}.residency."))
+                    .map(|p| (p.trim_end_matches("_ps").to_string(), counter(s, k)))
+            })
+            .filter(|(_, ps)| *ps > 0)
+            .map(|(p, ps)| format!("{p} {:.1}%", 100.0 * ps as f64 / end_ps as f64))
+            .collect();
+        let _ = writeln!(
+            t,
+            "dvfs       {d}: {} transitions; time at {}",
+            counter(s, &format!("{d}.transitions")),
+            res.join(", ")
+        );
+    }
+
+    let mut power_csv = String::from("time_us,chip_mw,offchip_mw\n");
+    let w_s = POWER_WINDOW_PS as f64 * 1e-12;
+    for i in 0..chip_series.len().max(off_series.len()) {
+        let c = chip_series.get(i).copied().unwrap_or(0.0) * 1e-12 / w_s * 1e3;
+        let o = off_series.get(i).copied().unwrap_or(0.0) * 1e-12 / w_s * 1e3;
+        let _ = writeln!(power_csv, "{},{c:.6},{o:.6}", i as u64 * POWER_WINDOW_PS / 1_000_000);
+    }
+    let mut epochs_csv = String::from("epoch,train_loss,train_accuracy,held_out_loss,held_out_accuracy,start_ps,end_ps,chip_energy_uj,offchip_energy_uj\n");
+    for e in &epoch_rows {
+        let opt = |v: &Value| v.as_f64().map_or(String::new(), |x| x.to_string());
+        let _ = writeln!(
+            epochs_csv,
+            "{},{},{},{},{},{},{},{},{}",
+            e["epoch"],
+            e["train_loss"],
+            e["train_accuracy"],
+            opt(&e["held_out_loss"]),
+            opt(&e["held_out_accuracy"]),
+            e["start_ps"],
+            e["end_ps"],
+            e["chip_energy_uj"],
+            e["offchip_energy_uj"]
+        );
+    }
+    let mut components_csv = String::from("component,type,chip_uj,offchip_uj\n");
+    for c in &components {
+        let _ = writeln!(
+            components_csv,
+            "{},{},{},{}",
+            c["name"].as_str().unwrap_or(""),
+            c["type"].as_str().unwrap_or(""),
+            c["chip_uj"],
+            c["offchip_uj"]
+        );
+    }
+    let json = json!({
+        "model": setup.model.spec.name,
+        "data": setup.data.description,
+        "held_out_before": before.map(|(l, a)| json!({"loss": l, "accuracy": a})),
+        "epochs": epoch_rows,
+        "simulated_ps": end_ps,
+        "energy": {
+            "chip_uj": chip_pj * 1e-6, "chip_uj_per_epoch": chip_pj * 1e-6 / epochs.max(1) as f64,
+            "leakage_uj": leak_pj * 1e-6, "offchip_uj": off_pj * 1e-6, "system_uj": (chip_pj + off_pj) * 1e-6,
+            "per_phase_uj": phases, "per_layer_uj": layers, "per_kind_uj": kinds, "per_component": components,
+        },
+        "power": { "chip_average_mw": avg_mw, "chip_peak_mw": peak_mw, "window_ps": POWER_WINDOW_PS, "offchip_average_mw": off_pj * 1e-12 / secs * 1e3 },
+        "cores": cores,
+        "memory": memory,
+        "intermediate_data": {
+            "per_sample_mask_bytes": st.mask_bytes, "per_sample_activation_bytes": st.activation_bytes,
+            "reduction": st.reduction(), "masking": setup.config.bp_path == train_math::BpPath::Mask,
+            "working_set_bytes": counter(s, &format!("{ctrl}.memory_bytes")),
+        },
+    });
+    Ok(ChipSummary { text: t, json, power_csv, epochs_csv, components_csv })
+}
