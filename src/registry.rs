@@ -479,17 +479,6 @@ fn build_dvfs(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError>
         })
     };
     let initial = resolve("initial", &p.initial)?;
-    for (k, (name, _)) in tables.iter().enumerate() {
-        let clock = &ctx.topology.clocks[ctx.topology.resolve_clock(&ctx.instance.scope, name).expect("resolved")];
-        if clock.period_ps != points[initial].periods[k] {
-            return Err(ctx
-                .error(
-                    "initial",
-                    format!("clock `{name}` starts at {} ps, not at the period of `{}`", clock.period_ps, p.initial),
-                )
-                .fix("start the clock at the initial operating point's frequency"));
-        }
-    }
     let mut phase_points = [None; Phase::ALL.len()];
     for (phase, point) in &p.phase_points {
         let Some(ph) = Phase::from_name(phase) else {

@@ -51,7 +51,8 @@ pub enum Policy {
 pub struct DvfsParams {
     /// The clocks (power domains) this unit controls; each must define every point named here.
     pub domains: Vec<String>,
-    /// Operating point at start (the domains' initial frequencies must match it).
+    /// Operating point at start: the domains boot there, whatever frequency their clock
+    /// declarations give.
     pub initial: String,
     #[serde(default)]
     pub policy: Policy,
@@ -183,6 +184,13 @@ impl DvfsUnit {
 impl Component<Msg> for DvfsUnit {
     fn ports(&self) -> Vec<PortSpec> {
         vec![PortSpec::input("ctrl", "dvfs").optional()]
+    }
+
+    /// The initial point is a boot setting: the domains start there, with no transition.
+    fn init(&mut self, ctx: &mut Context<'_, Msg>) {
+        for (k, clock) in self.clocks.iter().enumerate() {
+            ctx.set_clock_period(*clock, SimDuration(self.points[self.current].periods[k]));
+        }
     }
 
     fn on_message(&mut self, ctx: &mut Context<'_, Msg>, _: PortId, msg: Msg) {

@@ -197,6 +197,15 @@ impl Loader {
     }
 
     fn expand(&mut self, file: &Arc<SourceFile>, doc: &TopologyFile, scope: &str, partition: u32) {
+        let first = self.instances.len();
+        self.expand_declarations(file, doc, scope, partition);
+        for (key, value) in &doc.set {
+            let o = Origin::at(file, format!("set.{key}"));
+            self.apply_override(first, &format!("{scope}{key}"), value.clone(), o);
+        }
+    }
+
+    fn expand_declarations(&mut self, file: &Arc<SourceFile>, doc: &TopologyFile, scope: &str, partition: u32) {
         for (i, inc) in doc.include.iter().enumerate() {
             let origin = Origin::at(file, format!("include[{i}]"));
             if let Some((f, d, canon)) = self.read_nested(inc, &origin, "") {

@@ -31,6 +31,11 @@ pub struct TopologyFile {
     pub subsystems: Vec<SubsystemDecl>,
     /// How to run (top-level file only).
     pub run: Option<RunDecl>,
+    /// Parameter overrides, `instance.param: value`, applied after everything in this file
+    /// (includes and subsystems too) is declared: variants of a topology are an include and
+    /// a `set`.
+    #[serde(default)]
+    pub set: BTreeMap<String, Value>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

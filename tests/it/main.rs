@@ -9,6 +9,7 @@ mod dram;
 mod dvfs;
 mod global_buffer;
 mod noc;
+mod paper_chip;
 mod phold;
 mod support;
 mod topology_features;
