@@ -138,7 +138,8 @@ fn main() -> ExitCode {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).init();
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -244,9 +245,20 @@ fn run(args: RunArgs) -> Result<()> {
         }
         None => topo.run.end_ps,
     };
+    tracing::info!(
+        "{}: {} instances, {} connections, {} fabrics, {} clocks, {} partitions, seed {}",
+        args.file.display(),
+        topo.instances.len(),
+        topo.connections.len(),
+        topo.fabrics.len(),
+        topo.clocks.len(),
+        partitions(&topo),
+        topo.seed
+    );
     let outputs = std::sync::Arc::new(tasim::chip_types::Outputs::default());
     let start = Instant::now();
     let mut sim = elaborate(&topo, Options { threads, outputs: outputs.clone(), ..Options::default() })?;
+    tracing::info!("elaborated in {:.3} s; running on {} thread(s)", start.elapsed().as_secs_f64(), sim.threads());
     let setup = outputs.setup.lock().expect("outputs lock").clone();
     if setup.is_none() && args.save.is_some() {
         return Err(InputError::new("--save needs a chip topology (one with a `controller` that trains)")
@@ -255,6 +267,7 @@ fn run(args: RunArgs) -> Result<()> {
     }
     let outcome = run_with_progress(&mut sim, end)?;
     let wall = start.elapsed().as_secs_f64();
+    tracing::info!("run ended ({outcome:?}) at {} after {} events", sim.now(), sim.events());
     let used_threads = sim.threads();
     let report = sim.finish();
 

@@ -1,10 +1,11 @@
 //! `tasim train`: train a model standalone (no simulation) and report loss and accuracy.
 
 use crate::error::InputError;
+use crate::output::write_atomic;
 use crate::train::model_file::{BpPathName, PrecisionName, RoundingName};
 use crate::train::report::{self, EpochRecord, Metrics};
 use crate::train::setup::{setup, TrainChoices, TrainSetup};
-use crate::train::{weights_dir, write_atomic};
+use crate::train::weights_dir;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;

@@ -11,7 +11,7 @@
 //! manifest's `int8` block carries the exponents needed to resume bit-exactly.
 
 use crate::error::InputError;
-use crate::train::write_atomic;
+use crate::output::write_atomic;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use train_math::weights::{tensor_name, weight_shape};
