@@ -218,9 +218,15 @@ fn dispatch(cmd: Command) -> Result<()> {
 }
 
 /// A run a component had to stop: in tasim that is always the configuration's doing (a
-/// model that does not fit a buffer, an address outside memory), so it is an input error.
-fn aborted(e: sim_core::SimError) -> InputError {
-    InputError::new(format!("the simulation stopped: {e}"))
+/// model that does not fit a buffer, an address outside memory), so it is an input error,
+/// located at the declaration of the instance that stopped it.
+fn aborted(topo: &topology::Topology, e: sim_core::SimError) -> InputError {
+    let sim_core::SimError::Aborted { instance, .. } = &e;
+    let message = format!("the simulation stopped: {e}");
+    match topo.instance(instance) {
+        Some(i) => i.origin.error("", message),
+        None => InputError::new(message),
+    }
 }
 
 fn partitions(topo: &topology::Topology) -> usize {
@@ -265,7 +271,7 @@ fn run(args: RunArgs) -> Result<()> {
             .field("--save")
             .into());
     }
-    let outcome = run_with_progress(&mut sim, end)?;
+    let outcome = run_with_progress(&topo, &mut sim, end)?;
     let wall = start.elapsed().as_secs_f64();
     tracing::info!("run ended ({outcome:?}) at {} after {} events", sim.now(), sim.events());
     let used_threads = sim.threads();
@@ -338,7 +344,11 @@ fn run(args: RunArgs) -> Result<()> {
 }
 
 /// Runs to `end` (or to the end of events) in slices, with a progress bar on a terminal.
-fn run_with_progress(sim: &mut sim_core::Simulation<components::Msg>, end: Option<u64>) -> Result<RunOutcome> {
+fn run_with_progress(
+    topo: &topology::Topology,
+    sim: &mut sim_core::Simulation<components::Msg>,
+    end: Option<u64>,
+) -> Result<RunOutcome> {
     let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         ProgressBar::new(1000)
     } else {
@@ -352,7 +362,7 @@ fn run_with_progress(sim: &mut sim_core::Simulation<components::Msg>, end: Optio
             let mut outcome = RunOutcome::ReachedEnd;
             for k in 1..=100u64 {
                 let t = (u128::from(end) * u128::from(k) / 100) as u64;
-                outcome = sim.run_until(SimTime(t)).map_err(aborted)?;
+                outcome = sim.run_until(SimTime(t)).map_err(|e| aborted(topo, e))?;
                 bar.set_position(k * 10);
                 bar.set_message(format!("{}", SimTime(t)));
                 if outcome != RunOutcome::ReachedEnd {
@@ -367,7 +377,8 @@ fn run_with_progress(sim: &mut sim_core::Simulation<components::Msg>, end: Optio
             );
             loop {
                 let Some(next) = sim.next_event_time() else { break RunOutcome::Idle };
-                let outcome = sim.run_until(SimTime(next.as_ps().saturating_add(1_000_000_000))).map_err(aborted)?;
+                let outcome =
+                    sim.run_until(SimTime(next.as_ps().saturating_add(1_000_000_000))).map_err(|e| aborted(topo, e))?;
                 bar.set_message(format!("{}", sim.now()));
                 bar.tick();
                 if outcome != RunOutcome::ReachedEnd {

@@ -116,7 +116,7 @@ impl PropagationDatapath {
         ] {
             if need > have {
                 return Err(format!(
-                    "{what} (`{}`) needs {:.2} KiB of local buffer but `{param}` is {:.2} KiB; raise `{param}` or split the layer over more tiles",
+                    "{what} (`{}`) needs {:.2} KiB of local buffer but `{param}` is {:.2} KiB; raise `{param}`",
                     op.name(),
                     need as f64 / 1024.0,
                     have as f64 / 1024.0
