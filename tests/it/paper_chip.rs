@@ -38,30 +38,21 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     v
 }
 
-/// `tasim train` with the chip's defaults (model, data, pre-trained weights, 3 epochs, seed 1).
-fn train(name: &str, extra: &[&str]) -> std::path::PathBuf {
+/// `tasim train` with the chip's defaults (model, data, pre-trained weights, 3 epochs, seed
+/// 1), writing `output` (`--save` or `--out`) into a scratch directory.
+fn train_into(name: &str, output: &str, extra: &[&str]) -> std::path::PathBuf {
     let dir = scratch(name);
-    let mut args = vec![
-        "train",
-        "--model",
-        "models/paper-cnn.yaml",
-        "--dataset",
-        "synth:personal",
-        "--precision",
-        "int8",
-        "--pretrained",
-        "models/paper-cnn.pretrained",
-        "--epochs",
-        "3",
-        "--seed",
-        "1",
-        "--save",
-        dir.to_str().unwrap(),
-    ];
+    let mut args = vec!["train", "--model", "models/paper-cnn.yaml", "--dataset", "synth:personal"];
+    args.extend(["--precision", "int8", "--pretrained", "models/paper-cnn.pretrained", "--epochs", "3", "--seed", "1"]);
+    args.extend([output, dir.to_str().unwrap()]);
     args.extend_from_slice(extra);
     let out = tasim(&args);
     assert!(out.status.success(), "{}", stderr(&out));
     dir
+}
+
+fn train(name: &str, extra: &[&str]) -> std::path::PathBuf {
+    train_into(name, "--save", extra)
 }
 
 fn chip_weights(name: &str, topology: &str, set: &[&str]) -> std::path::PathBuf {

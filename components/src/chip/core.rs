@@ -66,6 +66,29 @@ impl Default for CoreEnergy {
     }
 }
 
+/// Checks what every core's parameters share: the PE array, buffer sizes (KiB, by name) and
+/// the memory client. The error names the parameter.
+pub fn validate_core(
+    pe_rows: u32,
+    pe_cols: u32,
+    buffers_kib: &[(&'static str, f64)],
+    max_outstanding: u32,
+    request_bytes: u32,
+) -> Result<(), (&'static str, String)> {
+    if pe_rows == 0 || pe_cols == 0 {
+        return Err(("pe_rows", "a PE array needs at least one row and one column (`pe_rows`, `pe_cols`)".into()));
+    }
+    for &(f, v) in buffers_kib {
+        if !(v.is_finite() && v > 0.0) {
+            return Err((f, format!("`{f}` must be above 0, not {v}")));
+        }
+    }
+    if max_outstanding == 0 || request_bytes == 0 {
+        return Err(("max_outstanding", "`max_outstanding` and `request_bytes` must be at least 1".into()));
+    }
+    Ok(())
+}
+
 /// What a datapath produced for a task.
 pub struct Executed {
     /// (address, bytes) to write back.

@@ -17,7 +17,7 @@ use train_math::kernels::int8;
 use train_math::kernels::route;
 use train_math::{MaskBits, Tile};
 
-use super::core::{CoreEnergy, Datapath, Executed};
+use super::core::{validate_core, CoreEnergy, Datapath, Executed};
 use super::dataflow::Array;
 use super::datapath_common::*;
 use super::protocol::{Done, Op, Region};
@@ -67,22 +67,12 @@ impl Default for PropagationCoreParams {
 
 impl PropagationCoreParams {
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        if self.pe_rows == 0 || self.pe_cols == 0 {
-            return Err(("pe_rows", "a PE array needs at least one row and one column (`pe_rows`, `pe_cols`)".into()));
-        }
-        for (f, v) in [
+        let buffers = [
             ("input_buffer_kib", self.input_buffer_kib),
             ("weight_buffer_kib", self.weight_buffer_kib),
             ("output_buffer_kib", self.output_buffer_kib),
-        ] {
-            if !(v.is_finite() && v > 0.0) {
-                return Err((f, format!("`{f}` must be above 0, not {v}")));
-            }
-        }
-        if self.max_outstanding == 0 || self.request_bytes == 0 {
-            return Err(("max_outstanding", "`max_outstanding` and `request_bytes` must be at least 1".into()));
-        }
-        Ok(())
+        ];
+        validate_core(self.pe_rows, self.pe_cols, &buffers, self.max_outstanding, self.request_bytes)
     }
 
     pub fn array(&self) -> Array {

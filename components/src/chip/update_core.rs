@@ -21,7 +21,7 @@ use sim_core::StatsWriter;
 use train_math::kernels::{int8, loss};
 use train_math::{GradAccum, Int8Model, LayerGeom};
 
-use super::core::{CoreEnergy, Datapath, Executed};
+use super::core::{validate_core, CoreEnergy, Datapath, Executed};
 use super::dataflow::{Array, Work};
 use super::datapath_common::*;
 use super::protocol::{Done, Op, QuantParams, Region};
@@ -81,18 +81,8 @@ impl Default for UpdateCoreParams {
 
 impl UpdateCoreParams {
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        if self.pe_rows == 0 || self.pe_cols == 0 {
-            return Err(("pe_rows", "a PE array needs at least one row and one column (`pe_rows`, `pe_cols`)".into()));
-        }
-        for (f, v) in [("local_kib", self.local_kib), ("operand_buffer_kib", self.operand_buffer_kib)] {
-            if !(v.is_finite() && v > 0.0) {
-                return Err((f, format!("`{f}` must be above 0, not {v}")));
-            }
-        }
-        if self.max_outstanding == 0 || self.request_bytes == 0 {
-            return Err(("max_outstanding", "`max_outstanding` and `request_bytes` must be at least 1".into()));
-        }
-        Ok(())
+        let buffers = [("local_kib", self.local_kib), ("operand_buffer_kib", self.operand_buffer_kib)];
+        validate_core(self.pe_rows, self.pe_cols, &buffers, self.max_outstanding, self.request_bytes)
     }
 
     pub fn array(&self) -> Array {
