@@ -151,6 +151,11 @@ fn fp_first() -> String {
 
 pub fn build_controller(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
     let y: ControllerYaml = ctx.params()?;
+    if ctx.outputs.setup.lock().expect("outputs lock").is_some() {
+        return Err(ctx
+            .error("", "a second training controller: a run trains one model on one chip")
+            .fix("keep one `controller` (data-parallel training over several chips is not built yet)"));
+    }
     let schedule = match y.schedule.as_str() {
         "overlapped" => Schedule::Overlapped,
         "serial" => Schedule::Serial,
