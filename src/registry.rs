@@ -273,6 +273,7 @@ pub fn registry() -> &'static [ComponentType] {
                  max_outstanding: (none)        requests in flight at most (default: unbounded in timing, 64 in afap)\n\
                  route: target                  target (port i serves targets[i]) | address (port i serves ranges[i])\n\
                  targets: []                    recorded target names, one per port (none: one port for all)\n\
+                 skip_other_targets: false      skip records for targets not listed (else stop with an error)\n\
                  ranges: [{base_addr: 0, size_bytes: 1073741824}]  route: address; the port sees addr - base_addr\n\
                  drain: false                   timing: go on past the recorded end until all is answered\n\
                  window_ns: 100                 bandwidth window (doubles beyond 1024 windows)",

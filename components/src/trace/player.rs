@@ -26,12 +26,13 @@
 //! ## Routing (several memories)
 //! Ports `req<i>`/`resp<i>` for `i` in `0..n`. `route: target` (default): port `i` serves the
 //! records whose recorded target is `targets[i]`; with no `targets`, one port serves all.
-//! `route: address`: port `i` serves the records inside `ranges[i]`, with `base_addr`
+//! With `skip_other_targets`, records for other targets are skipped (a trace recorded at
+//! two levels with `--trace-buffer`, replayed at one). `route: address`: port `i` serves the records inside `ranges[i]`, with `base_addr`
 //! subtracted (each memory sees its own addresses from 0). A record no port serves stops the
 //! replay with a message naming it.
 //!
 //! ## Statistics (under the instance name)
-//! `records`, `issued`, `reads`, `writes`, `bytes_read`, `bytes_written`, `completed`,
+//! `records`, `skipped` (`skip_other_targets`), `issued`, `reads`, `writes`, `bytes_read`, `bytes_written`, `completed`,
 //! `unanswered` (in flight when the run ended), `not_issued` (never sent: the run ended
 //! first), `refused` (sends the channel refused), `late` and `lateness_ps` (timing mode),
 //! `latency_ps`, `read_latency_ps`, `write_latency_ps` (send to response, histograms),
@@ -89,6 +90,9 @@ pub struct TracePlayerParams {
     pub route: Route,
     /// `route: target`: the recorded target served by each port.
     pub targets: Vec<String>,
+    /// `route: target`: skip (and count) records for targets not in `targets` instead of
+    /// stopping: a trace recorded at two levels (`--trace-buffer`) replayed at one.
+    pub skip_other_targets: bool,
     /// `route: address`: the range served by each port.
     pub ranges: Vec<AddressRange>,
     /// `timing` mode: go on after the recorded end until every request is answered.
@@ -104,6 +108,7 @@ impl Default for TracePlayerParams {
             max_outstanding: None,
             route: Route::Target,
             targets: Vec::new(),
+            skip_other_targets: false,
             ranges: Vec::new(),
             drain: false,
             window_ns: 100,
@@ -144,6 +149,12 @@ impl TracePlayerParams {
         if self.route == Route::Address && !self.targets.is_empty() {
             return Err(ParamError::new("targets", "`targets` only applies with `route: target`"));
         }
+        if self.skip_other_targets && self.targets.is_empty() {
+            return Err(ParamError::new(
+                "skip_other_targets",
+                "`skip_other_targets` needs `targets` to say which to keep",
+            ));
+        }
         if self.window_ns == 0 {
             return Err(ParamError::new("window_ns", "`window_ns` must be at least 1"));
         }
@@ -173,6 +184,7 @@ pub struct TracePlayer {
     records: u64,
     last_time: u64,
     end_scheduled: bool,
+    skipped: u64,
     exhausted: bool,
     blocked: bool,
     timer_at: Option<u64>,
@@ -223,6 +235,7 @@ impl TracePlayer {
             records: 0,
             last_time: 0,
             end_scheduled: false,
+            skipped: 0,
             exhausted: false,
             blocked: false,
             timer_at: None,
@@ -252,13 +265,14 @@ impl TracePlayer {
         })
     }
 
-    /// The port for `rec` and its address there, or why no port serves it.
-    fn route(&self, rec: &TraceRecord) -> Result<(usize, u64), String> {
+    /// The port for `rec` and its address there (`None`: skip it), or why no port serves it.
+    fn route(&self, rec: &TraceRecord) -> Result<Option<(usize, u64)>, String> {
         match self.p.route {
             Route::Target => {
                 let name = self.source.instances().get(rec.target as usize).map_or("?", |s| s.as_str());
                 match self.port_of.get(rec.target as usize).copied().flatten() {
-                    Some(port) => Ok((port, rec.addr)),
+                    Some(port) => Ok(Some((port, rec.addr))),
+                    None if self.p.skip_other_targets => Ok(None),
                     None => Err(format!(
                         "record {} goes to `{name}`, which is not in `targets` ({}); list it, or route by address",
                         self.records - 1,
@@ -269,7 +283,7 @@ impl TracePlayer {
             Route::Address => {
                 let end = rec.addr.saturating_add(u64::from(rec.bytes));
                 match self.p.ranges.iter().position(|r| rec.addr >= r.base_addr && end <= r.base_addr + r.size_bytes) {
-                    Some(port) => Ok((port, rec.addr - self.p.ranges[port].base_addr)),
+                    Some(port) => Ok(Some((port, rec.addr - self.p.ranges[port].base_addr))),
                     None => Err(format!(
                         "record {} ({} bytes at {:#x}) is inside none of `ranges`",
                         self.records - 1,
@@ -284,30 +298,36 @@ impl TracePlayer {
     /// Reads the next record into `next`; false at the end of the trace or on an error (the
     /// run is then aborted).
     fn fetch(&mut self, ctx: &mut Context<'_, Msg>) -> bool {
-        match self.source.next_record() {
-            Ok(Some(rec)) => {
-                self.records += 1;
-                self.last_time = rec.time_ps;
-                match self.route(&rec) {
-                    Ok((port, addr)) => {
-                        self.next = Some((TraceRecord { addr, ..rec }, port));
-                        true
-                    }
-                    Err(e) => {
-                        ctx.abort(e);
-                        false
+        loop {
+            return match self.source.next_record() {
+                Ok(Some(rec)) => {
+                    self.records += 1;
+                    self.last_time = rec.time_ps;
+                    match self.route(&rec) {
+                        Ok(Some((port, addr))) => {
+                            self.next = Some((TraceRecord { addr, ..rec }, port));
+                            true
+                        }
+                        Ok(None) => {
+                            self.skipped += 1;
+                            continue;
+                        }
+                        Err(e) => {
+                            ctx.abort(e);
+                            false
+                        }
                     }
                 }
-            }
-            Ok(None) => {
-                self.exhausted = true;
-                self.at_end_of_trace(ctx);
-                false
-            }
-            Err(e) => {
-                ctx.abort(e);
-                false
-            }
+                Ok(None) => {
+                    self.exhausted = true;
+                    self.at_end_of_trace(ctx);
+                    false
+                }
+                Err(e) => {
+                    ctx.abort(e);
+                    false
+                }
+            };
         }
     }
 
@@ -475,6 +495,7 @@ impl Component<Msg> for TracePlayer {
         stats.counter("completed", self.completed);
         stats.counter("unanswered", u64::from(self.outstanding));
         stats.counter("not_issued", not_issued);
+        stats.counter("skipped", self.skipped);
         stats.counter("refused", self.refused);
         stats.counter("late", self.late);
         stats.histogram("lateness_ps", &self.lateness);

@@ -143,6 +143,15 @@ fn records_route_by_target_name_or_by_address_range() {
 }
 
 #[test]
+fn records_for_other_targets_can_be_skipped() {
+    let records = vec![rec(1_000, 0, 0, 0x100, false), rec(2_000, 1_000, 1, 0x200, false)];
+    let p = TracePlayerParams { targets: vec!["dram0".into()], skip_other_targets: true, ..Default::default() };
+    let (logs, r, _) = play(p, records, None, 100, 4);
+    assert_eq!(logs[0], [(2_000, 0x200, false)]);
+    assert_eq!((counter(&r, "records"), counter(&r, "skipped"), counter(&r, "issued")), (2, 1, 1));
+}
+
+#[test]
 fn a_record_no_port_serves_stops_the_replay_with_its_name() {
     let p = TracePlayerParams { targets: vec!["dram0".into()], ..Default::default() };
     let mut b = SimBuilder::<Msg>::new(1);
