@@ -101,17 +101,21 @@ fn decode(
     phases: &[Phase],
 ) -> Result<TraceRecord, (usize, String)> {
     let at = *pos;
-    let num = |pos: &mut usize, what: &str| varint::get(buf, pos).ok_or((*pos, format!("bad or cut varint ({what})")));
-    let flags = *buf.get(*pos).ok_or((at, "the payload ends inside a record".to_string()))?;
+    // Errors are built lazily: decoding must not allocate per record.
+    let num = |pos: &mut usize, what: &str| {
+        let at = *pos;
+        varint::get(buf, pos).ok_or_else(|| (at, format!("bad or cut varint ({what})")))
+    };
+    let flags = *buf.get(*pos).ok_or_else(|| (at, "the payload ends inside a record".to_string()))?;
     *pos += 1;
     if flags & 0xF0 != 0 {
         return Err((at, format!("record flags {flags:#04x} use reserved bits")));
     }
-    let time = d.time.checked_add(num(pos, "time delta")?).ok_or((at, "time overflows".to_string()))?;
+    let time = d.time.checked_add(num(pos, "time delta")?).ok_or_else(|| (at, "time overflows".to_string()))?;
     let lead = num(pos, "issue lead")?;
-    let issue_ps = time.checked_sub(lead).ok_or((at, "issue time before zero".to_string()))?;
+    let issue_ps = time.checked_sub(lead).ok_or_else(|| (at, "issue time before zero".to_string()))?;
     let ends = if flags & F_SAME_ENDS != 0 {
-        d.ends.ok_or((at, "record says `same issuer and target` but is first in its chunk".to_string()))?
+        d.ends.ok_or_else(|| (at, "record says `same issuer and target` but is first in its chunk".to_string()))?
     } else {
         let i = num(pos, "issuer")?;
         let t = num(pos, "target")?;
@@ -123,17 +127,17 @@ fn decode(
         (i as u32, t as u32)
     };
     let bytes = if flags & F_SAME_BYTES != 0 {
-        d.bytes.ok_or((at, "record says `same size` but is first in its chunk".to_string()))?
+        d.bytes.ok_or_else(|| (at, "record says `same size` but is first in its chunk".to_string()))?
     } else {
         u32::try_from(num(pos, "bytes")?).map_err(|_| (at, "request size above 4 GiB".to_string()))?
     };
     let addr = d.next_addr.wrapping_add(varint::unzigzag(num(pos, "address delta")?) as u64);
     let cause = if flags & F_SAME_CAUSE != 0 {
-        d.cause.ok_or((at, "record says `same cause` but is first in its chunk".to_string()))?
+        d.cause.ok_or_else(|| (at, "record says `same cause` but is first in its chunk".to_string()))?
     } else {
-        let p = *buf.get(*pos).ok_or((*pos, "the payload ends inside a record".to_string()))?;
+        let p = *buf.get(*pos).ok_or_else(|| (*pos, "the payload ends inside a record".to_string()))?;
         *pos += 1;
-        let phase = *phases.get(p as usize).ok_or((at, format!("phase {p} is not in the phase table")))?;
+        let phase = *phases.get(p as usize).ok_or_else(|| (at, format!("phase {p} is not in the phase table")))?;
         let code = num(pos, "layer")?;
         let layer = match code {
             0 => Cause::NO_LAYER,
