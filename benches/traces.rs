@@ -58,7 +58,7 @@ fn write(path: &Path, recs: &[TraceRecord]) {
     for r in recs {
         w.write(r).expect("in order");
     }
-    w.finish(TraceEnd { ps: recs.last().unwrap().time_ps, inclusive: true }).expect("written");
+    w.finish(Some(TraceEnd { ps: recs.last().unwrap().time_ps, inclusive: true })).expect("written");
 }
 
 fn read_all(r: &mut dyn TraceReader) -> u64 {

@@ -152,8 +152,9 @@ pub fn analyse(reader: &mut dyn TraceReader, opts: Options, memory: Option<&Conf
         writeln!(t, "bytes      {} ({} read, {} written)", all.bytes, all.bytes - all.bytes_written, all.bytes_written);
     let s = HistogramSummary::from(&sizes);
     let _ = writeln!(t, "sizes      min {} p50 {} max {} bytes", s.min, s.p50, s.max);
-    let end_txt =
-        end.map_or("unknown".to_string(), |e| format!("{} ps ({})", e.ps, if e.inclusive { "ran out" } else { "cut" }));
+    let end_txt = end.map_or("not recorded (not from a run)".to_string(), |e| {
+        format!("{} ps ({})", e.ps, if e.inclusive { "ran out" } else { "cut" })
+    });
     let _ = writeln!(t, "time       first {first} ps, last {last} ps, run ended at {end_txt}");
     let _ = write!(t, "offered    {:.3} GB/s between the first and last record", offered / 1e9);
     if peak > 0.0 {

@@ -171,12 +171,22 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-/// The whole header: magic, version, flags, body length, body, CRC.
-fn header_bytes(h: &Header, records: u64, end: TraceEnd) -> Vec<u8> {
+/// End kinds in the header: the run ran out, was cut, or there was no run (an import).
+const RAN_OUT: u8 = 0;
+const CUT: u8 = 1;
+const NO_RUN: u8 = 2;
+
+/// The whole header: magic, version, flags, body length, body, CRC. Without an end (no run)
+/// the end time is the last record's.
+fn header_bytes(h: &Header, records: u64, end: Option<TraceEnd>, last_time: u64) -> Vec<u8> {
+    let (end_ps, kind) = match end {
+        Some(e) => (e.ps, if e.inclusive { RAN_OUT } else { CUT }),
+        None => (last_time, NO_RUN),
+    };
     let mut body = Vec::new();
     body.extend_from_slice(&records.to_le_bytes());
-    body.extend_from_slice(&end.ps.to_le_bytes());
-    body.push(u8::from(!end.inclusive));
+    body.extend_from_slice(&end_ps.to_le_bytes());
+    body.push(kind);
     body.extend_from_slice(&h.clock_ps.to_le_bytes());
     body.extend_from_slice(&h.peak_bytes_per_s.to_le_bytes());
     put_str(&mut body, &h.topology);
@@ -214,8 +224,7 @@ pub struct BinaryWriter {
 impl BinaryWriter {
     pub fn create(path: &Path, header: Header) -> Result<Self> {
         let mut out = BufWriter::with_capacity(1 << 18, AtomicFile::create(path)?);
-        let placeholder = TraceEnd { ps: 0, inclusive: true };
-        out.write_all(&header_bytes(&header, 0, placeholder))
+        out.write_all(&header_bytes(&header, 0, None, 0))
             .with_context(|| format!("cannot write {}", path.display()))?;
         Ok(BinaryWriter {
             out,
@@ -277,20 +286,21 @@ impl TraceWriter for BinaryWriter {
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>, end: TraceEnd) -> Result<()> {
+    fn finish(mut self: Box<Self>, end: Option<TraceEnd>) -> Result<()> {
         let path = self.path().to_path_buf();
         let io = |e| anyhow::Error::new(e).context(format!("cannot write {}", path.display()));
-        if end.ps < self.last_time {
-            bail!("trace end {} ps is before its last record ({} ps)", end.ps, self.last_time);
+        let end_ps = end.map_or(self.last_time, |e| e.ps);
+        if end_ps < self.last_time {
+            bail!("trace end {end_ps} ps is before its last record ({} ps)", self.last_time);
         }
         self.flush_chunk().map_err(io)?;
         let mut tail = [0u8; CHUNK_HEAD];
         tail[0] = END;
-        tail[9..17].copy_from_slice(&end.ps.to_le_bytes());
+        tail[9..17].copy_from_slice(&end_ps.to_le_bytes());
         self.out.write_all(&tail).map_err(io)?;
         self.out.write_all(&crc32(&tail).to_le_bytes()).map_err(io)?;
         let records = self.records;
-        let header = header_bytes(&self.header, records, end);
+        let header = header_bytes(&self.header, records, end, self.last_time);
         let mut file = self.out.into_inner().map_err(|e| io(e.into_error()))?;
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         file.write_all(&header).map_err(io)?;

@@ -15,7 +15,6 @@ use super::open::{clock_ps_of_mhz, convert, open, Assume, Format};
 use super::record::Recorder;
 use super::replay::{replay, write_out, Request};
 use super::text::{end_line, header_lines, record_line};
-use super::TraceEnd;
 use crate::error::InputError;
 use crate::output::{ensure_dir, write_atomic};
 use crate::topology::{self, Topology};
@@ -151,7 +150,7 @@ pub fn trace(cmd: &TraceCommand, emit: &mut dyn FnMut(&str) -> bool) -> Result<(
                     buf.clear();
                 }
             }
-            buf += &end_line(r.end().unwrap_or(TraceEnd { ps: 0, inclusive: true }));
+            buf += &end_line(r.end());
             emit(&buf);
         }
         TraceCommand::Convert { input, output, to, import } => {

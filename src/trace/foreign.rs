@@ -14,7 +14,7 @@
 //! Neither holds request sizes, the issue time (separately from the arrival), sub-cycle
 //! times, the issuer and target, the phase and layer, or the run's end: an import names the
 //! issuer `dramsim3`/`ramulator` and the target `memory`, the cause `other` without a layer,
-//! and ends at the last record.
+//! and has no end (a timing-preserving replay goes on until every request is answered).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -70,7 +70,7 @@ impl TraceWriter for LineWriter {
         res.with_context(|| format!("cannot write {}", self.out.get_ref().path().display()))
     }
 
-    fn finish(self: Box<Self>, _end: TraceEnd) -> Result<()> {
+    fn finish(self: Box<Self>, _end: Option<TraceEnd>) -> Result<()> {
         let path = self.out.get_ref().path().to_path_buf();
         let file = self
             .out
@@ -225,7 +225,8 @@ impl TraceReader for LineReader {
         Ok(None)
     }
 
+    /// These forms do not come from a tasim run: no end.
     fn end(&self) -> Option<TraceEnd> {
-        self.done.then(|| TraceEnd { ps: self.last.map_or(0, |l| l.0), inclusive: true })
+        None
     }
 }

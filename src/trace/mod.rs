@@ -46,7 +46,8 @@ pub struct Header {
     pub instances: Vec<String>,
     /// Number of records, when known before reading them (binary traces).
     pub records: Option<u64>,
-    /// How the recorded run ended, when known before reading the records.
+    /// How the recorded run ended, when known before reading the records (and recorded at
+    /// all: an imported trace has no end).
     pub end: Option<TraceEnd>,
 }
 
@@ -62,14 +63,15 @@ pub trait TraceReader: Send {
     /// The next record, `None` after the last; a corrupt or malformed input is an
     /// [`InputError`] naming the file and the byte offset or line.
     fn next_record(&mut self) -> Result<Option<TraceRecord>, InputError>;
-    /// How the recorded run ended: the header's, or once every record is read, what the
-    /// input implies (its last record's arrival).
+    /// How the recorded run ended, if the trace says (a binary trace in its header, a text
+    /// trace on its last line); `None` for a trace that did not come from a run (imports).
     fn end(&self) -> Option<TraceEnd>;
 }
 
-/// A trace being written: records in trace order, then [`TraceWriter::finish`], which
-/// completes the file and gives it its name. Dropping a writer unfinished leaves no file.
+/// A trace being written: records in trace order, then [`TraceWriter::finish`] with how the
+/// run ended (`None`: the trace did not come from a run), which completes the file and gives
+/// it its name. Dropping a writer unfinished leaves no file.
 pub trait TraceWriter {
     fn write(&mut self, rec: &TraceRecord) -> anyhow::Result<()>;
-    fn finish(self: Box<Self>, end: TraceEnd) -> anyhow::Result<()>;
+    fn finish(self: Box<Self>, end: Option<TraceEnd>) -> anyhow::Result<()>;
 }

@@ -131,8 +131,7 @@ pub fn convert(
         n += 1;
         progress.store(n, Ordering::Relaxed);
     }
-    let end = reader.end().unwrap_or(TraceEnd { ps: 0, inclusive: true });
-    w.finish(end)?;
+    w.finish(reader.end())?;
     Ok(n)
 }
 

@@ -190,7 +190,7 @@ impl Recorder {
         let spilled: u64 = spills.iter().map(|s| s.records).sum();
         anyhow::ensure!(n == spilled, "the trace spills held {spilled} records, {n} were merged");
         let inclusive = !matches!(outcome, RunOutcome::ReachedEnd);
-        w.finish(TraceEnd { ps: end.as_ps(), inclusive })?;
+        w.finish(Some(TraceEnd { ps: end.as_ps(), inclusive }))?;
         Ok(n)
     }
 }

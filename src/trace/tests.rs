@@ -19,7 +19,7 @@ fn write(path: &Path, format: Format, recs: &[TraceRecord], end: TraceEnd) {
     for r in recs {
         w.write(r).unwrap();
     }
-    w.finish(end).unwrap();
+    w.finish(Some(end)).unwrap();
 }
 
 fn read(path: &Path, from: Option<Format>) -> (Header, Vec<TraceRecord>, Option<TraceEnd>) {
@@ -103,4 +103,32 @@ fn forms_are_told_apart_by_their_first_bytes() {
         std::fs::write(&p, text).unwrap();
         assert_eq!(detect(&p).ok(), want, "{name}");
     }
+}
+
+#[test]
+fn a_trace_without_a_run_has_no_end_in_either_form() {
+    let recs = records(10);
+    let (bin, txt, bin2) = (tmp("e.mtrace"), tmp("e.txt"), tmp("e2.mtrace"));
+    let mut w = create(&bin, Format::Binary, &header(&["gb", "noc", "dram"]), Assume::default()).unwrap();
+    for r in &recs {
+        w.write(r).unwrap();
+    }
+    w.finish(None).unwrap();
+    conv(&bin, &txt, Format::Text);
+    conv(&txt, &bin2, Format::Binary);
+    assert_eq!(std::fs::read(&bin).unwrap(), std::fs::read(&bin2).unwrap());
+    assert!(!std::fs::read_to_string(&txt).unwrap().contains("end_ps"));
+    let (h, back, end) = read(&bin, None);
+    assert_eq!((h.end, back.len(), end), (None, 10, None));
+}
+
+#[test]
+fn text_without_a_topology_and_with_crlf_lines_reads() {
+    let p = tmp("crlf.txt");
+    std::fs::write(&p, "#! tasim-trace-text 1\r\n#! instances a b\r\n10 5 a b R 0x40 64 fp 0\r\n").unwrap();
+    let (h, recs, end) = read(&p, None);
+    assert_eq!((h.topology.as_str(), recs.len(), recs[0].addr, end), ("", 1, 0x40, None));
+    conv(&p, &tmp("crlf.mtrace"), Format::Binary);
+    conv(&tmp("crlf.mtrace"), &tmp("crlf2.txt"), Format::Text);
+    assert_eq!(std::fs::read_to_string(tmp("crlf2.txt")).unwrap().lines().nth(1), Some("#! instances a b"));
 }

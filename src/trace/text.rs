@@ -38,12 +38,16 @@ pub struct TextWriter {
 
 /// The lines before the records.
 pub fn header_lines(h: &Header) -> Result<String> {
-    for name in h.instances.iter().chain([&h.topology]) {
+    let topology = (!h.topology.is_empty()).then_some(&h.topology);
+    for name in h.instances.iter().chain(topology) {
         if name.is_empty() || name.chars().any(char::is_whitespace) {
             bail!("instance or topology name `{name}` cannot be written in the text form (empty or with spaces)");
         }
     }
-    let mut head = format!("{FIRST_LINE}\n#! topology {}\n", h.topology);
+    let mut head = format!("{FIRST_LINE}\n");
+    if !h.topology.is_empty() {
+        head += &format!("#! topology {}\n", h.topology);
+    }
     if h.clock_ps != 0 {
         head += &format!("#! clock_ps {}\n", h.clock_ps);
     }
@@ -72,8 +76,12 @@ pub fn record_line(names: &[String], r: &TraceRecord) -> Result<String> {
 }
 
 /// The last line.
-pub fn end_line(end: TraceEnd) -> String {
-    format!("#! end_ps {} {}\n", end.ps, if end.inclusive { "ran_out" } else { "cut" })
+/// The last line: how the run ended (nothing for a trace that did not come from a run).
+pub fn end_line(end: Option<TraceEnd>) -> String {
+    match end {
+        Some(e) => format!("#! end_ps {} {}\n", e.ps, if e.inclusive { "ran_out" } else { "cut" }),
+        None => String::new(),
+    }
 }
 
 impl TextWriter {
@@ -96,7 +104,7 @@ impl TraceWriter for TextWriter {
         self.out.write_all(line.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
     }
 
-    fn finish(mut self: Box<Self>, end: TraceEnd) -> Result<()> {
+    fn finish(mut self: Box<Self>, end: Option<TraceEnd>) -> Result<()> {
         let path = self.out.get_ref().path().to_path_buf();
         let io = |e: std::io::Error| anyhow::Error::new(e).context(format!("cannot write {}", path.display()));
         self.out.write_all(end_line(end).as_bytes()).map_err(io)?;
@@ -347,10 +355,6 @@ impl TraceReader for TextReader {
     }
 
     fn end(&self) -> Option<TraceEnd> {
-        match (self.end, self.last) {
-            (Some((e, _)), _) => Some(e),
-            (None, Some((t, _))) if self.done => Some(TraceEnd { ps: t, inclusive: true }),
-            _ => None,
-        }
+        self.end.map(|(e, _)| e)
     }
 }

@@ -110,7 +110,7 @@ fn an_import_says_what_it_assumed() {
         ["4000 4000 dramsim3 memory W 0x1000 32 other -", "8000 8000 dramsim3 memory R 0x1040 32 other -"]
     );
     assert!(text.contains("#! topology dramsim3:x.trace\n#! clock_ps 1000\n"), "{text}");
-    assert!(text.ends_with("#! end_ps 8000 ran_out\n"));
+    assert!(!text.contains("#! end_ps"), "an import has no end: it did not come from a run");
 }
 
 fn stats(args: &[&str], name: &str) -> Value {

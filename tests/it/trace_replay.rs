@@ -167,6 +167,19 @@ fn a_slower_memory_makes_a_timing_replay_slip() {
 }
 
 #[test]
+fn an_imported_trace_plays_until_every_request_is_answered() {
+    // DRAMSim3 lines have no end of run: the replay does not stop at the last arrival.
+    let dir = scratch("trace_replay_import");
+    let d3 = dir.join("sb.trace");
+    let o =
+        tasim(&["trace", "convert", "traces/paper-chip-small-buffer.mtrace", d3.to_str().unwrap(), "--to", "dramsim3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (r, _) = replay(&d3, CHIP_DRAM, "out", &[]);
+    assert_eq!((r["player"]["completed"].as_u64(), r["player"]["unanswered"].as_u64()), (Some(17214), Some(0)));
+    assert_eq!(r["outcome"], "every request answered");
+}
+
+#[test]
 fn records_route_by_address_to_two_controllers() {
     let dir = scratch("trace_replay_route");
     let txt = dir.join("two.txt");

@@ -14,6 +14,7 @@
 //! memory component saw the requests (ties in the kernel's event order). `issuer` and
 //! `target` index the trace's table of instance names.
 
+mod params;
 pub mod player;
 mod windows;
 

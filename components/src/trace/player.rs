@@ -17,8 +17,9 @@
 //!   repeats the recorded run's memory traffic exactly. When the memory pushes back (a full
 //!   channel) or `max_outstanding` is reached, the record waits and everything behind it
 //!   slips: `late` counts records sent after their time, `lateness_ps` is the histogram of
-//!   by how much. The run ends where the recorded run ended (see [`TraceEnd`]); with `drain`
-//!   it goes on until every request is answered.
+//!   by how much. The run ends where the recorded run ended (see [`TraceEnd`]); with `drain`,
+//!   or for a trace that did not come from a run (an import), it goes on until every request
+//!   is answered.
 //! - **`afap`** (as fast as possible): times are ignored; records are sent as soon as fewer
 //!   than `max_outstanding` (default 64) are in flight and the channel takes them: the peak
 //!   throughput of the memory for this address stream.
@@ -44,123 +45,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
 use sim_core::{Component, Context, Histogram, PortId, PortSpec, Refused, SimTime, StatsWriter, TimeAverage};
 
+pub use super::params::{AddressRange, PlayMode, Route, TracePlayerParams};
 use super::{RecordSource, TraceEnd, TraceRecord, Windows};
 use crate::mem::{Cause, MemReq, Phase};
 use crate::{Msg, ParamError};
-
-/// How records are paced.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PlayMode {
-    /// At their recorded issue times.
-    #[default]
-    Timing,
-    /// As fast as possible, with a bound on requests in flight.
-    Afap,
-}
-
-/// How a record chooses its port.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Route {
-    #[default]
-    Target,
-    Address,
-}
-
-/// An address range served by one port (`route: address`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AddressRange {
-    pub base_addr: u64,
-    pub size_bytes: u64,
-}
-
-/// Parameters (YAML `params` of a `trace_player`).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TracePlayerParams {
-    pub mode: PlayMode,
-    /// Requests in flight at most. Default: unbounded in `timing` mode (the recorded
-    /// requesters' own limits are in the recorded times), 64 in `afap` mode.
-    pub max_outstanding: Option<u32>,
-    pub route: Route,
-    /// `route: target`: the recorded target served by each port.
-    pub targets: Vec<String>,
-    /// `route: target`: skip (and count) records for targets not in `targets` instead of
-    /// stopping: a trace recorded at two levels (`--trace-buffer`) replayed at one.
-    pub skip_other_targets: bool,
-    /// `route: address`: the range served by each port.
-    pub ranges: Vec<AddressRange>,
-    /// `timing` mode: go on after the recorded end until every request is answered.
-    pub drain: bool,
-    /// Initial width of the bandwidth windows (they double beyond 1024 windows).
-    pub window_ns: u64,
-}
-
-impl Default for TracePlayerParams {
-    fn default() -> Self {
-        TracePlayerParams {
-            mode: PlayMode::Timing,
-            max_outstanding: None,
-            route: Route::Target,
-            targets: Vec::new(),
-            skip_other_targets: false,
-            ranges: Vec::new(),
-            drain: false,
-            window_ns: 100,
-        }
-    }
-}
-
-impl TracePlayerParams {
-    /// Request and response ports: one pair per target or range.
-    pub fn ports(&self) -> usize {
-        match self.route {
-            Route::Target => self.targets.len().max(1),
-            Route::Address => self.ranges.len(),
-        }
-    }
-
-    pub fn validate(&self) -> Result<(), ParamError> {
-        if self.max_outstanding == Some(0) {
-            return Err(ParamError::new("max_outstanding", "`max_outstanding` must be at least 1")
-                .fix("leave it out for no bound in timing mode (64 in afap mode)"));
-        }
-        if self.route == Route::Address {
-            if self.ranges.is_empty() {
-                return Err(ParamError::new("ranges", "`route: address` needs `ranges`")
-                    .fix("list one {base_addr, size_bytes} per port"));
-            }
-            for (i, r) in self.ranges.iter().enumerate() {
-                if r.size_bytes == 0 || r.base_addr.checked_add(r.size_bytes).is_none() {
-                    return Err(ParamError::new(
-                        format!("ranges[{i}]"),
-                        "a range needs size_bytes >= 1 and must end below 2^64",
-                    ));
-                }
-            }
-        } else if !self.ranges.is_empty() {
-            return Err(ParamError::new("ranges", "`ranges` only applies with `route: address`"));
-        }
-        if self.route == Route::Address && !self.targets.is_empty() {
-            return Err(ParamError::new("targets", "`targets` only applies with `route: target`"));
-        }
-        if self.skip_other_targets && self.targets.is_empty() {
-            return Err(ParamError::new(
-                "skip_other_targets",
-                "`skip_other_targets` needs `targets` to say which to keep",
-            ));
-        }
-        if self.window_ns == 0 {
-            return Err(ParamError::new("window_ns", "`window_ns` must be at least 1"));
-        }
-        Ok(())
-    }
-}
 
 const ISSUE: u64 = 0;
 /// The recorded end: stop there (an inclusive end) or just be alive until then.
@@ -182,7 +72,6 @@ pub struct TracePlayer {
     port_of: Vec<Option<usize>>,
     next: Option<(TraceRecord, usize)>,
     records: u64,
-    last_time: u64,
     end_scheduled: bool,
     skipped: u64,
     exhausted: bool,
@@ -233,7 +122,6 @@ impl TracePlayer {
             port_of,
             next: None,
             records: 0,
-            last_time: 0,
             end_scheduled: false,
             skipped: 0,
             exhausted: false,
@@ -302,7 +190,6 @@ impl TracePlayer {
             return match self.source.next_record() {
                 Ok(Some(rec)) => {
                     self.records += 1;
-                    self.last_time = rec.time_ps;
                     match self.route(&rec) {
                         Ok(Some((port, addr))) => {
                             self.next = Some((TraceRecord { addr, ..rec }, port));
@@ -344,13 +231,10 @@ impl TracePlayer {
         }
     }
 
-    /// The recorded end (the trace's, or its last record's arrival when it does not say).
+    /// The recorded end; `None` for a trace that did not come from a run (an import), which
+    /// plays until every request is answered.
     fn end(&self) -> Option<TraceEnd> {
-        match self.source.end() {
-            Some(e) => Some(e),
-            None if self.records > 0 => Some(TraceEnd { ps: self.last_time, inclusive: true }),
-            None => None,
-        }
+        self.source.end()
     }
 
     fn pump(&mut self, ctx: &mut Context<'_, Msg>) {

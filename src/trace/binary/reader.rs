@@ -9,7 +9,8 @@ pub struct BinaryReader {
     file: BufReader<File>,
     len: u64,
     header: Header,
-    end: TraceEnd,
+    /// The end time in the header (the last record's for a trace with no run).
+    end_ps: u64,
     phases: Vec<Phase>,
     /// Offset of the next unread byte.
     offset: u64,
@@ -71,7 +72,7 @@ impl BinaryReader {
                 records: None,
                 end: None,
             },
-            end: TraceEnd { ps: 0, inclusive: true },
+            end_ps: 0,
             phases: Vec::new(),
             offset: 0,
             buf: Vec::new(),
@@ -163,8 +164,8 @@ impl BinaryReader {
         let records = c.u64()?;
         let end_ps = c.u64()?;
         let kind = c.take(1)?[0];
-        if kind > 1 {
-            return Err(format!("at byte 32: end kind {kind} is neither 0 (ran out) nor 1 (cut)"));
+        if kind > NO_RUN {
+            return Err(format!("at byte 32: end kind {kind} is none of 0 (ran out), 1 (cut), 2 (no run)"));
         }
         let clock_ps = c.u64()?;
         let peak = f64::from_le_bytes(c.take(8)?.try_into().expect("8 bytes"));
@@ -188,14 +189,14 @@ impl BinaryReader {
                 b.len() - c.pos
             ));
         }
-        self.end = TraceEnd { ps: end_ps, inclusive: kind == 0 };
+        self.end_ps = end_ps;
         self.header = Header {
             topology,
             clock_ps,
             peak_bytes_per_s: peak,
             instances,
             records: Some(records),
-            end: Some(self.end),
+            end: (kind != NO_RUN).then_some(TraceEnd { ps: end_ps, inclusive: kind == RAN_OUT }),
         };
         Ok(())
     }
@@ -243,10 +244,10 @@ impl BinaryReader {
         self.buf = buf;
         if kind == END {
             let want = self.header.records.unwrap_or(0);
-            if base != self.end.ps || self.seen != want {
+            if base != self.end_ps || self.seen != want {
                 return Err(self.corrupt(format!(
                     "at byte {at}: the end chunk (end {base} ps, after {} records) disagrees with the header (end {} ps, {want} records)",
-                    self.seen, self.end.ps
+                    self.seen, self.end_ps
                 )));
             }
             if self.offset != self.len {
@@ -322,6 +323,6 @@ impl TraceReader for BinaryReader {
     }
 
     fn end(&self) -> Option<TraceEnd> {
-        Some(self.end)
+        self.header.end
     }
 }

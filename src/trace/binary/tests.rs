@@ -46,7 +46,7 @@ fn write(path: &Path, recs: &[TraceRecord], end: TraceEnd) {
     for r in recs {
         w.write(r).unwrap();
     }
-    w.finish(end).unwrap();
+    w.finish(Some(end)).unwrap();
 }
 
 fn read_all(path: &Path) -> Result<Vec<TraceRecord>, InputError> {
