@@ -47,6 +47,7 @@ impl ImportArgs {
 pub enum TraceCommand {
     /// Print a trace in the text form (or write it to a file with -o).
     Text {
+        /// The trace: binary, text, DRAMSim3 or Ramulator 2 (traces/FORMAT.md).
         trace: PathBuf,
         #[arg(short, long)]
         out: Option<PathBuf>,
@@ -55,7 +56,9 @@ pub enum TraceCommand {
     },
     /// Convert a trace between the binary, text, DRAMSim3 and Ramulator 2 forms.
     Convert {
+        /// The trace to read, in any form.
         input: PathBuf,
+        /// The trace to write (atomically).
         output: PathBuf,
         #[arg(long, value_enum)]
         to: Format,
@@ -65,6 +68,7 @@ pub enum TraceCommand {
     /// What a trace asks of memory: volume, mix, bandwidth over time, footprint, reuse,
     /// phases and layers (and per-bank load with --topology).
     Stats {
+        /// The trace: binary, text, DRAMSim3 or Ramulator 2 (traces/FORMAT.md).
         trace: PathBuf,
         /// Initial bandwidth window (windows double beyond 1024 of them).
         #[arg(long, default_value_t = 1000)]
@@ -86,6 +90,7 @@ pub enum TraceCommand {
 /// `tasim replay`.
 #[derive(Args)]
 pub struct ReplayArgs {
+    /// The trace: binary, text, DRAMSim3 or Ramulator 2 (traces/FORMAT.md).
     trace: PathBuf,
     /// A memory topology with one trace_player (see topologies/memory/).
     #[arg(long, value_name = "MEM.yaml")]
