@@ -20,6 +20,8 @@ pub struct Options {
     pub observer: Option<ObserverFactory>,
     /// Where non-statistical results land (the trained model of a chip run).
     pub outputs: std::sync::Arc<crate::chip_types::Outputs>,
+    /// The trace a `trace_player` replays (`tasim replay`).
+    pub trace: Option<components::trace::SourceSlot>,
 }
 
 /// Builds the simulation of `topo` (runs every component's `init`).
@@ -45,7 +47,13 @@ pub fn elaborate(topo: &Topology, opts: Options) -> Result<Simulation<Msg>, Inpu
             ids.push(None);
             continue;
         };
-        let ctx = BuildCtx { instance: inst, topology: topo, clock_ids: &clock_ids, outputs: &opts.outputs };
+        let ctx = BuildCtx {
+            instance: inst,
+            topology: topo,
+            clock_ids: &clock_ids,
+            outputs: &opts.outputs,
+            trace: opts.trace.as_ref(),
+        };
         match (ty.build)(&ctx) {
             Ok(c) => ids.push(Some(b.add_boxed(inst.name.clone(), inst.partition, c))),
             Err(e) => {

@@ -13,6 +13,7 @@ pub mod registry;
 pub mod report;
 pub mod suggest;
 pub mod topology;
+pub mod trace;
 pub mod train;
 
 pub use error::{InputError, InputErrors, Location};

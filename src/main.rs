@@ -32,6 +32,12 @@ fn emit(text: &str) {
     }
 }
 
+/// Prints to standard output; false once nobody reads it any more.
+fn emit_more(text: &str) -> bool {
+    emit(text);
+    !STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 macro_rules! say {
     ($($arg:tt)*) => { emit(&format!("{}\n", format_args!($($arg)*))) };
 }
@@ -70,6 +76,13 @@ enum Command {
     Train(tasim::train::cli::TrainArgs),
     /// List the component types and their parameters.
     Types,
+    /// Replay a memory trace into a memory topology (one with a trace_player).
+    Replay(tasim::trace::cli::ReplayArgs),
+    /// Memory traces: print, convert (binary, text, DRAMSim3, Ramulator 2), analyse.
+    Trace {
+        #[command(subcommand)]
+        which: tasim::trace::cli::TraceCommand,
+    },
     /// Kernel benchmarks.
     Bench {
         #[command(subcommand)]
@@ -99,6 +112,13 @@ struct RunArgs {
     /// `tasim train --save`).
     #[arg(long, value_name = "DIR")]
     save: Option<PathBuf>,
+    /// Record every request reaching a dram_controller into this memory trace (binary; the
+    /// text form if it ends in `.txt`). See traces/FORMAT.md.
+    #[arg(long, value_name = "OUT")]
+    record_trace: Option<PathBuf>,
+    /// With --record-trace: record the requests reaching every global_buffer too.
+    #[arg(long, requires = "record_trace")]
+    trace_buffer: bool,
 }
 
 #[derive(Subcommand)]
@@ -153,6 +173,8 @@ fn dispatch(cmd: Command) -> Result<()> {
     match cmd {
         Command::Run(args) => run(args),
         Command::Train(args) => tasim::train::cli::run(&args),
+        Command::Replay(args) => tasim::trace::cli::run_replay(&args, &mut emit_more),
+        Command::Trace { which } => tasim::trace::cli::trace(&which, &mut emit_more),
         Command::Validate { file, set } => {
             let topo = topology::load(&file, &set)?;
             let sim = elaborate(&topo, Options::default())?;
@@ -238,6 +260,7 @@ fn partitions(topo: &topology::Topology) -> usize {
 
 fn run(args: RunArgs) -> Result<()> {
     let mut topo = topology::load(&args.file, &args.set)?;
+    tasim::trace::cli::reject_players(&topo)?;
     if let Some(seed) = args.seed {
         topo.seed = seed;
     }
@@ -262,8 +285,13 @@ fn run(args: RunArgs) -> Result<()> {
         topo.seed
     );
     let outputs = std::sync::Arc::new(tasim::chip_types::Outputs::default());
+    let recorder = match &args.record_trace {
+        Some(path) => Some(tasim::trace::cli::recorder(&topo, path, args.trace_buffer)?),
+        None => None,
+    };
+    let observer = recorder.as_ref().map(|r| r.factory());
     let start = Instant::now();
-    let mut sim = elaborate(&topo, Options { threads, outputs: outputs.clone(), ..Options::default() })?;
+    let mut sim = elaborate(&topo, Options { threads, outputs: outputs.clone(), observer, ..Options::default() })?;
     tracing::info!("elaborated in {:.3} s; running on {} thread(s)", start.elapsed().as_secs_f64(), sim.threads());
     let setup = outputs.setup.lock().expect("outputs lock").clone();
     if setup.is_none() && args.save.is_some() {
@@ -276,6 +304,10 @@ fn run(args: RunArgs) -> Result<()> {
     tracing::info!("run ended ({outcome:?}) at {} after {} events", sim.now(), sim.events());
     let used_threads = sim.threads();
     let report = sim.finish();
+    let recorded = match (&recorder, &args.record_trace) {
+        (Some(r), Some(path)) => Some((r.finish(outcome, report.end)?, path)),
+        _ => None,
+    };
 
     say!("topology   {} ({})", topo.name, args.file.display());
     say!(
@@ -319,6 +351,9 @@ fn run(args: RunArgs) -> Result<()> {
             None
         }
     };
+    if let Some((n, path)) = recorded {
+        say!("\ntrace      {n} memory transactions recorded in {}", path.display());
+    }
     if let Some(dir) = &args.out {
         ensure_dir(dir)?;
         let json = serde_json::json!({
@@ -376,9 +411,11 @@ fn run_with_progress(
                 ProgressStyle::with_template("{spinner} simulated {msg} [{elapsed}]").expect("valid template"),
             );
             loop {
-                let Some(next) = sim.next_event_time() else { break RunOutcome::Idle };
+                // Always run once: a component may have stopped the run in `init`, before
+                // any event, and the run is what reports it.
+                let from = sim.next_event_time().unwrap_or(sim.now());
                 let outcome =
-                    sim.run_until(SimTime(next.as_ps().saturating_add(1_000_000_000))).map_err(|e| aborted(topo, e))?;
+                    sim.run_until(SimTime(from.as_ps().saturating_add(1_000_000_000))).map_err(|e| aborted(topo, e))?;
                 bar.set_message(format!("{}", sim.now()));
                 bar.tick();
                 if outcome != RunOutcome::ReachedEnd {

@@ -22,6 +22,66 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     res.with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// A file written under a temporary sibling name and renamed into place by
+/// [`AtomicFile::commit`]; dropped without a commit, it is removed (a failed or interrupted
+/// run leaves no partial output). For outputs too large to hold in memory (traces).
+#[derive(Debug)]
+pub struct AtomicFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    file: Option<fs::File>,
+}
+
+impl AtomicFile {
+    pub fn create(path: &Path) -> Result<Self> {
+        let tmp = tmp_name(path);
+        let file = fs::File::create(&tmp).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(AtomicFile { path: path.to_path_buf(), tmp, file: Some(file) })
+    }
+
+    /// The file being written (its temporary name on disk).
+    pub fn file(&mut self) -> &mut fs::File {
+        self.file.as_mut().expect("not yet committed")
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Syncs the file and gives it its real name.
+    pub fn commit(mut self) -> Result<()> {
+        let file = self.file.take().expect("committed once");
+        let res = file.sync_all().and_then(|()| fs::rename(&self.tmp, &self.path));
+        if res.is_err() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+        res.with_context(|| format!("cannot write {}", self.path.display()))
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file().flush()
+    }
+}
+
+impl std::io::Seek for AtomicFile {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.file().seek(pos)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
 fn tmp_name(path: &Path) -> PathBuf {
     let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(format!(".tmp{}", std::process::id()));

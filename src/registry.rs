@@ -13,6 +13,7 @@ use components::mem_traffic::{MemRequester, MemRequesterParams, MemTarget, MemTa
 use components::noc::{Noc, NocParams};
 use components::phold::{PholdLp, PholdParams};
 use components::simple_memory::{SimpleMemory, SimpleMemoryParams};
+use components::trace::{RecordSource, TracePlayer, TracePlayerParams, VecSource};
 use components::traffic::{MemTraffic, MemTrafficParams, Relay, Sink, TrafficSource};
 use components::{Msg, ParamError};
 use serde::de::DeserializeOwned;
@@ -31,6 +32,8 @@ pub struct BuildCtx<'a> {
     pub clock_ids: &'a [ClockId],
     /// Where results that are not statistics leave the simulation (the trained model).
     pub outputs: &'a crate::chip_types::Outputs,
+    /// The trace for a `trace_player` to take (`tasim replay`).
+    pub trace: Option<&'a components::trace::SourceSlot>,
 }
 
 impl BuildCtx<'_> {
@@ -261,6 +264,20 @@ pub fn registry() -> &'static [ComponentType] {
                  energy.refresh_pj: 22970  standby_mw_per_rank: 28.6  active_standby_mw_per_rank: 8.8\n\
                  energy.phy_pj_per_byte: 12  controller_nominal_v: 1.0  controller_leakage_mw: 0.5",
         build: build_dram,
+    },
+    ComponentType {
+        name: "trace_player",
+        summary: "replays a memory trace (`tasim replay TRACE --topology FILE`) at its recorded times or as fast as \
+                  possible; ports: req<i> (out, mem), resp<i> (in, mem)",
+        params: "mode: timing                   timing (send at recorded issue times) | afap (as fast as possible)\n\
+                 max_outstanding: (none)        requests in flight at most (default: unbounded in timing, 64 in afap)\n\
+                 route: target                  target (port i serves targets[i]) | address (port i serves ranges[i])\n\
+                 targets: []                    recorded target names, one per port (none: one port for all)\n\
+                 skip_other_targets: false      skip records for targets not listed (else stop with an error)\n\
+                 ranges: [{base_addr: 0, size_bytes: 1073741824}]  route: address; the port sees addr - base_addr\n\
+                 drain: false                   timing: go on past the recorded end until all is answered\n\
+                 window_ns: 100                 bandwidth window (doubles beyond 1024 windows)",
+        build: build_trace_player,
     },
     ComponentType {
         name: "relay",
@@ -537,4 +554,23 @@ fn build_mem_traffic(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, Inpu
         Ok(c) => Ok(Box::new(c)),
         Err(e) => Err(ctx.param_error(e)),
     }
+}
+
+fn build_trace_player(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
+    let p: TracePlayerParams = ctx.params()?;
+    p.validate().map_err(|e| ctx.param_error(e))?;
+    // Without a trace (`tasim validate`, `tasim graph`) the player is built over an empty
+    // one: the structure can be checked all the same.
+    let source: Box<dyn RecordSource> = match ctx.trace {
+        None => Box::new(VecSource::default()),
+        Some(slot) => match slot.lock().expect("trace slot").take() {
+            Some(source) => source,
+            None => {
+                return Err(ctx
+                    .error("", "a second trace_player: a replay feeds its one trace to one player")
+                    .fix("keep one trace_player in the topology"))
+            }
+        },
+    };
+    Ok(Box::new(TracePlayer::new(p, source).map_err(|e| ctx.param_error(e))?))
 }

@@ -11,6 +11,7 @@ pub mod mem_traffic;
 pub mod noc;
 pub mod phold;
 pub mod simple_memory;
+pub mod trace;
 pub mod traffic;
 
 use sim_core::Message;

@@ -323,8 +323,9 @@ fn an_address_beyond_the_capacity_aborts_the_run() {
     assert_eq!(out.status.code(), Some(2), "a configuration problem found while running");
     assert_eq!(
         stderr(&out).trim_end(),
-        "error: the simulation stopped: dram at 1.250 ns: request 0 for 64 bytes at address 0x3fffffe8 goes beyond the \
-         capacity of 1073741824 bytes (1024 MiB, addresses 0x0..0x40000000)"
+        "error: tests/data/dram/stream.yaml:19:5: the simulation stopped: dram at 1.250 ns: request 0 for 64 bytes at \
+         address 0x3fffffe8 goes beyond the capacity of 1073741824 bytes (1024 MiB, addresses 0x0..0x40000000)\n  \
+         field: components[1]"
     );
 }
 

@@ -2,6 +2,7 @@
 //! touch the binary live in `support`; fixtures in `tests/data/`.
 
 mod bad_topology;
+mod bad_trace;
 mod bad_train_input;
 mod cli;
 mod cli_support;
@@ -13,5 +14,8 @@ mod paper_chip;
 mod phold;
 mod support;
 mod topology_features;
+mod trace_format;
+mod trace_record;
+mod trace_replay;
 mod train_cli;
 mod train_storage;
