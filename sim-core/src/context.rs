@@ -2,7 +2,7 @@
 
 use crate::clock::{ClockDomain, ClockId};
 use crate::component::{CompId, Message, PortId};
-use crate::engine::{next_origin, Abort, Binding, CompState, Core};
+use crate::engine::{next_origin, Abort, Binding, CompState, Core, Place};
 use crate::observer::{EventKey, MarkRecord, SendRecord};
 use crate::queue::{Event, Kind};
 use crate::rng::SimRng;
@@ -106,6 +106,16 @@ impl<M: Message> Context<'_, M> {
         }
         let arrival = start + ser + ch.latency;
         let (dst, dst_port) = (ch.dst, ch.dst_port);
+        self.deliver(port, dst, dst_port, arrival, msg);
+        Ok(())
+    }
+
+    /// Shows a send to the observers and queues its delivery at `arrival` (channels and
+    /// fabrics alike).
+    #[inline]
+    fn deliver(&mut self, port: PortId, to: Place, to_port: u16, arrival: u64, msg: M) {
+        let core = &mut *self.core;
+        let now = core.now;
         let key = EventKey { time: arrival, send_time: now, origin: next_origin(self.st) };
         if let Some(obs) = core.observer.as_mut() {
             let rec = SendRecord {
@@ -113,14 +123,13 @@ impl<M: Message> Context<'_, M> {
                 arrival: SimTime(arrival),
                 from: CompId(self.st.rank),
                 from_port: port,
-                to: CompId(dst.rank),
-                to_port: PortId(dst_port),
-                bytes,
+                to: CompId(to.rank),
+                to_port: PortId(to_port),
+                bytes: msg.size_bytes(),
             };
             obs.on_send(&rec, &msg);
         }
-        core.push(dst.engine, Event { key, kind: Kind::Deliver { comp: dst.local, port: dst_port, msg } });
-        Ok(())
+        core.push(to.engine, Event { key, kind: Kind::Deliver { comp: to.local, port: to_port, msg } });
     }
 
     /// Whether a `send` on output `port` would be accepted now.
@@ -153,23 +162,9 @@ impl<M: Message> Context<'_, M> {
             panic!("fabric {}: no endpoint {dest} (it has {})", fabric.name, fabric.endpoints.len());
         };
         assert!(ep.in_port != u16::MAX, "fabric {}: endpoint {dest} only sends", fabric.name);
-        let now = core.now;
-        let arrival = now + delay.0 + fabric.latency;
+        let arrival = core.now + delay.0 + fabric.latency;
         let (place, in_port) = (ep.place, ep.in_port);
-        let key = EventKey { time: arrival, send_time: now, origin: next_origin(self.st) };
-        if let Some(obs) = core.observer.as_mut() {
-            let rec = SendRecord {
-                time: SimTime(now),
-                arrival: SimTime(arrival),
-                from: CompId(self.st.rank),
-                from_port: port,
-                to: CompId(place.rank),
-                to_port: PortId(in_port),
-                bytes: msg.size_bytes(),
-            };
-            obs.on_send(&rec, &msg);
-        }
-        core.push(place.engine, Event { key, kind: Kind::Deliver { comp: place.local, port: in_port, msg } });
+        self.deliver(port, place, in_port, arrival, msg);
     }
 
     /// Number of endpoints on the fabric bound to `port`.
