@@ -151,7 +151,8 @@ pub struct Controller {
     /// Tasks at each propagation core and at the update core.
     pc_busy: Vec<usize>,
     uc_busy: usize,
-    loads_running: Vec<(usize, usize)>,
+    /// Image loads in flight: the task, and the ids of its writes not yet acknowledged.
+    loads_running: Vec<(usize, BTreeSet<u64>)>,
     running: usize,
     batch_stats: StepStats,
     batch_len: usize,
@@ -576,7 +577,7 @@ impl Controller {
                 let idx = self.batch_samples()[sample];
                 let slot = self.layout.slots[sample % self.slots()].image;
                 let bytes: Vec<u8> = self.plan.images[idx].iter().map(|&v| v as u8).collect();
-                let acks = self.mem.write(ctx, slot.addr, &bytes, cause).len();
+                let acks: BTreeSet<u64> = self.mem.write(ctx, slot.addr, &bytes, cause).into_iter().collect();
                 self.running += 1;
                 self.loads_running.push((i, acks));
                 self.signal_phase(ctx, Phase::Load);
@@ -725,11 +726,12 @@ impl Component<Msg> for Controller {
         match msg {
             Msg::MemResp(r) if port == MEM_RESP => {
                 self.mem.on_response(ctx, &r);
-                let Some(k) = self.loads_running.iter().position(|(_, acks)| *acks > 0) else {
-                    return ctx.abort("a memory response without a load in progress");
+                // The load this write belongs to: only its own acknowledgements complete it.
+                let Some(k) = self.loads_running.iter().position(|(_, acks)| acks.contains(&r.id)) else {
+                    return ctx.abort(format!("a memory response (id {}) for no load in progress", r.id));
                 };
-                self.loads_running[k].1 -= 1;
-                if self.loads_running[k].1 == 0 {
+                self.loads_running[k].1.remove(&r.id);
+                if self.loads_running[k].1.is_empty() {
                     let (i, _) = self.loads_running.remove(k);
                     self.running -= 1;
                     self.complete(ctx, i);
