@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use components::chip::controller::{Controller, ControllerParams, Priority, Schedule, TrainPlan};
-use components::chip::core::{Core, CoreEnergy};
+use components::chip::core::Core;
 use components::chip::propagation_core::{PropagationCoreParams, PropagationDatapath};
 use components::chip::update_core::{TrainingSink, UpdateCoreParams, UpdateDatapath};
 use components::Msg;
@@ -243,9 +243,4 @@ pub fn build_controller(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, I
     let domain = ctx.power_domain("clock", &y.clock)?;
     *ctx.outputs.setup.lock().expect("outputs lock") = Some(Arc::new(s));
     Ok(Box::new(Controller::new(params, plan, domain)))
-}
-
-/// The core energy defaults, for `tasim types`.
-pub fn core_energy_defaults() -> CoreEnergy {
-    CoreEnergy::default()
 }

@@ -164,7 +164,6 @@ struct Active {
 /// The global buffer.
 pub struct GlobalBuffer {
     p: GlobalBufferParams,
-    domain: PowerDomain,
     sets: u64,
     ways: Vec<Way>,
     store: Vec<u8>,
@@ -218,7 +217,7 @@ impl GlobalBuffer {
             nominal_v: p.energy.nominal_v,
             voltage_exponent: p.energy.leakage_voltage_exponent,
         };
-        let energy = EnergyMeter::new(domain.clone(), Scope::Chip, leakage);
+        let energy = EnergyMeter::new(domain, Scope::Chip, leakage);
         let stats = Stats { bank_accesses: vec![0; p.banks as usize], ..Stats::default() };
         GlobalBuffer {
             sets,
@@ -236,7 +235,6 @@ impl GlobalBuffer {
             use_clock: 0,
             energy,
             stats,
-            domain,
             p,
         }
     }
@@ -419,7 +417,7 @@ impl GlobalBuffer {
             self.stats.bank_conflicts += 1;
             self.stats.bank_wait_ps.record(start - now);
         }
-        let clock = ctx.clock(self.domain.clock);
+        let clock = ctx.clock(self.energy.domain().clock);
         let busy = clock.cycles(SimTime(start), (w.len as u64).div_ceil(u64::from(self.p.bank_bytes_per_cycle))).0;
         let latency = clock.cycles(SimTime(start), u64::from(self.p.access_latency_cycles)).0;
         self.bank_free[bank] = start + busy;

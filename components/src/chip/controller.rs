@@ -23,7 +23,6 @@
 //! `samples`, `steps`, `tasks.<op>`, and energy (task issue and the controller's leakage).
 
 use std::collections::BTreeSet;
-use std::ops::Range;
 
 use sim_core::{Component, Context, PortId, PortSpec, StatsWriter};
 use train_math::kernels::int8::Requant;
@@ -203,11 +202,6 @@ impl Controller {
             tasks_issued: Default::default(),
             plan,
         }
-    }
-
-    /// The memory map (for reports: how much memory the schedule uses).
-    pub fn layout(&self) -> &Layout {
-        &self.layout
     }
 
     fn slots(&self) -> usize {
@@ -768,9 +762,4 @@ impl Component<Msg> for Controller {
         stats.counter("memory_bytes", self.layout.end - self.p.base_addr);
         self.energy.write_stats(stats);
     }
-}
-
-/// Channel ranges per propagation core used for a layer (for reports and tests).
-pub fn fp_split(g: &LayerGeom, cores: usize) -> Vec<Range<usize>> {
-    split_channels(g.conv_out.c, cores, mask_align(g))
 }

@@ -12,7 +12,6 @@
 //! operands and results: a task that does not fit stops the run with the parameter to raise.
 
 use serde::Deserialize;
-use sim_core::StatsWriter;
 use train_math::kernels::int8;
 use train_math::kernels::route;
 use train_math::{MaskBits, Tile};
@@ -193,6 +192,4 @@ impl Datapath for PropagationDatapath {
             other => Err(unsupported("propagation core", &other)),
         }
     }
-
-    fn finish(&mut self, _stats: &mut StatsWriter<'_>) {}
 }
