@@ -8,6 +8,7 @@ pub mod energy;
 pub mod global_buffer;
 pub mod mem;
 pub mod mem_traffic;
+pub mod multichip;
 pub mod noc;
 pub mod phold;
 pub mod simple_memory;
@@ -51,6 +52,10 @@ pub enum Msg {
     /// The training controller to a core, and the core's report back (`ctrl` protocol).
     Task(Box<chip::protocol::Task>),
     Done(Box<chip::protocol::Done>),
+    /// Gradients to a chip's collective engine and the all-reduced result back (`coll`).
+    Coll(Box<multichip::Collective>),
+    /// A chunk of a collective on a chip-to-chip link (`link`).
+    Link(Box<multichip::LinkPacket>),
 }
 
 impl Message for Msg {
@@ -64,6 +69,8 @@ impl Message for Msg {
             // Task descriptors and reports are a few words on the control bus.
             Msg::Task(_) => 32,
             Msg::Done(_) => 16,
+            Msg::Coll(c) => 8 * c.elements as u64,
+            Msg::Link(p) => p.wire_bytes(),
         }
     }
 }

@@ -1,0 +1,125 @@
+//! `allreduce_driver`: asks its chip's collective engine for `iterations` all-reduces of
+//! `bytes` each, one after another, and measures each. With `with_data`, rank r contributes
+//! element e = (r + 1)·1000 + e and the driver checks that the answer is the sum over all
+//! ranks (a wrong sum stops the run); without, only sizes move (timing studies).
+//!
+//! Ports: `grads_out` (to the engine's `grads_in`), `grads_in` (from its `grads_out`).
+//!
+//! Statistics: `collectives`, `time_ps` (histogram per all-reduce), `total_ps`, `last_ps`.
+
+use serde::Deserialize;
+use sim_core::{Component, Context, Histogram, PortId, PortSpec, StatsWriter};
+
+use super::Collective;
+use crate::{Msg, ParamError};
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DriverParams {
+    /// Size of each all-reduce, bytes (a multiple of 8: 64-bit elements), 8..=2^40.
+    pub bytes: u64,
+    /// All-reduces, one after another, 1..=1_000_000.
+    pub iterations: u32,
+    /// Move real values and check the sums (costs memory: `bytes` per chip).
+    pub with_data: bool,
+    /// This chip's rank and the number of chips (for the expected sum); the system expansion
+    /// sets them.
+    pub rank: usize,
+    pub ranks: usize,
+}
+
+impl Default for DriverParams {
+    fn default() -> Self {
+        DriverParams { bytes: 1 << 20, iterations: 1, with_data: false, rank: 0, ranks: 1 }
+    }
+}
+
+impl DriverParams {
+    pub fn validate(&self) -> Result<(), ParamError> {
+        if self.bytes < 8 || self.bytes > 1 << 40 || self.bytes % 8 != 0 {
+            return Err(ParamError::new(
+                "bytes",
+                format!("`bytes` must be a multiple of 8 in 8..=2^40, not {}", self.bytes),
+            ));
+        }
+        if !(1..=1_000_000).contains(&self.iterations) {
+            return Err(ParamError::new("iterations", "`iterations` must be 1..=1000000"));
+        }
+        if self.ranks == 0 || self.rank >= self.ranks {
+            return Err(ParamError::new("rank", format!("rank {} outside 0..{}", self.rank, self.ranks)));
+        }
+        Ok(())
+    }
+}
+
+const OUT: PortId = PortId(0);
+const IN: PortId = PortId(1);
+
+pub struct AllReduceDriver {
+    p: DriverParams,
+    done: u32,
+    started: u64,
+    times: Histogram,
+    total_ps: u64,
+    last_ps: u64,
+}
+
+impl AllReduceDriver {
+    pub fn new(p: DriverParams) -> Result<Self, ParamError> {
+        p.validate()?;
+        Ok(AllReduceDriver { p, done: 0, started: 0, times: Histogram::new(), total_ps: 0, last_ps: 0 })
+    }
+
+    fn elements(&self) -> usize {
+        (self.p.bytes / 8) as usize
+    }
+
+    fn value(rank: usize, e: usize) -> i64 {
+        (rank as i64 + 1) * 1000 + e as i64
+    }
+
+    fn ask(&mut self, ctx: &mut Context<'_, Msg>) {
+        let n = self.elements();
+        let data = self.p.with_data.then(|| (0..n).map(|e| Self::value(self.p.rank, e)).collect());
+        self.started = ctx.now().0;
+        let c = Collective { tag: u64::from(self.done), elements: n, sum_len: n, data };
+        if ctx.send(OUT, Msg::Coll(Box::new(c))).is_err() {
+            ctx.abort("the driver's `grads_out` channel refused a request; give it no depth limit");
+        }
+    }
+}
+
+impl Component<Msg> for AllReduceDriver {
+    fn ports(&self) -> Vec<PortSpec> {
+        vec![PortSpec::output("grads_out", "coll"), PortSpec::input("grads_in", "coll")]
+    }
+
+    fn init(&mut self, ctx: &mut Context<'_, Msg>) {
+        self.ask(ctx);
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<'_, Msg>, port: PortId, msg: Msg) {
+        let (IN, Msg::Coll(c)) = (port, msg) else { return ctx.abort("unexpected message") };
+        if let Some(d) = &c.data {
+            let ranks = self.p.ranks;
+            if let Some(e) = (0..d.len()).find(|&e| d[e] != (0..ranks).map(|r| Self::value(r, e)).sum::<i64>()) {
+                return ctx.abort(format!("all-reduce {}: element {e} is {}, not the sum over the chips", c.tag, d[e]));
+            }
+        }
+        let t = ctx.now().0 - self.started;
+        self.times.record(t);
+        self.total_ps += t;
+        self.last_ps = t;
+        self.done += 1;
+        if self.done < self.p.iterations {
+            self.ask(ctx);
+        }
+    }
+
+    fn finish(&mut self, stats: &mut StatsWriter<'_>) {
+        stats.counter("collectives", u64::from(self.done));
+        stats.histogram("time_ps", &self.times);
+        stats.counter("total_ps", self.total_ps);
+        stats.counter("last_ps", self.last_ps);
+    }
+}
