@@ -2,12 +2,14 @@
 //! constructor reads the model, data set and pre-trained weights (files are the edge's job)
 //! through the same code as `tasim train`, and hands the controller a ready training plan.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use components::chip::controller::{Controller, ControllerParams, Priority, Schedule, TrainPlan};
+use components::chip::controller::{DataParallel, Overlap};
 use components::chip::core::Core;
 use components::chip::propagation_core::{PropagationCoreParams, PropagationDatapath};
-use components::chip::update_core::{TrainingSink, UpdateCoreParams, UpdateDatapath};
+use components::chip::update_core::{TrainingResult, TrainingSink, UpdateCoreParams, UpdateDatapath};
 use components::Msg;
 use serde::Deserialize;
 use sim_core::Component;
@@ -18,12 +20,41 @@ use crate::registry::BuildCtx;
 use crate::train::model_file::{BpPathName, PrecisionName, RoundingName};
 use crate::train::setup::{setup, TrainChoices, TrainSetup};
 
-/// What leaves a chip simulation besides statistics: the trained model (filled by the update
-/// core) and the training set-up the controller was built from (for evaluation and saving).
+/// What leaves a chip simulation besides statistics: the trained model of each chip (filled
+/// by its update core, keyed by the chip's scope: `""` for one chip, `chip3.` in a system)
+/// and the training set-up the controllers were built from (for evaluation and saving).
 #[derive(Default)]
 pub struct Outputs {
-    pub training: TrainingSink,
+    pub sinks: Mutex<BTreeMap<String, TrainingSink>>,
     pub setup: Mutex<Option<Arc<TrainSetup>>>,
+    /// Controllers with the same choices share one prepared plan (a system of N chips loads
+    /// its model, data and weights once).
+    plans: Mutex<Vec<(TrainChoices, usize, Arc<TrainPlan>)>>,
+}
+
+impl Outputs {
+    /// The sink of the update core in `scope`.
+    pub fn sink(&self, scope: &str) -> TrainingSink {
+        Arc::clone(self.sinks.lock().expect("outputs lock").entry(scope.to_string()).or_default())
+    }
+
+    /// Every chip's trained model, by scope (chip order: `chip0.`, `chip1.`, ..., `chip10.`).
+    pub fn results(&self) -> Vec<(String, TrainingResult)> {
+        let mut v: Vec<(String, TrainingResult)> = self
+            .sinks
+            .lock()
+            .expect("outputs lock")
+            .iter()
+            .map(|(k, s)| (k.clone(), s.lock().expect("sink lock").clone()))
+            .collect();
+        v.sort_by_key(|(k, _)| (k.len(), k.clone()));
+        v
+    }
+
+    /// The first chip's trained model.
+    pub fn training(&self) -> TrainingResult {
+        self.results().into_iter().next().map(|(_, r)| r).unwrap_or_default()
+    }
 }
 
 fn check<T>(r: Result<T, (&'static str, String)>, ctx: &BuildCtx<'_>) -> Result<T, InputError> {
@@ -50,7 +81,7 @@ pub fn build_update_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, 
     let p: UpdateCoreParams = ctx.params()?;
     check(p.validate(), ctx)?;
     let domain = ctx.power_domain("clock", &p.clock)?;
-    let dp = UpdateDatapath::new(&p, Arc::clone(&ctx.outputs.training));
+    let dp = UpdateDatapath::new(&p, ctx.outputs.sink(&ctx.instance.scope));
     Ok(Box::new(Core::new(
         dp,
         p.array(),
@@ -104,6 +135,25 @@ struct ControllerYaml {
     request_bytes: u32,
     #[serde(default)]
     energy: ControllerEnergy,
+    /// Mini-batch size (the global batch of a data-parallel system) instead of the model
+    /// file's, 1..=65536.
+    batch_size: Option<usize>,
+    /// Written by a `system:` expansion: this chip's rank among `ranks`, and `overlap`
+    /// (`per_layer` or `after_backward`).
+    data_parallel: Option<DataParallelYaml>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DataParallelYaml {
+    rank: usize,
+    ranks: usize,
+    #[serde(default = "per_layer")]
+    overlap: String,
+}
+
+fn per_layer() -> String {
+    "per_layer".into()
 }
 
 #[derive(Deserialize)]
@@ -151,10 +201,32 @@ fn fp_first() -> String {
 
 pub fn build_controller(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
     let y: ControllerYaml = ctx.params()?;
-    if ctx.outputs.setup.lock().expect("outputs lock").is_some() {
+    let data_parallel = match &y.data_parallel {
+        None => None,
+        Some(d) => {
+            let overlap = match d.overlap.as_str() {
+                "per_layer" => Overlap::PerLayer,
+                "after_backward" => Overlap::AfterBackward,
+                other => {
+                    return Err(ctx
+                        .error("data_parallel.overlap", format!("unknown overlap `{other}`"))
+                        .fix("use `per_layer` or `after_backward`"))
+                }
+            };
+            if d.ranks == 0 || d.rank >= d.ranks {
+                return Err(ctx.error("data_parallel.rank", format!("rank {} outside 0..{}", d.rank, d.ranks)));
+            }
+            Some(DataParallel { rank: d.rank, ranks: d.ranks, overlap })
+        }
+    };
+    let first = ctx.outputs.setup.lock().expect("outputs lock").is_some();
+    if first && data_parallel.is_none() {
         return Err(ctx
-            .error("", "a second training controller: a run trains one model on one chip")
-            .fix("keep one `controller` (data-parallel training over several chips is not built yet)"));
+            .error(
+                "",
+                "a second training controller: a chip trains one model, and chips train together only in a `system:`",
+            )
+            .fix("keep one `controller`, or declare the chips as a `system:` (see topologies/multichip/)"));
     }
     let schedule = match y.schedule.as_str() {
         "overlapped" => Schedule::Overlapped,
@@ -196,35 +268,20 @@ pub fn build_controller(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, I
         bp_path: y.masking.map(|m| if m { BpPathName::Mask } else { BpPathName::Activations }),
         pretrained: y.pretrained.as_ref().map(|p| ctx.path(p)),
         seed: y.seed,
+        batch_size: y.batch_size,
     };
-    // Problems with the model, data or weights keep their own file and position; those that
-    // have none are about this controller's parameters.
-    let s = setup(&choices).map_err(|e| {
-        if e.file.is_some() {
-            e
-        } else {
-            let field = match e.field.as_deref() {
-                Some("--pretrained") => "pretrained",
-                Some("--master-bits") => "master_bits",
-                Some("--dataset") => "dataset",
-                _ => "model",
-            };
-            InputError { field: None, ..ctx.error(field, e.message.clone()) }.fix(e.fix.clone().unwrap_or_default())
+    let plan = controller_plan(ctx, &choices, y.epochs)?;
+    if let Some(dp) = data_parallel {
+        let b = plan.config.batch_size;
+        if b < dp.ranks {
+            return Err(ctx
+                .error(
+                    "batch_size",
+                    format!("a global mini-batch of {b} samples cannot be shared by {} chips", dp.ranks),
+                )
+                .fix(format!("use at most {b} chips, or a `batch_size` of at least {} (`--set` it on every chip: the system's `set: {{ctrl.batch_size: {}}}`)", dp.ranks, dp.ranks)));
         }
-    })?;
-    let train_math::ModelState::Int8(model) = &s.trainer.state else { unreachable!("the chip trains in int8") };
-    let train = &s.data.split.train;
-    if train.is_empty() {
-        return Err(ctx.error("dataset", "the data set has no training samples"));
     }
-    let plan = TrainPlan {
-        geoms: s.model.geoms.clone(),
-        model: model.clone(),
-        config: s.config.clone(),
-        images: (0..train.len()).map(|i| image_to_i8(train.image(i))).collect(),
-        labels: (0..train.len()).map(|i| train.label(i)).collect(),
-        orders: (0..y.epochs).map(|e| s.trainer.epoch_order(s.trainer.epochs_done + e, train.len())).collect(),
-    };
     let params = ControllerParams {
         epochs: y.epochs,
         propagation_cores: y.propagation_cores,
@@ -239,8 +296,53 @@ pub fn build_controller(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, I
         task_pj: y.energy.task_pj,
         leakage_mw: y.energy.leakage_mw,
         nominal_v: y.energy.nominal_v,
+        data_parallel,
     };
     let domain = ctx.power_domain("clock", &y.clock)?;
-    *ctx.outputs.setup.lock().expect("outputs lock") = Some(Arc::new(s));
     Ok(Box::new(Controller::new(params, plan, domain)))
+}
+
+/// The training plan for `choices` and `epochs`, prepared once per distinct choice (the
+/// chips of a system share it), with the set-up kept for the report.
+fn controller_plan(ctx: &BuildCtx<'_>, choices: &TrainChoices, epochs: usize) -> Result<Arc<TrainPlan>, InputError> {
+    if let Some((_, _, p)) =
+        ctx.outputs.plans.lock().expect("outputs lock").iter().find(|(c, e, _)| c == choices && *e == epochs)
+    {
+        return Ok(Arc::clone(p));
+    }
+    // Problems with the model, data or weights keep their own file and position; those that
+    // have none are about this controller's parameters.
+    let s = setup(choices).map_err(|e| {
+        if e.file.is_some() {
+            e
+        } else {
+            let field = match e.field.as_deref() {
+                Some("--pretrained") => "pretrained",
+                Some("--master-bits") => "master_bits",
+                Some("--dataset") => "dataset",
+                Some("--batch-size") => "batch_size",
+                _ => "model",
+            };
+            InputError { field: None, ..ctx.error(field, e.message.clone()) }.fix(e.fix.clone().unwrap_or_default())
+        }
+    })?;
+    let train_math::ModelState::Int8(model) = &s.trainer.state else { unreachable!("the chip trains in int8") };
+    let train = &s.data.split.train;
+    if train.is_empty() {
+        return Err(ctx.error("dataset", "the data set has no training samples"));
+    }
+    let plan = Arc::new(TrainPlan {
+        geoms: s.model.geoms.clone(),
+        model: model.clone(),
+        config: s.config.clone(),
+        images: (0..train.len()).map(|i| image_to_i8(train.image(i))).collect(),
+        labels: (0..train.len()).map(|i| train.label(i)).collect(),
+        orders: (0..epochs).map(|e| s.trainer.epoch_order(s.trainer.epochs_done + e, train.len())).collect(),
+    });
+    let mut setup_slot = ctx.outputs.setup.lock().expect("outputs lock");
+    if setup_slot.is_none() {
+        *setup_slot = Some(Arc::new(s));
+    }
+    ctx.outputs.plans.lock().expect("outputs lock").push((choices.clone(), epochs, Arc::clone(&plan)));
+    Ok(plan)
 }

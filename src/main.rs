@@ -329,7 +329,7 @@ fn run(args: RunArgs) -> Result<()> {
     );
     let chip = match &setup {
         Some(setup) => {
-            let result = outputs.training.lock().expect("sink lock").clone();
+            let result = outputs.training();
             let summary = tasim::chip_report::summarise(&topo, &report, setup, &result)?;
             say!("\n{}", summary.text.trim_end());
             if let Some(dir) = &args.save {

@@ -111,6 +111,7 @@ impl BuildCtx<'_> {
 type Constructor = fn(&BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError>;
 
 /// One component type.
+#[derive(Clone, Copy)]
 pub struct ComponentType {
     pub name: &'static str,
     pub summary: &'static str,
@@ -121,7 +122,11 @@ pub struct ComponentType {
 
 /// Every component type, by name.
 pub fn registry() -> &'static [ComponentType] {
-    &[
+    static ALL: std::sync::OnceLock<Vec<ComponentType>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| BASE.iter().chain(&crate::multichip_types::TYPES).copied().collect())
+}
+
+const BASE: &[ComponentType] = &[
     ComponentType {
         name: "phold_lp",
         summary: "PHOLD logical process (shared/bench/PHOLD.md); ports: out, in (protocol phold) on a fabric",
@@ -329,8 +334,7 @@ pub fn registry() -> &'static [ComponentType] {
         params: "service_ps: 0        time to serve one request",
         build: build_mem_target,
     },
-    ]
-}
+];
 
 /// The type called `name`.
 pub fn lookup(name: &str) -> Option<&'static ComponentType> {

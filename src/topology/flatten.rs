@@ -12,6 +12,9 @@ use super::{join, Clock, Connection, Fabric, Instance, Latency, Origin, Rate, Ru
 use crate::error::{InputError, InputErrors};
 use crate::suggest::fix_for;
 
+#[path = "system.rs"]
+mod system;
+
 /// A connection or fabric waiting for every instance to exist before its names resolve.
 enum Pending {
     Connection { decl: ConnectionDecl, scope: String, origin: Origin },
@@ -306,6 +309,17 @@ impl Loader {
         }
         for (i, s) in doc.subsystems.iter().enumerate() {
             self.subsystem(s, Origin::at(file, format!("subsystems[{i}]")), scope, partition);
+        }
+        if let Some(sys) = &doc.system {
+            if scope.is_empty() && self.stack.len() == 1 {
+                self.system(file, sys);
+            } else {
+                self.errors.push(
+                    Origin::at(file, "system")
+                        .error("", "a `system` inside an included or instantiated file")
+                        .fix("declare `system:` in the top-level topology only"),
+                );
+            }
         }
     }
 

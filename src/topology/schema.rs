@@ -29,6 +29,9 @@ pub struct TopologyFile {
     /// Other topology files instantiated here under a name prefix.
     #[serde(default)]
     pub subsystems: Vec<SubsystemDecl>,
+    /// Many chips: a chip topology instantiated once per chip, wired per network dimension,
+    /// with a collective engine per chip (top-level file only; see `topologies/multichip/`).
+    pub system: Option<SystemDecl>,
     /// How to run (top-level file only).
     pub run: Option<RunDecl>,
     /// Parameter overrides, `instance.param: value`, applied after everything in this file
@@ -169,4 +172,77 @@ pub struct RunDecl {
     pub end_us: Option<f64>,
     /// Threads for partitioned runs (default 1).
     pub threads: Option<usize>,
+}
+
+/// A system of chips (`system:`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemDecl {
+    /// The topology of one chip, relative to this file; instantiated as `chip0.`, `chip1.`, ...
+    /// each in its own partition.
+    pub chip: String,
+    /// Number of chips; if given, the product of the dimension sizes must equal it, and one
+    /// dimension may leave out its size (it is then `chips` over the others').
+    pub chips: Option<u32>,
+    /// Network dimensions, the first varying fastest (ASTRA-sim's network file).
+    pub dimensions: Vec<DimensionDecl>,
+    #[serde(default)]
+    pub collective: CollectiveDecl,
+    /// Parameter overrides in every chip: `instance.param: value`.
+    #[serde(default)]
+    pub set: BTreeMap<String, Value>,
+}
+
+/// One network dimension.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DimensionDecl {
+    /// `ring`, `bidirectional_ring`, `fully_connected` or `switch`.
+    pub kind: String,
+    /// Chips along the dimension.
+    pub size: Option<u32>,
+    /// Link data rate per direction, GB/s (default 25).
+    pub bandwidth_gb_per_s: Option<f64>,
+    /// Link flight latency, ns, above 0 (default 100).
+    pub latency_ns: Option<f64>,
+    /// Link energy, pJ/bit (default 1.17) and idle power, mW (default 0).
+    pub energy_pj_per_bit: Option<f64>,
+    pub idle_power_mw: Option<f64>,
+    /// Packets a link's input queue holds before the engine waits (default 4).
+    pub link_queue_packets: Option<u32>,
+    /// All-reduce algorithm along this dimension (default by kind).
+    pub algorithm: Option<String>,
+    /// For `switch` dimensions: the switch's parameters.
+    pub switch: Option<SwitchDecl>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchDecl {
+    pub port_bandwidth_gb_per_s: Option<f64>,
+    pub forwarding_latency_ns: Option<f64>,
+    pub energy_pj_per_bit: Option<f64>,
+    /// Packets each input port buffers (credits; default 8).
+    pub buffer_packets: Option<u32>,
+}
+
+/// How the chips exchange gradients.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectiveDecl {
+    /// The chip's instance that hands the engine its vectors (`grads_out`/`grads_in` ports):
+    /// default `uc`, the update core.
+    pub attach: Option<String>,
+    /// The chip's training controller, told its rank (default `ctrl`; `none` for a chip
+    /// without one, such as an `allreduce_driver`).
+    pub controller: Option<String>,
+    /// When gradients are all-reduced: `per_layer` (as soon as a layer's are ready,
+    /// overlapping the rest of BP; default) or `after_backward`.
+    pub overlap: Option<String>,
+    /// Latency of the channels between the attached instance and the engine, ns (default
+    /// 20: one cycle of the paper chip's 50 MHz system clock).
+    pub attach_latency_ns: Option<f64>,
+    /// Parameters of every chip's `collective_engine` (see `tasim types`).
+    #[serde(default)]
+    pub engine: Value,
 }

@@ -50,6 +50,9 @@ pub struct TrainArgs {
     /// Number of epochs.
     #[arg(long, default_value_t = 1)]
     pub epochs: usize,
+    /// Mini-batch size (default: the model file's `training.batch_size`).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
     /// Start from weights saved by --save (a directory with manifest.json).
     #[arg(long)]
     pub pretrained: Option<PathBuf>,
@@ -81,8 +84,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         bp_path: args.bp_path,
         pretrained: args.pretrained.clone(),
         seed: args.seed,
+        batch_size: args.batch_size,
     })?;
-    let t = &model.training;
     let precision = config.precision;
     let macs = report::mac_counts(&model.geoms);
     let rounding_name =
@@ -105,7 +108,12 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         macs.wg
     );
     say!("data: {} ({} training, {} test samples)", data.description, data.split.train.len(), data.split.test.len());
-    say!("mode: {mode}, BP path {}, batch {}, seed {}", format!("{bp_path:?}").to_lowercase(), t.batch_size, args.seed);
+    say!(
+        "mode: {mode}, BP path {}, batch {}, seed {}",
+        format!("{bp_path:?}").to_lowercase(),
+        config.batch_size,
+        args.seed
+    );
     let storage = storage_report(&model.geoms);
     say!("{}", report::storage_text(&storage));
 
@@ -184,7 +192,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             },
             rounding: matches!(precision, Precision::Int8(_)).then(|| rounding_name.clone()),
             bp_path: format!("{bp_path:?}").to_lowercase(),
-            batch_size: t.batch_size,
+            batch_size: config.batch_size,
             seed: args.seed,
             macs_per_sample: macs,
             initial_test_loss: initial.map(|e| e.loss),

@@ -11,7 +11,7 @@ use crate::train::model_file::{self, BpPathName, LoadedModel, PrecisionName, Rou
 use crate::train::weights_dir;
 
 /// What the user chose; `None` takes the model file's `training` default.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TrainChoices {
     pub model: PathBuf,
     pub dataset: String,
@@ -21,6 +21,8 @@ pub struct TrainChoices {
     pub bp_path: Option<BpPathName>,
     pub pretrained: Option<PathBuf>,
     pub seed: u64,
+    /// Mini-batch size instead of the model file's (1..=65536).
+    pub batch_size: Option<usize>,
 }
 
 /// A trainer ready for its first epoch (int8 exponents calibrated if it had none), with its
@@ -50,13 +52,13 @@ pub fn setup(c: &TrainChoices) -> Result<TrainSetup, InputError> {
         PrecisionName::F32 => Precision::F32,
         PrecisionName::Int8 => Precision::Int8(Int8Config { master_bits, rounding: rounding.into() }),
     };
-    let config = TrainConfig {
-        batch_size: t.batch_size,
-        optimizer: t.optimizer,
-        precision,
-        bp_path: bp_path.into(),
-        seed: c.seed,
-    };
+    let batch_size = c.batch_size.unwrap_or(t.batch_size);
+    if !(1..=65_536).contains(&batch_size) {
+        return Err(InputError::new(format!("batch size {batch_size} is not in 1..=65536"))
+            .field("--batch-size")
+            .fix("use a mini-batch of 1 to 65536 samples"));
+    }
+    let config = TrainConfig { batch_size, optimizer: t.optimizer, precision, bp_path: bp_path.into(), seed: c.seed };
     let data = dataset::load(&c.dataset, model.spec.input, model.spec.classes)?;
     dataset::check_fits(&data, &c.dataset, &model.spec, &model.path)?;
     let mut trainer = match &c.pretrained {

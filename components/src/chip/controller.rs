@@ -51,6 +51,35 @@ pub enum Priority {
     SampleFirst,
 }
 
+/// When a data-parallel chip all-reduces its gradients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overlap {
+    /// Each layer's as soon as every local sample's weight gradients of that layer are done,
+    /// overlapping the BP of the layers below (as frameworks bucket gradients).
+    PerLayer,
+    /// All layers at once after the whole backward pass.
+    AfterBackward,
+}
+
+/// This chip's place in data-parallel training. Sharding rule: of a global mini-batch of B
+/// samples (positions 0..B in the epoch's order), chip r of N takes positions
+/// ⌊r·B/N⌋..⌊(r+1)·B/N⌋ — contiguous, sizes differing by at most one, independent of
+/// threads. Stochastic rounding is keyed by the global position, so every sample is rounded
+/// as on one chip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DataParallel {
+    pub rank: usize,
+    pub ranks: usize,
+    pub overlap: Overlap,
+}
+
+impl DataParallel {
+    /// The positions of a batch of `b` samples that this chip trains.
+    pub fn shard(&self, b: usize) -> std::ops::Range<usize> {
+        self.rank * b / self.ranks..(self.rank + 1) * b / self.ranks
+    }
+}
+
 /// The controller's own parameters (the training choices are resolved into a
 /// [`TrainPlan`] by the edge).
 #[derive(Clone, Debug)]
@@ -72,6 +101,8 @@ pub struct ControllerParams {
     pub task_pj: f64,
     pub leakage_mw: f64,
     pub nominal_v: f64,
+    /// Data-parallel training over several chips (None: one chip trains alone).
+    pub data_parallel: Option<DataParallel>,
 }
 
 /// What to train, prepared by the edge with the same code as the standalone trainer.
@@ -125,8 +156,14 @@ enum Feeds {
     Nothing,
     ActMax(usize),
     ErrMax(usize),
-    Loss { label: usize },
+    Loss {
+        label: usize,
+    },
     Update,
+    /// An all-reduce of gradients (with the step's statistics, if it carries them).
+    Reduced,
+    /// The empty all-reduce after the last step: every chip has finished when it returns.
+    Barrier,
 }
 
 const MEM_REQ: PortId = PortId(0);
@@ -134,7 +171,7 @@ const MEM_RESP: PortId = PortId(1);
 
 pub struct Controller {
     p: ControllerParams,
-    plan: TrainPlan,
+    plan: std::sync::Arc<TrainPlan>,
     layout: Layout,
     masking: bool,
     rounding: Rounding,
@@ -157,21 +194,37 @@ pub struct Controller {
     batch_len: usize,
     epoch_loss: f64,
     epoch_correct: usize,
+    /// Samples this chip trained in the epoch so far.
+    epoch_samples: usize,
+    /// When every local sample of the step was done, and the exposed communication so far
+    /// (from then until the last all-reduce of the step came back).
+    local_done_at: Option<u64>,
+    comm_exposed_ps: u64,
+    reduces_left: usize,
+    ends_left: usize,
+    /// When the current step was planned.
+    step_start: u64,
     epoch_start: u64,
-    epochs_done: Vec<(f64, f64, u64, u64)>,
+    /// Per epoch: mean train loss and accuracy over this chip's samples, start, end, samples.
+    epochs_done: Vec<(f64, f64, u64, u64, usize)>,
     last_phase: Option<Phase>,
     tasks_issued: std::collections::BTreeMap<&'static str, u64>,
     energy: EnergyMeter,
 }
 
 impl Controller {
-    pub fn new(p: ControllerParams, plan: TrainPlan, domain: PowerDomain) -> Self {
+    /// A controller for `plan` (shared: every chip of a data-parallel system trains the same).
+    pub fn new(p: ControllerParams, plan: std::sync::Arc<TrainPlan>, domain: PowerDomain) -> Self {
         let masking = plan.config.bp_path == BpPath::Mask;
         let rounding = match plan.config.precision {
             Precision::Int8(c) => c.rounding,
             Precision::F32 => Rounding::NearestEven,
         };
-        let slots = if p.samples_in_flight == 0 { plan.config.batch_size } else { p.samples_in_flight };
+        let shard = match p.data_parallel {
+            Some(dp) => plan.config.batch_size.div_ceil(dp.ranks),
+            None => plan.config.batch_size,
+        };
+        let slots = if p.samples_in_flight == 0 { shard } else { p.samples_in_flight };
         let layout = Layout::new(&plan.geoms, slots.max(1), masking, p.base_addr);
         let leakage = Leakage { mw_at_nominal: p.leakage_mw, nominal_v: p.nominal_v, voltage_exponent: 3.0 };
         Controller {
@@ -196,6 +249,12 @@ impl Controller {
             batch_len: 0,
             epoch_loss: 0.0,
             epoch_correct: 0,
+            epoch_samples: 0,
+            local_done_at: None,
+            comm_exposed_ps: 0,
+            reduces_left: 0,
+            ends_left: 0,
+            step_start: 0,
             epoch_start: 0,
             epochs_done: Vec::new(),
             last_phase: None,
@@ -227,13 +286,21 @@ impl Controller {
         order[start..(start + b).min(order.len())].to_vec()
     }
 
+    /// The positions of the current global mini-batch that this chip trains.
+    fn shard(&self) -> std::ops::Range<usize> {
+        let b = self.batch_samples().len();
+        self.p.data_parallel.map_or(0..b, |dp| dp.shard(b))
+    }
+
     fn batches_in_epoch(&self) -> usize {
         self.plan.orders[self.epoch].len().div_ceil(self.plan.config.batch_size)
     }
 
     /// Plans the tasks of the current mini-batch.
     fn plan_batch(&mut self) {
-        let samples = self.batch_samples();
+        let global = self.batch_samples();
+        let shard = self.shard();
+        let samples = &global[shard.clone()];
         let q = self.quant.clone().expect("the model is set up before any batch");
         let g = self.plan.geoms.clone();
         let n = g.len();
@@ -261,9 +328,11 @@ impl Controller {
         let fp_group = 0;
         let bp_group = if self.p.priority == Priority::FpFirst { 1 } else { 0 };
         let mut sample_ends: Vec<usize> = Vec::new();
+        // Weight-gradient tasks of each layer (all local samples), for per-layer reduces.
+        let mut wg_of_layer: Vec<Vec<usize>> = vec![Vec::new(); n];
         for (k, &idx) in samples.iter().enumerate() {
             let slot = &self.layout.slots[k % self.slots()];
-            let key = SampleKey { seed, step: self.step, sample: k as u32 };
+            let key = SampleKey { seed, step: self.step, sample: (shard.start + k) as u32 };
             let mut rank = 0;
             let mut next_rank = || {
                 rank += 1;
@@ -366,6 +435,7 @@ impl Controller {
             let mut wg_tasks = Vec::new();
             for filters in split_channels(last.conv_out.c, self.p.wg_tasks_per_layer, 1) {
                 let op = Op::Wg { geom: last.clone(), filters, input: fc_in, dz: slot.delta[n - 1] };
+                wg_of_layer[n - 1].push(tasks.len());
                 wg_tasks.push(add(
                     &mut tasks,
                     Unit::Uc,
@@ -439,6 +509,7 @@ impl Controller {
                 let r = next_rank();
                 for filters in split_channels(gl.conv_out.c, self.p.wg_tasks_per_layer, 1) {
                     let op = Op::Wg { geom: gl.clone(), filters, input, dz: slot.dz[l] };
+                    wg_of_layer[l].push(tasks.len());
                     wg_tasks.push(add(
                         &mut tasks,
                         Unit::Uc,
@@ -490,11 +561,43 @@ impl Controller {
                 add(&mut tasks, Unit::Mark, None, Cause::default(), k, bp_group, next_rank(), &all, Feeds::Nothing);
             sample_ends.push(end);
         }
+        // Data-parallel: all-reduce the gradient sums (and the step's statistics) first.
+        let mut wu_deps = sample_ends.clone();
+        if let Some(dp) = self.p.data_parallel {
+            let groups: Vec<(std::ops::Range<usize>, Vec<usize>)> = match dp.overlap {
+                Overlap::PerLayer => (0..n).rev().map(|l| (l..l + 1, wg_of_layer[l].clone())).collect(),
+                Overlap::AfterBackward => vec![(0..n, sample_ends.clone())],
+            };
+            let last = groups.len() - 1;
+            for (g, (layers, mut deps)) in groups.into_iter().enumerate() {
+                // The last reduce carries the statistics: it waits for every sample's end.
+                let stats = (g == last).then(|| StepStats::new(n));
+                if g == last {
+                    deps.extend(&sample_ends);
+                    deps.sort_unstable();
+                    deps.dedup();
+                }
+                let tag = (self.step << 16) | g as u64;
+                let op = Op::Reduce { layers, stats, tag, pad: 0 };
+                let r = add(
+                    &mut tasks,
+                    Unit::Uc,
+                    Some(op),
+                    Cause::new(Phase::Wu, Cause::NO_LAYER),
+                    samples.len(),
+                    2,
+                    g,
+                    &deps,
+                    Feeds::Reduced,
+                );
+                wu_deps.push(r);
+            }
+        }
         let optimizer = self.plan.config.optimizer.at_epoch(self.epoch);
         let epoch_end = (self.batch_in_epoch + 1 == self.batches_in_epoch()).then_some(self.epoch + 1);
         let wu = Op::Wu {
             stats: StepStats::new(n),
-            batch: samples.len(),
+            batch: global.len(),
             optimizer,
             seed,
             step: self.step,
@@ -507,21 +610,46 @@ impl Controller {
             Some(wu),
             Cause::new(Phase::Wu, Cause::NO_LAYER),
             samples.len(),
-            2,
+            3,
             0,
-            &sample_ends,
+            &wu_deps,
             Feeds::Update,
         );
+        self.reduces_left = wu_deps.len() - sample_ends.len();
+        self.ends_left = sample_ends.len();
+        self.local_done_at = None;
         self.tasks = tasks;
         self.id_base += 1 << 32;
         self.ready.clear();
         self.batch_stats = StepStats::new(n);
         self.batch_len = samples.len();
+        self.epoch_samples += samples.len();
         for i in 0..self.tasks.len() {
             if self.tasks[i].deps == 0 {
                 self.make_ready(i);
             }
         }
+    }
+
+    fn plan_barrier(&mut self, ctx: &mut Context<'_, Msg>) {
+        // One element per chip, so that every chip's answer depends on every chip's part.
+        let pad = self.p.data_parallel.map_or(1, |dp| dp.ranks);
+        let op = Op::Reduce { layers: 0..0, stats: None, tag: (self.step << 16) | 0xffff, pad };
+        self.tasks = vec![Planned {
+            unit: Unit::Uc,
+            op: Some(op),
+            cause: Cause::new(Phase::Wu, Cause::NO_LAYER),
+            sample: 0,
+            key: (0, 0, 0),
+            deps: 0,
+            dependents: Vec::new(),
+            state: State::Waiting,
+            feeds: Feeds::Barrier,
+        }];
+        self.id_base += 1 << 32;
+        self.ready.clear();
+        self.make_ready(0);
+        self.pump(ctx);
     }
 
     fn make_ready(&mut self, i: usize) {
@@ -531,6 +659,12 @@ impl Controller {
 
     fn complete(&mut self, ctx: &mut Context<'_, Msg>, i: usize) {
         self.tasks[i].state = State::Finished;
+        if self.tasks[i].unit == Unit::Mark {
+            self.ends_left -= 1;
+            if self.ends_left == 0 {
+                self.local_done_at = Some(ctx.now().0);
+            }
+        }
         for d in std::mem::take(&mut self.tasks[i].dependents) {
             self.tasks[d].deps -= 1;
             if self.tasks[d].deps == 0 {
@@ -549,6 +683,7 @@ impl Controller {
             let depth = self.p.tasks_per_core;
             let pick = self.ready.iter().find(|(_, i)| match self.tasks[*i].unit {
                 Unit::Pc => self.pc_busy.iter().any(|b| *b < depth),
+                Unit::Uc if matches!(self.tasks[*i].feeds, Feeds::Reduced | Feeds::Barrier) => true,
                 Unit::Uc => self.uc_busy < depth,
                 Unit::Load | Unit::Mark => true,
             });
@@ -568,7 +703,7 @@ impl Controller {
             }
             Unit::Load => {
                 let sample = t.sample;
-                let idx = self.batch_samples()[sample];
+                let idx = self.batch_samples()[self.shard().start + sample];
                 let slot = self.layout.slots[sample % self.slots()].image;
                 let bytes: Vec<u8> = self.plan.images[idx].iter().map(|&v| v as u8).collect();
                 let acks: BTreeSet<u64> = self.mem.write(ctx, slot.addr, &bytes, cause).into_iter().collect();
@@ -578,11 +713,14 @@ impl Controller {
             }
             Unit::Pc | Unit::Uc => {
                 let mut op = t.op.take().expect("a core task has its op");
-                if let Op::Wu { stats, .. } = &mut op {
-                    // Dispatched after every other task of the batch: the maxima are complete.
-                    *stats = self.batch_stats.clone();
+                match &mut op {
+                    // Dispatched after every other task of the batch: the maxima are complete
+                    // (on this chip; a data-parallel chip all-reduces them first).
+                    Op::Wu { stats, .. } | Op::Reduce { stats: Some(stats), .. } => *stats = self.batch_stats.clone(),
+                    _ => {}
                 }
                 *self.tasks_issued.entry(op.name()).or_default() += 1;
+                let is_reduce = matches!(op, Op::Reduce { .. });
                 let task = Task { id: self.id_base + i as u64, cause, op };
                 let port = if unit == Unit::Pc {
                     // The least loaded core, the lowest index on ties.
@@ -592,7 +730,9 @@ impl Controller {
                     self.signal_phase(ctx, cause.phase);
                     self.pc_task_port(core)
                 } else {
-                    self.uc_busy += 1;
+                    if !is_reduce {
+                        self.uc_busy += 1;
+                    }
                     if cause.phase == Phase::Wu {
                         self.signal_phase(ctx, Phase::Wu);
                     }
@@ -623,15 +763,13 @@ impl Controller {
     }
 
     fn on_done(&mut self, ctx: &mut Context<'_, Msg>, from_pc: Option<usize>, done: Done) {
-        match from_pc {
-            Some(c) => self.pc_busy[c] -= 1,
-            None => self.uc_busy -= 1,
-        }
         self.running -= 1;
         if self.quant.is_none() {
             // The update core is set up: start training.
+            self.uc_busy -= 1;
             self.quant = done.quant;
             self.epoch_start = ctx.now().0;
+            self.step_start = ctx.now().0;
             self.plan_batch();
             self.pump(ctx);
             return;
@@ -639,6 +777,12 @@ impl Controller {
         let Some(i) = done.id.checked_sub(self.id_base).map(|i| i as usize).filter(|i| *i < self.tasks.len()) else {
             return ctx.abort(format!("a done report for an unknown task {}", done.id));
         };
+        match from_pc {
+            Some(c) => self.pc_busy[c] -= 1,
+            // An all-reduce holds no place in the update core's queue (see `dispatch`).
+            None if matches!(self.tasks[i].feeds, Feeds::Reduced | Feeds::Barrier) => {}
+            None => self.uc_busy -= 1,
+        }
         match self.tasks[i].feeds {
             Feeds::ActMax(l) => self.batch_stats.act_max[l] = self.batch_stats.act_max[l].max(done.max_abs_acc),
             Feeds::ErrMax(l) => self.batch_stats.err_max[l] = self.batch_stats.err_max[l].max(done.max_abs_acc),
@@ -652,6 +796,20 @@ impl Controller {
                 self.quant = done.quant;
                 return self.end_batch(ctx, i);
             }
+            Feeds::Reduced => {
+                if let Some(st) = done.stats {
+                    self.batch_stats = st;
+                }
+                self.reduces_left -= 1;
+                if self.reduces_left == 0 {
+                    let now = ctx.now().0;
+                    self.comm_exposed_ps += now.saturating_sub(self.local_done_at.unwrap_or(self.step_start));
+                }
+            }
+            Feeds::Barrier => {
+                self.dvfs(ctx, DvfsRequest::Idle);
+                return ctx.stop();
+            }
             Feeds::Nothing => {}
         }
         self.complete(ctx, i);
@@ -662,20 +820,27 @@ impl Controller {
         self.step += 1;
         self.batch_in_epoch += 1;
         if self.batch_in_epoch == self.batches_in_epoch() {
-            let n = self.plan.orders[self.epoch].len().max(1) as f64;
+            let n = self.epoch_samples;
+            let d = n.max(1) as f64;
             let now = ctx.now().0;
-            self.epochs_done.push((self.epoch_loss / n, self.epoch_correct as f64 / n, self.epoch_start, now));
+            self.epochs_done.push((self.epoch_loss / d, self.epoch_correct as f64 / d, self.epoch_start, now, n));
             self.epoch_loss = 0.0;
             self.epoch_correct = 0;
+            self.epoch_samples = 0;
             self.epoch_start = now;
             self.epoch += 1;
             self.batch_in_epoch = 0;
             if self.epoch == self.p.epochs {
+                if self.p.data_parallel.is_some() {
+                    // Stop only when every chip is done: after an empty all-reduce.
+                    return self.plan_barrier(ctx);
+                }
                 self.dvfs(ctx, DvfsRequest::Idle);
                 ctx.stop();
                 return;
             }
         }
+        self.step_start = ctx.now().0;
         self.plan_batch();
         self.pump(ctx);
     }
@@ -746,7 +911,8 @@ impl Component<Msg> for Controller {
     }
 
     fn finish(&mut self, stats: &mut StatsWriter<'_>) {
-        for (e, (loss, acc, start, end)) in self.epochs_done.iter().enumerate() {
+        for (e, (loss, acc, start, end, n)) in self.epochs_done.iter().enumerate() {
+            stats.counter(&format!("epoch.{}.samples", e + 1), *n as u64);
             stats.value(&format!("epoch.{}.train_loss", e + 1), *loss);
             stats.value(&format!("epoch.{}.train_accuracy", e + 1), *acc);
             stats.counter(&format!("epoch.{}.start_ps", e + 1), *start);
@@ -754,8 +920,10 @@ impl Component<Msg> for Controller {
         }
         stats.counter("epochs", self.epochs_done.len() as u64);
         stats.counter("steps", self.step);
-        stats
-            .counter("samples", self.epochs_done.len() as u64 * self.plan.orders.first().map_or(0, |o| o.len() as u64));
+        stats.counter("samples", self.epochs_done.iter().map(|e| e.4 as u64).sum());
+        if self.p.data_parallel.is_some() {
+            stats.counter("comm_exposed_ps", self.comm_exposed_ps);
+        }
         for (op, n) in &self.tasks_issued {
             stats.counter(&format!("tasks.{op}"), *n);
         }

@@ -93,6 +93,9 @@ pub fn validate_core(
 pub struct Executed {
     /// (address, bytes) to write back.
     pub writes: Vec<(u64, Vec<u8>)>,
+    /// A vector to all-reduce with the other chips (sent on `grads_out` when the datapath is
+    /// done; the task completes when the answer is back on `grads_in`).
+    pub exchange: Option<crate::multichip::Collective>,
     pub work: Work,
     pub done: Done,
     /// Bytes moved in the core's own local memory (not operand buffers).
@@ -107,12 +110,20 @@ pub trait Datapath: Send + 'static {
     fn execute(&mut self, op: Op, operands: Vec<Vec<u8>>, array: Array) -> Result<Executed, String>;
     /// Statistics of the datapath's own state.
     fn finish(&mut self, _stats: &mut StatsWriter<'_>) {}
+    /// Whether the core has `grads_out`/`grads_in` ports (a datapath that exchanges).
+    const EXCHANGES: bool = false;
+    /// The all-reduced answer to an exchange: takes it in and completes the task's report.
+    fn exchanged(&mut self, _answer: crate::multichip::Collective, _done: &mut Done) -> Result<(), String> {
+        Err("this core exchanges nothing".into())
+    }
 }
 
 const MEM_REQ: PortId = PortId(0);
 const MEM_RESP: PortId = PortId(1);
 const TASK: PortId = PortId(2);
 const DONE: PortId = PortId(3);
+const GRADS_OUT: PortId = PortId(4);
+const GRADS_IN: PortId = PortId(5);
 
 /// A task whose operands are being read.
 struct Loading {
@@ -127,6 +138,7 @@ struct Loading {
 struct Computing {
     cause: Cause,
     writes: Vec<(u64, Vec<u8>)>,
+    exchange: Option<crate::multichip::Collective>,
     done: Done,
 }
 
@@ -158,6 +170,8 @@ pub struct Core<D> {
     /// The task on the datapath.
     computing: Option<Computing>,
     storing: Vec<Storing>,
+    /// Tasks waiting for an all-reduce: (collective tag, report).
+    exchanging: Vec<(u64, Done)>,
     /// When the datapath last became free.
     free_since: u64,
     energy: EnergyMeter,
@@ -193,6 +207,7 @@ impl<D: Datapath> Core<D> {
             loading: None,
             computing: None,
             storing: Vec::new(),
+            exchanging: Vec::new(),
             free_since: 0,
             energy: EnergyMeter::new(domain, Scope::Chip, leakage),
             coeff,
@@ -268,13 +283,25 @@ impl<D: Datapath> Core<D> {
         let mut done = ex.done;
         done.id = id;
         done.busy_cycles = ex.work.cycles;
-        self.computing = Some(Computing { cause, writes: ex.writes, done });
+        self.computing = Some(Computing { cause, writes: ex.writes, exchange: ex.exchange, done });
         ctx.schedule_cycles(self.clock, ex.work.cycles, 0);
     }
 
     /// The datapath finished: post the results, free the datapath.
     fn computed(&mut self, ctx: &mut Context<'_, Msg>) {
-        let Computing { cause, writes, done } = self.computing.take().expect("a timer only ends computing");
+        let Computing { cause, writes, exchange, done } = self.computing.take().expect("a timer only ends computing");
+        if let Some(c) = exchange {
+            self.exchanging.push((c.tag, done));
+            if !ctx.is_bound(GRADS_OUT) {
+                return ctx.abort("an all-reduce on a core whose `grads_out` is not connected (declare a `system:`)");
+            }
+            if ctx.send(GRADS_OUT, Msg::Coll(Box::new(c))).is_err() {
+                return ctx.abort("the `grads_out` channel refused gradients; give it no depth limit");
+            }
+            self.free_since = ctx.now().0;
+            self.advance(ctx);
+            return;
+        }
         let mut ids = BTreeSet::new();
         for (addr, data) in &writes {
             ids.extend(self.mem.write(ctx, *addr, data, cause));
@@ -299,16 +326,33 @@ impl<D: Datapath> Core<D> {
 
 impl<D: Datapath> Component<Msg> for Core<D> {
     fn ports(&self) -> Vec<PortSpec> {
-        vec![
+        let mut v = vec![
             PortSpec::output("mem_req", "mem"),
             PortSpec::input("mem_resp", "mem"),
             PortSpec::input("task", "ctrl"),
             PortSpec::output("done", "ctrl"),
-        ]
+        ];
+        if D::EXCHANGES {
+            v.push(PortSpec::output("grads_out", "coll").optional());
+            v.push(PortSpec::input("grads_in", "coll").optional());
+        }
+        v
     }
 
     fn on_message(&mut self, ctx: &mut Context<'_, Msg>, port: PortId, msg: Msg) {
         match (port, msg) {
+            (GRADS_IN, Msg::Coll(c)) => {
+                let Some(k) = self.exchanging.iter().position(|(tag, _)| *tag == c.tag) else {
+                    return ctx.abort(format!("an all-reduce answer (tag {}) for no task", c.tag));
+                };
+                let (_, mut done) = self.exchanging.remove(k);
+                if let Err(m) = self.dp.exchanged(*c, &mut done) {
+                    return ctx.abort(m);
+                }
+                if ctx.send(DONE, Msg::Done(Box::new(done))).is_err() {
+                    ctx.abort("the `done` channel to the controller refused a report; give it no depth limit");
+                }
+            }
             (TASK, Msg::Task(t)) => {
                 self.queue.push_back(*t);
                 self.advance(ctx);

@@ -69,6 +69,7 @@ pub(crate) fn bp(
     let at = out_addr + (channels.start * in_plane(g)) as u64;
     let work = array.output_stationary(in_plane(g) as u64, channels.len() as u64, g.bp_tile_macs(&tile));
     Executed {
+        exchange: None,
         writes: vec![(at, u8s(&t.out))],
         work,
         done: Done { max_abs_acc: t.max_abs_acc, ..Done::default() },

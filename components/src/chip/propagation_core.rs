@@ -166,6 +166,7 @@ impl Datapath for PropagationDatapath {
                 let (hc, wc) = g.covered();
                 let work = array.output_stationary((hc * wc) as u64, channels.len() as u64, g.fp_tile_macs(&tile));
                 Ok(Executed {
+                    exchange: None,
                     writes,
                     work,
                     done: Done { max_abs_acc: t.max_abs_acc, ..Done::default() },
@@ -184,7 +185,13 @@ impl Datapath for PropagationDatapath {
                 };
                 let at = dz.addr + (channels.start * conv_plane(&g)) as u64;
                 let work = array.vector((channels.len() * conv_plane(&g)) as u64, self.route_ops);
-                Ok(Executed { writes: vec![(at, u8s(&routed))], work, done: Done::default(), local_bytes: 0 })
+                Ok(Executed {
+                    exchange: None,
+                    writes: vec![(at, u8s(&routed))],
+                    work,
+                    done: Done::default(),
+                    local_bytes: 0,
+                })
             }
             Op::Bp { geom: g, channels, out, requant, .. } => {
                 Ok(bp(&g, channels, &ops[0], &ops[1], &requant, out.addr, array))

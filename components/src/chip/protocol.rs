@@ -74,6 +74,11 @@ pub enum Op {
     },
     /// Weight gradients of filters `filters` for one sample, added to the update core's sums.
     Wg { geom: LayerGeom, filters: Range<usize>, input: Region, dz: Region },
+    /// Data-parallel training: all-reduce the gradient sums of `layers` with the other
+    /// chips (and, with `stats`, the step's scale statistics, by maximum); the sums are
+    /// replaced by the totals over every chip. `tag` is the same on every chip; `pad` zero
+    /// elements are appended (the barrier after the last step all-reduces one per chip).
+    Reduce { layers: Range<usize>, stats: Option<StepStats>, tag: u64, pad: usize },
     /// Before the first task: the update core takes the model (master weights and
     /// exponents) and writes the 8-bit copies to memory.
     Setup(Box<Setup>),
@@ -101,6 +106,7 @@ impl Op {
             Op::Wg { .. } => "wg",
             Op::Setup(_) => "setup",
             Op::Wu { .. } => "wu",
+            Op::Reduce { .. } => "reduce",
         }
     }
 }
@@ -138,6 +144,8 @@ pub struct Done {
     pub quant: Option<QuantParams>,
     /// Cycles the core's datapath was busy on the task.
     pub busy_cycles: u64,
+    /// Reduce with statistics: the step's statistics over every chip.
+    pub stats: Option<StepStats>,
 }
 
 /// The controller hands the update core its model before the first task: the master

@@ -19,7 +19,9 @@ use std::sync::{Arc, Mutex};
 use serde::Deserialize;
 use sim_core::StatsWriter;
 use train_math::kernels::{int8, loss};
-use train_math::{GradAccum, Int8Model, LayerGeom};
+use train_math::{GradAccum, Int8Model, LayerGeom, StepStats};
+
+use crate::multichip::Collective;
 
 use super::core::{validate_core, CoreEnergy, Datapath, Executed};
 use super::dataflow::{Array, Work};
@@ -98,7 +100,59 @@ pub struct UpdateDatapath {
     model: Option<Int8Model>,
     geoms: Vec<LayerGeom>,
     grads: Vec<GradAccum<i64>>,
+    /// Reduces waiting for their all-reduce: (tag, layers).
+    reducing: Vec<(u64, std::ops::Range<usize>)>,
     sink: TrainingSink,
+}
+
+/// The all-reduce vector of `grads` (each layer's weight sums, then its bias sums) and, with
+/// `stats`, the statistics after them (act_max, err_max, then loss_max as its f64 bits: for
+/// non-negative floats the bit patterns order as the values, so the maximum is exact).
+pub fn pack_gradients(grads: &[GradAccum<i64>], stats: Option<&StepStats>, tag: u64) -> Collective {
+    let mut data: Vec<i64> = Vec::new();
+    for g in grads {
+        data.extend(&g.weights);
+        data.extend(&g.bias);
+    }
+    let sum_len = data.len();
+    if let Some(s) = stats {
+        let clamp = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        data.extend(s.act_max.iter().map(|&v| clamp(v)));
+        data.extend(s.err_max.iter().map(|&v| clamp(v)));
+        data.push(i64::try_from(s.loss_max.max(0.0).to_bits()).unwrap_or(i64::MAX));
+    }
+    Collective { tag, elements: data.len(), sum_len, data: Some(data) }
+}
+
+/// Writes an all-reduced vector back into `grads`; the statistics, if it carries them, for a
+/// model of `layers` layers.
+pub fn unpack_gradients(
+    grads: &mut [GradAccum<i64>],
+    c: &Collective,
+    layers: usize,
+) -> Result<Option<StepStats>, String> {
+    let data = c.data.as_ref().ok_or("an all-reduce answer without data")?;
+    let mut at = 0;
+    for g in grads.iter_mut() {
+        let (w, b) = (g.weights.len(), g.bias.len());
+        let src = data.get(at..at + w + b).ok_or("an all-reduce answer shorter than the gradients")?;
+        g.weights.copy_from_slice(&src[..w]);
+        g.bias.copy_from_slice(&src[w..]);
+        at += w + b;
+    }
+    if at == data.len() {
+        return Ok(None);
+    }
+    let rest = &data[at..];
+    if rest.len() != 2 * layers + 1 {
+        return Err("an all-reduce answer of the wrong length".into());
+    }
+    let u = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok(Some(StepStats {
+        act_max: rest[..layers].iter().map(|&v| u(v)).collect(),
+        err_max: rest[layers..2 * layers].iter().map(|&v| u(v)).collect(),
+        loss_max: f64::from_bits(u(rest[2 * layers])),
+    }))
 }
 
 /// Local memory a model needs: masters (`master_bits`, rounded up to bytes), 32-bit momentum
@@ -119,6 +173,7 @@ impl UpdateDatapath {
             model: None,
             geoms: Vec::new(),
             grads: Vec::new(),
+            reducing: Vec::new(),
             sink,
         }
     }
@@ -165,7 +220,7 @@ impl Datapath for UpdateDatapath {
                 let plane = conv_plane(g);
                 vec![*input, dz.slice(filters.start * plane, filters.len() * plane)]
             }
-            Op::Wu { .. } => vec![],
+            Op::Wu { .. } | Op::Reduce { .. } => vec![],
             other => return Err(unsupported("update core", other)),
         };
         self.operand_fit(op, regions.iter().map(|r| r.bytes as usize).sum())?;
@@ -182,12 +237,19 @@ impl Datapath for UpdateDatapath {
                 self.geoms = s.geoms;
                 self.model = Some(s.model);
                 let work = array.vector(params, 1);
-                Ok(Executed { writes, work, done: Done { quant: Some(quant), ..Done::default() }, local_bytes: 0 })
+                Ok(Executed {
+                    exchange: None,
+                    writes,
+                    work,
+                    done: Done { quant: Some(quant), ..Done::default() },
+                    local_bytes: 0,
+                })
             }
             Op::Logits { geom: g, out, .. } => {
                 let logits = int8::fp_logits(&g, &i8s(&ops[0]), &i8s(&ops[1]), &i32s(&ops[2]));
                 let work = array.fully_connected(g.conv_out.c as u64, g.fan_in() as u64, g.fp_macs());
                 Ok(Executed {
+                    exchange: None,
                     writes: vec![(out.addr, i64_bytes(&logits))],
                     work,
                     done: Done::default(),
@@ -198,7 +260,7 @@ impl Datapath for UpdateDatapath {
                 let o = loss::loss_i8(&i64s(&ops[0]), logits_exp, label, err_exp, rounding, &stream);
                 let work = array.vector(classes as u64, self.loss_ops);
                 let done = Done { loss: Some((o.loss, o.predicted, o.max_abs_delta)), ..Done::default() };
-                Ok(Executed { writes: vec![(delta.addr, u8s(&o.delta))], work, done, local_bytes: 0 })
+                Ok(Executed { exchange: None, writes: vec![(delta.addr, u8s(&o.delta))], work, done, local_bytes: 0 })
             }
             Op::Bp { geom: g, channels, out, requant, .. } => {
                 Ok(bp(&g, channels, &ops[0], &ops[1], &requant, out.addr, array))
@@ -213,7 +275,7 @@ impl Datapath for UpdateDatapath {
                 let (hc, wc) = g.covered();
                 let work = array.gradient_stationary(elements, (hc * wc) as u64, g.wg_tile_macs(&filters));
                 // Each sum is read, added to and written back (8 bytes each way).
-                Ok(Executed { writes: vec![], work, done: Done::default(), local_bytes: 16 * elements })
+                Ok(Executed { exchange: None, writes: vec![], work, done: Done::default(), local_bytes: 16 * elements })
             }
             Op::Wu { stats, batch, optimizer, seed, step, weights, epoch_end } => {
                 let grads = std::mem::take(&mut self.grads);
@@ -232,10 +294,45 @@ impl Datapath for UpdateDatapath {
                 let work: Work = array.vector(params, self.wu_ops);
                 // Masters, momentum and sums each read and written once per parameter.
                 let local_bytes = 2 * params * (master_bytes + 4 + 8);
-                Ok(Executed { writes, work, done: Done { quant: Some(quant), ..Done::default() }, local_bytes })
+                Ok(Executed {
+                    exchange: None,
+                    writes,
+                    work,
+                    done: Done { quant: Some(quant), ..Done::default() },
+                    local_bytes,
+                })
+            }
+            Op::Reduce { layers, stats, tag, pad } => {
+                let grads = self.grads.get(layers.clone()).ok_or("a reduce of layers the model does not have")?;
+                let mut c = pack_gradients(grads, stats.as_ref(), tag);
+                if pad > 0 {
+                    let d = c.data.get_or_insert_with(Vec::new);
+                    d.extend(std::iter::repeat_n(0, pad));
+                    // Zeros are neutral for the sums and for the maxima (all non-negative).
+                    c.elements += pad;
+                }
+                let n = c.elements as u64;
+                // The sums are read out of local memory (8 bytes each) at the vector rate.
+                let work = array.vector(n, 1);
+                self.reducing.push((tag, layers));
+                Ok(Executed { exchange: Some(c), writes: vec![], work, done: Done::default(), local_bytes: 8 * n })
             }
             other => Err(unsupported("update core", &other)),
         }
+    }
+
+    const EXCHANGES: bool = true;
+
+    fn exchanged(&mut self, c: Collective, done: &mut Done) -> Result<(), String> {
+        let k = self.reducing.iter().position(|(t, _)| *t == c.tag).ok_or("an all-reduce answer for no reduce")?;
+        let (_, layers) = self.reducing.remove(k);
+        if layers.is_empty() {
+            return Ok(());
+        }
+        let n = self.geoms.len();
+        let grads = self.grads.get_mut(layers).ok_or("a reduce of layers the model does not have")?;
+        done.stats = unpack_gradients(grads, &c, n)?;
+        Ok(())
     }
 
     fn finish(&mut self, _stats: &mut StatsWriter<'_>) {
