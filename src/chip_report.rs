@@ -73,6 +73,24 @@ fn energy_between(series: &[f64], from: u64, to: u64) -> f64 {
         .sum()
 }
 
+/// Train loss and accuracy of epoch `e`: each controller's (a data-parallel chip's over its
+/// shard) weighted by its samples.
+fn train_metrics(topo: &Topology, s: &StatsSnapshot, e: usize) -> (f64, f64) {
+    let (mut loss, mut acc, mut n) = (0.0, 0.0, 0.0);
+    for c in of_kind(topo, "controller") {
+        let p = format!("{c}.epoch.{e}");
+        let k = counter(s, &format!("{p}.samples")) as f64;
+        loss += value(s, &format!("{p}.train_loss")) * k;
+        acc += value(s, &format!("{p}.train_accuracy")) * k;
+        n += k;
+    }
+    if n == 0.0 {
+        (0.0, 0.0)
+    } else {
+        (loss / n, acc / n)
+    }
+}
+
 /// Instances of a component type, in declaration order.
 fn of_kind<'a>(topo: &'a Topology, kind: &str) -> Vec<&'a str> {
     topo.instances.iter().filter(|i| i.kind == kind).map(|i| i.name.as_str()).collect()
@@ -117,7 +135,7 @@ pub fn summarise(
     for e in 1..=epochs {
         let p = format!("{ctrl}.epoch.{e}");
         let (start, end) = (counter(s, &format!("{p}.start_ps")), counter(s, &format!("{p}.end_ps")));
-        let (loss, acc) = (value(s, &format!("{p}.train_loss")), value(s, &format!("{p}.train_accuracy")));
+        let (loss, acc) = train_metrics(topo, s, e);
         let held = evaluate(result.epochs.iter().find(|(n, _)| *n == e).map(|(_, m)| m))?;
         let chip_uj = energy_between(&chip_series, start, end) * 1e-6;
         let off_uj = energy_between(&off_series, start, end) * 1e-6;

@@ -327,22 +327,40 @@ fn run(args: RunArgs) -> Result<()> {
         used_threads,
         if used_threads == 1 { "" } else { "s" }
     );
+    let system = tasim::system_report::summarise(&topo, &report);
     let chip = match &setup {
         Some(setup) => {
             let result = outputs.training();
             let summary = tasim::chip_report::summarise(&topo, &report, setup, &result)?;
             say!("\n{}", summary.text.trim_end());
             if let Some(dir) = &args.save {
-                let Some(last) = result.last.clone() else {
-                    return Err(InputError::new("the run ended before the model was set up: nothing to save").into());
-                };
-                let mut trainer = setup.trainer.clone();
-                trainer.state = train_math::ModelState::Int8(last);
-                tasim::train::weights_dir::save(dir, &setup.model.spec.name, &setup.model.geoms, &trainer.weights())?;
-                say!("\nweights saved to {}", dir.display());
+                // One chip: DIR; a system: DIR/chip<k> for each chip.
+                let results = outputs.results();
+                let many = results.len() > 1;
+                for (scope, result) in results {
+                    let Some(last) = result.last.clone() else {
+                        return Err(
+                            InputError::new("the run ended before the model was set up: nothing to save").into()
+                        );
+                    };
+                    let mut trainer = setup.trainer.clone();
+                    trainer.state = train_math::ModelState::Int8(last);
+                    let to = if many { dir.join(scope.trim_end_matches('.')) } else { dir.clone() };
+                    if many {
+                        ensure_dir(dir)?;
+                    }
+                    tasim::train::weights_dir::save(
+                        &to,
+                        &setup.model.spec.name,
+                        &setup.model.geoms,
+                        &trainer.weights(),
+                    )?;
+                }
+                say!("\nweights saved to {}{}", dir.display(), if many { " (one directory per chip)" } else { "" });
             }
             Some(summary)
         }
+        None if system.is_some() => None,
         None => {
             say!("\nstatistics summed over the instances of each type:");
             for (name, n, sum) in report::summary_by_type(&topo, &report.stats) {
@@ -351,6 +369,9 @@ fn run(args: RunArgs) -> Result<()> {
             None
         }
     };
+    if let Some(sys) = &system {
+        say!("\n{}", sys.text.trim_end());
+    }
     if let Some((n, path)) = recorded {
         say!("\ntrace      {n} memory transactions recorded in {}", path.display());
     }
@@ -372,6 +393,17 @@ fn run(args: RunArgs) -> Result<()> {
             write_atomic(&dir.join("epochs.csv"), c.epochs_csv.as_bytes())?;
             write_atomic(&dir.join("energy_components.csv"), c.components_csv.as_bytes())?;
             written.extend(["summary.json", "power.csv", "epochs.csv", "energy_components.csv"]);
+        }
+        if let Some(sys) = &system {
+            let mut summary = chip.as_ref().map_or_else(|| serde_json::json!({}), |c| c.json.clone());
+            summary["system"] = sys.json.clone();
+            write_atomic(&dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+            write_atomic(&dir.join("chips.csv"), sys.chips_csv.as_bytes())?;
+            write_atomic(&dir.join("links.csv"), sys.links_csv.as_bytes())?;
+            if chip.is_none() {
+                written.push("summary.json");
+            }
+            written.extend(["chips.csv", "links.csv"]);
         }
         say!("\nwrote {} in {}", written.join(", "), dir.display());
     }
