@@ -271,15 +271,16 @@ pub fn build_controller(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, I
         batch_size: y.batch_size,
     };
     let plan = controller_plan(ctx, &choices, y.epochs)?;
-    if let Some(dp) = data_parallel {
+    // Reported once (by chip 0), at the system's declaration.
+    if let Some(dp) = data_parallel.filter(|dp| dp.rank == 0) {
         let b = plan.config.batch_size;
         if b < dp.ranks {
             return Err(ctx
                 .error(
-                    "batch_size",
+                    "data_parallel",
                     format!("a global mini-batch of {b} samples cannot be shared by {} chips", dp.ranks),
                 )
-                .fix(format!("use at most {b} chips, or a `batch_size` of at least {} (`--set` it on every chip: the system's `set: {{ctrl.batch_size: {}}}`)", dp.ranks, dp.ranks)));
+                .fix(format!("use at most {b} chips, or a global batch of at least {} (`ctrl.batch_size` in the system's `set:`, or `--set system.set.ctrl.batch_size={}`)", dp.ranks, dp.ranks)));
         }
     }
     let params = ControllerParams {

@@ -46,7 +46,14 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Topology, InputErrors> 
         arrays: Vec::new(),
         pending: Vec::new(),
     };
-    let (file, doc) = l.read(path, None).map_err(InputErrors::from)?;
+    let (file, mut doc) = l.read(path, None).map_err(InputErrors::from)?;
+    let (system_sets, overrides): (Vec<&String>, Vec<&String>) =
+        overrides.iter().partition(|a| a.trim_start().starts_with("system."));
+    for arg in system_sets {
+        if let Err(e) = system::apply_cli_override(&mut doc, arg) {
+            l.errors.push(e);
+        }
+    }
     l.stack.push((canonical(path), path.to_path_buf()));
     l.expand(&file, &doc, "", 0);
     l.stack.pop();

@@ -175,7 +175,7 @@ pub struct RunDecl {
 }
 
 /// A system of chips (`system:`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SystemDecl {
     /// The topology of one chip, relative to this file; instantiated as `chip0.`, `chip1.`, ...
@@ -194,7 +194,7 @@ pub struct SystemDecl {
 }
 
 /// One network dimension.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DimensionDecl {
     /// `ring`, `bidirectional_ring`, `fully_connected` or `switch`.
@@ -216,7 +216,7 @@ pub struct DimensionDecl {
     pub switch: Option<SwitchDecl>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SwitchDecl {
     pub port_bandwidth_gb_per_s: Option<f64>,
@@ -227,7 +227,7 @@ pub struct SwitchDecl {
 }
 
 /// How the chips exchange gradients.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CollectiveDecl {
     /// The chip's instance that hands the engine its vectors (`grads_out`/`grads_in` ports):

@@ -149,7 +149,7 @@ impl Loader {
                     ("ranks", int(chips.into())),
                     ("overlap", Value::String(overlap.clone())),
                 ]);
-                self.apply_override(first, &format!("{prefix}{controller}.data_parallel"), dp, copt.clone());
+                self.apply_override(first, &format!("{prefix}{controller}.data_parallel"), dp, origin.clone());
             }
             // The engine.
             let mut params = match &coll.engine {
@@ -418,5 +418,64 @@ impl Loader {
             }
         }
         Some(dims)
+    }
+}
+
+/// Applies `system.a.b.0.c=value` (a `--set` on the system section, before it is expanded):
+/// numbers index sequences (`system.dimensions.0.size=8`).
+pub(super) fn apply_cli_override(
+    doc: &mut crate::topology::schema::TopologyFile,
+    arg: &str,
+) -> Result<(), crate::error::InputError> {
+    let origin = Origin::CommandLine { arg: arg.to_string() };
+    let (key, raw) = arg.split_once('=').ok_or_else(|| {
+        origin.error("", "an override is `system.field=value`").fix("for example --set system.dimensions.0.size=8")
+    })?;
+    let Some(sys) = &doc.system else {
+        return Err(origin
+            .error("", "this topology has no `system:` section")
+            .fix("set instance parameters as `instance.param=value`"));
+    };
+    let mut root = serde_yaml::to_value(sys).map_err(|e| origin.error("", e.to_string()))?;
+    let value: Value = serde_yaml::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
+    let mut path: Vec<&str> = key.trim().split('.').skip(1).collect();
+    // `system.set.inst.param=v`: the keys of `set` are `inst.param` themselves.
+    let joined;
+    if path.len() > 2 && path[0] == "set" {
+        joined = path[1..].join(".");
+        path = vec!["set", joined.as_str()];
+    }
+    set_path(&mut root, &path, value).map_err(|m| {
+        origin
+            .error("", format!("`{key}`: {m}"))
+            .fix("index lists from 0; see topologies/README.md, section Many chips")
+    })?;
+    let sys: SystemDecl = serde_yaml::from_value(root).map_err(|e| {
+        let msg = e.to_string();
+        let fix =
+            crate::topology::serde_fix(&msg).unwrap_or_else(|| "see topologies/README.md, section Many chips".into());
+        origin.error("", format!("`{key}`: {msg}")).fix(fix)
+    })?;
+    doc.system = Some(sys);
+    Ok(())
+}
+
+fn set_path(node: &mut Value, path: &[&str], value: Value) -> Result<(), String> {
+    let Some((part, rest)) = path.split_first() else {
+        *node = value;
+        return Ok(());
+    };
+    if node.is_null() {
+        *node = Value::Mapping(Mapping::new());
+    }
+    match node {
+        Value::Sequence(v) => {
+            let k: usize = part.parse().map_err(|_| format!("`{part}` indexes a list: use a number"))?;
+            let len = v.len();
+            let item = v.get_mut(k).ok_or_else(|| format!("index {k} but the list has {len} entries"))?;
+            set_path(item, rest, value)
+        }
+        Value::Mapping(m) => set_path(m.entry(Value::String((*part).to_string())).or_insert(Value::Null), rest, value),
+        _ => Err(format!("`{part}` is inside a value that is neither a mapping nor a list")),
     }
 }

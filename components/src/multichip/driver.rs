@@ -1,5 +1,6 @@
 //! `allreduce_driver`: asks its chip's collective engine for `iterations` all-reduces of
-//! `bytes` each, one after another, and measures each. With `with_data`, rank r contributes
+//! `bytes` each, one after another (`concurrent` at a time, sharing the links), and measures
+//! each iteration, from the requests to the last answer. With `with_data`, rank r contributes
 //! element e = (r + 1)·1000 + e and the driver checks that the answer is the sum over all
 //! ranks (a wrong sum stops the run); without, only sizes move (timing studies).
 //!
@@ -20,6 +21,8 @@ pub struct DriverParams {
     pub bytes: u64,
     /// All-reduces, one after another, 1..=1_000_000.
     pub iterations: u32,
+    /// All-reduces asked for at once in each iteration (they share the links), 1..=64.
+    pub concurrent: u32,
     /// Move real values and check the sums (costs memory: `bytes` per chip).
     pub with_data: bool,
     /// This chip's rank and the number of chips (for the expected sum); the system expansion
@@ -30,7 +33,7 @@ pub struct DriverParams {
 
 impl Default for DriverParams {
     fn default() -> Self {
-        DriverParams { bytes: 1 << 20, iterations: 1, with_data: false, rank: 0, ranks: 1 }
+        DriverParams { bytes: 1 << 20, iterations: 1, concurrent: 1, with_data: false, rank: 0, ranks: 1 }
     }
 }
 
@@ -45,6 +48,9 @@ impl DriverParams {
         if !(1..=1_000_000).contains(&self.iterations) {
             return Err(ParamError::new("iterations", "`iterations` must be 1..=1000000"));
         }
+        if !(1..=64).contains(&self.concurrent) {
+            return Err(ParamError::new("concurrent", "`concurrent` must be 1..=64"));
+        }
         if self.ranks == 0 || self.rank >= self.ranks {
             return Err(ParamError::new("rank", format!("rank {} outside 0..{}", self.rank, self.ranks)));
         }
@@ -58,6 +64,8 @@ const IN: PortId = PortId(1);
 pub struct AllReduceDriver {
     p: DriverParams,
     done: u32,
+    /// Answers still to come in this iteration.
+    waiting: u32,
     started: u64,
     times: Histogram,
     total_ps: u64,
@@ -67,7 +75,7 @@ pub struct AllReduceDriver {
 impl AllReduceDriver {
     pub fn new(p: DriverParams) -> Result<Self, ParamError> {
         p.validate()?;
-        Ok(AllReduceDriver { p, done: 0, started: 0, times: Histogram::new(), total_ps: 0, last_ps: 0 })
+        Ok(AllReduceDriver { p, done: 0, waiting: 0, started: 0, times: Histogram::new(), total_ps: 0, last_ps: 0 })
     }
 
     fn elements(&self) -> usize {
@@ -82,9 +90,13 @@ impl AllReduceDriver {
         let n = self.elements();
         let data = self.p.with_data.then(|| (0..n).map(|e| Self::value(self.p.rank, e)).collect());
         self.started = ctx.now().0;
-        let c = Collective { tag: u64::from(self.done), elements: n, sum_len: n, data };
-        if ctx.send(OUT, Msg::Coll(Box::new(c))).is_err() {
-            ctx.abort("the driver's `grads_out` channel refused a request; give it no depth limit");
+        self.waiting = self.p.concurrent;
+        for k in 0..self.p.concurrent {
+            let tag = u64::from(self.done) * 64 + u64::from(k);
+            let c = Collective { tag, elements: n, sum_len: n, data: data.clone() };
+            if ctx.send(OUT, Msg::Coll(Box::new(c))).is_err() {
+                return ctx.abort("the driver's `grads_out` channel refused a request; give it no depth limit");
+            }
         }
     }
 }
@@ -105,6 +117,10 @@ impl Component<Msg> for AllReduceDriver {
             if let Some(e) = (0..d.len()).find(|&e| d[e] != (0..ranks).map(|r| Self::value(r, e)).sum::<i64>()) {
                 return ctx.abort(format!("all-reduce {}: element {e} is {}, not the sum over the chips", c.tag, d[e]));
             }
+        }
+        self.waiting -= 1;
+        if self.waiting > 0 {
+            return;
         }
         let t = ctx.now().0 - self.started;
         self.times.record(t);
