@@ -336,7 +336,7 @@ fn run(args: RunArgs) -> Result<()> {
             if let Some(dir) = &args.save {
                 // One chip: DIR; a system: DIR/chip<k> for each chip.
                 let results = outputs.results();
-                let many = results.len() > 1;
+                let many = results.iter().any(|(scope, _)| !scope.is_empty());
                 for (scope, result) in results {
                     let Some(last) = result.last.clone() else {
                         return Err(
@@ -345,8 +345,8 @@ fn run(args: RunArgs) -> Result<()> {
                     };
                     let mut trainer = setup.trainer.clone();
                     trainer.state = train_math::ModelState::Int8(last);
-                    let to = if many { dir.join(scope.trim_end_matches('.')) } else { dir.clone() };
-                    if many {
+                    let to = if scope.is_empty() { dir.clone() } else { dir.join(scope.trim_end_matches('.')) };
+                    if !scope.is_empty() {
                         ensure_dir(dir)?;
                     }
                     tasim::train::weights_dir::save(

@@ -285,6 +285,9 @@ impl Loader {
             if let Some(v) = s.port_bandwidth_gb_per_s.or(dim.decl.bandwidth_gb_per_s) {
                 p.push(("port_bandwidth_gb_per_s", num(v)));
             }
+            if let Some(v) = dim.decl.bandwidth_gb_per_s {
+                p.push(("input_bandwidth_gb_per_s", num(v)));
+            }
             if let Some(v) = s.forwarding_latency_ns {
                 p.push(("forwarding_latency_ns", num(v)));
             }

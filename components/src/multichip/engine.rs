@@ -491,8 +491,9 @@ impl CollectiveEngine {
         }
     }
 
+    /// Sends queued packets until the port refuses one (a refusal is what brings `on_ready`).
     fn drain(&mut self, ctx: &mut Context<'_, Msg>, port: PortId) {
-        while ctx.can_send(port) {
+        loop {
             let Some(pkt) = self.outq[port.0 as usize].pop_front() else { return };
             if let Err(r) = ctx.send(port, Msg::Link(Box::new(pkt))) {
                 let Msg::Link(p) = r.0 else { unreachable!("sent a link packet") };

@@ -57,16 +57,23 @@ pub enum Algorithm {
     /// Rabenseifner: reduce-scatter by recursive halving, all-gather by recursive doubling;
     /// p must be a power of two and every pair must be connected (switch, fully connected).
     HalvingDoubling,
+    /// Two binary trees, each reducing half of the data to its root and broadcasting it back
+    /// (Sanders, Speck & Träff, "Two-tree algorithms for full bandwidth broadcast, reduction
+    /// and scan", Parallel Computing 35(12), 2009; NCCL's double binary tree): tree 2 is tree
+    /// 1 with the ranks mirrored, so most leaves of one are inner nodes of the other. Every
+    /// pair must be connected (switch, fully connected).
+    DoubleBinaryTree,
 }
 
 impl Algorithm {
-    pub const NAMES: [&'static str; 3] = ["ring", "bidirectional_ring", "halving_doubling"];
+    pub const NAMES: [&'static str; 4] = ["ring", "bidirectional_ring", "halving_doubling", "double_binary_tree"];
 
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "ring" => Algorithm::Ring,
             "bidirectional_ring" => Algorithm::BidirectionalRing,
             "halving_doubling" => Algorithm::HalvingDoubling,
+            "double_binary_tree" => Algorithm::DoubleBinaryTree,
             _ => return None,
         })
     }
@@ -94,6 +101,9 @@ impl Algorithm {
             }
             (Algorithm::HalvingDoubling, DimKind::Ring | DimKind::BidirectionalRing) if size > 2 => {
                 Some("halving-doubling exchanges with chips 2^k apart, which a ring does not connect".into())
+            }
+            (Algorithm::DoubleBinaryTree, DimKind::Ring | DimKind::BidirectionalRing) if size > 2 => {
+                Some("a tree exchanges between parents and children anywhere in the dimension, which a ring does not connect".into())
             }
             (Algorithm::BidirectionalRing, DimKind::Ring) if size > 2 => {
                 Some("a bidirectional ring needs links both ways; this ring has links to the next chip only".into())
@@ -237,6 +247,7 @@ fn reduce_scatter(dims: &[Dim], rank: usize, d: usize, range: &Range<usize>) -> 
             let (b, own_b) = ring_reduce_scatter(dims, rank, d, &(mid..range.end), -1);
             (zip(a, b), vec![own_a, own_b])
         }
+        Algorithm::DoubleBinaryTree => unreachable!("a tree dimension is a whole all-reduce"),
         Algorithm::HalvingDoubling => {
             let p = dims[d].size;
             let i = coords(dims, rank)[d];
@@ -274,6 +285,7 @@ fn all_gather(dims: &[Dim], rank: usize, d: usize, range: &Range<usize>) -> Vec<
                 ring_all_gather(dims, rank, d, &(mid..range.end), -1),
             )
         }
+        Algorithm::DoubleBinaryTree => unreachable!("a tree dimension is a whole all-reduce"),
         Algorithm::HalvingDoubling => {
             // The halving steps in reverse: each rank sends what it holds and receives the
             // partner's half.
@@ -291,14 +303,59 @@ fn all_gather(dims: &[Dim], rank: usize, d: usize, range: &Range<usize>) -> Vec<
     }
 }
 
+/// A double-binary-tree all-reduce of `range` along dimension `d` (a whole all-reduce: the
+/// trees leave every rank with the full result, so nothing is scattered).
+fn double_binary_tree(dims: &[Dim], rank: usize, d: usize, range: &Range<usize>) -> Vec<Step> {
+    let p = dims[d].size;
+    let i = coords(dims, rank)[d];
+    let mid = range.start + range.len() / 2;
+    let depth_max = usize::BITS as usize - 1 - p.leading_zeros() as usize; // ⌊lg p⌋
+    let mut steps: Vec<Step> = (0..2 * depth_max + 1)
+        .map(|k| Step {
+            dim: d,
+            apply: if k < depth_max { Apply::Reduce } else { Apply::Copy },
+            sends: vec![],
+            recvs: vec![],
+        })
+        .collect();
+    // Tree t labels rank i as `label`; heap order: parent (j−1)/2, children 2j+1, 2j+2.
+    for (t, half) in [(0, range.start..mid), (1, mid..range.end)] {
+        let label = |x: usize| if t == 0 { x } else { p - 1 - x };
+        let rank_of = |j: usize| with_coord(dims, rank, d, label(j));
+        let j = label(i);
+        let depth = usize::BITS as usize - 1 - (j + 1).leading_zeros() as usize;
+        let children: Vec<usize> = [2 * j + 1, 2 * j + 2].into_iter().filter(|c| *c < p).collect();
+        // Reduce: children send at step depth_max − depth − 1... a node sends up at step
+        // depth_max − depth, having received its children's at the step before.
+        if j > 0 {
+            let up = depth_max - depth;
+            steps[up].sends.push(Transfer { peer: rank_of((j - 1) / 2), range: half.clone(), dir: 0 });
+            // Broadcast: from the parent at step depth_max + depth.
+            steps[depth_max + depth].recvs.push(Transfer { peer: rank_of((j - 1) / 2), range: half.clone(), dir: 0 });
+        }
+        for &c in &children {
+            steps[depth_max - depth - 1].recvs.push(Transfer { peer: rank_of(c), range: half.clone(), dir: 0 });
+            steps[depth_max + depth + 1].sends.push(Transfer { peer: rank_of(c), range: half.clone(), dir: 0 });
+        }
+    }
+    // Sends up the tree are reductions' inputs; a step's `apply` covers its receives: the
+    // reduce steps are those before depth_max.
+    steps
+}
+
 /// The all-reduce schedule of `rank` for a vector of `n` elements: hierarchical over the
-/// dimensions. Dimensions of size 1 take no steps.
+/// dimensions. Dimensions of size 1 take no steps; a double-binary-tree dimension all-reduces
+/// whatever it is given (the dimensions after it see the whole range).
 pub fn all_reduce(dims: &[Dim], rank: usize, n: usize) -> Vec<Step> {
     let mut steps = Vec::new();
     let mut ranges = vec![0..n];
     let mut stack = Vec::new();
     for d in 0..dims.len() {
         if dims[d].size == 1 {
+            continue;
+        }
+        if dims[d].algorithm == Algorithm::DoubleBinaryTree {
+            steps.extend(merge(ranges.iter().map(|r| double_binary_tree(dims, rank, d, r)).collect()));
             continue;
         }
         let mut owned = Vec::new();
@@ -313,6 +370,9 @@ pub fn all_reduce(dims: &[Dim], rank: usize, n: usize) -> Vec<Step> {
         ranges = owned;
     }
     while let Some((d, rs)) = stack.pop() {
+        if dims[d].algorithm == Algorithm::DoubleBinaryTree {
+            continue;
+        }
         steps.extend(merge(rs.iter().map(|r| all_gather(dims, rank, d, r)).collect()));
     }
     steps
@@ -353,6 +413,13 @@ pub fn alpha_beta_ns(dims: &[Dim], costs: &[DimCost], n_bytes: f64, gamma_ns_per
             Algorithm::Ring => (p - 1.0, share),
             Algorithm::BidirectionalRing => (p - 1.0, share / 2.0),
             Algorithm::HalvingDoubling => (p.log2(), share),
+            Algorithm::DoubleBinaryTree => {
+                // Unpipelined: ⌊lg p⌋ levels up and down, each moving the node's half of m
+                // from up to two children over one port (upper bound; chunking pipelines it).
+                let levels = p.log2().floor();
+                t += 2.0 * levels * (c.alpha_ns + m * c.beta_ns_per_byte) + levels * m * gamma_ns_per_byte;
+                continue;
+            }
         };
         // One adder reduces both halves of a bidirectional ring.
         t += 2.0 * (msgs * c.alpha_ns + wire * c.beta_ns_per_byte) + share * gamma_ns_per_byte;
@@ -416,6 +483,10 @@ mod tests {
             dims(&[(K::Ring, 4, A::Ring), (K::Ring, 3, A::Ring)]),
             dims(&[(K::Switch, 4, A::HalvingDoubling), (K::BidirectionalRing, 3, A::BidirectionalRing)]),
             dims(&[(K::Ring, 1, A::Ring), (K::Ring, 4, A::Ring)]),
+            dims(&[(K::Switch, 2, A::DoubleBinaryTree)]),
+            dims(&[(K::Switch, 7, A::DoubleBinaryTree)]),
+            dims(&[(K::FullyConnected, 16, A::DoubleBinaryTree)]),
+            dims(&[(K::Ring, 3, A::Ring), (K::Switch, 5, A::DoubleBinaryTree)]),
         ];
         for d in &cases {
             let p: usize = d.iter().map(|x| x.size).product();

@@ -28,6 +28,9 @@ pub struct SwitchParams {
     pub chips: Vec<usize>,
     /// Port data rate, GB/s, 0.001..=10000. Default 25: as a `chip_link`.
     pub port_bandwidth_gb_per_s: f64,
+    /// Rate of the links that feed the ports, GB/s (when a packet's head came in, for
+    /// cut-through); default: `port_bandwidth_gb_per_s`. The system expansion sets it.
+    pub input_bandwidth_gb_per_s: Option<f64>,
     /// Head-in to head-out latency, ns, 0..=1e6. Default 100 ns: the order of a cut-through
     /// HPC switch's port-to-port latency (not a published figure for any one part).
     pub forwarding_latency_ns: f64,
@@ -41,6 +44,7 @@ impl Default for SwitchParams {
         SwitchParams {
             chips: Vec::new(),
             port_bandwidth_gb_per_s: 25.0,
+            input_bandwidth_gb_per_s: None,
             forwarding_latency_ns: 100.0,
             energy_pj_per_bit: 0.6,
         }
@@ -54,6 +58,7 @@ impl SwitchParams {
         }
         let checks = [
             ("port_bandwidth_gb_per_s", self.port_bandwidth_gb_per_s, 0.001, 10_000.0),
+            ("input_bandwidth_gb_per_s", self.input_bandwidth_gb_per_s.unwrap_or(1.0), 0.001, 10_000.0),
             ("forwarding_latency_ns", self.forwarding_latency_ns, 0.0, 1e6),
             ("energy_pj_per_bit", self.energy_pj_per_bit, 0.0, 1000.0),
         ];
@@ -67,7 +72,7 @@ impl SwitchParams {
 }
 
 struct OutPort {
-    /// (packet, input port, time it can start leaving).
+    /// (packet, input port, time its tail came in plus the forwarding latency).
     queue: VecDeque<(LinkPacket, usize, u64)>,
     /// The packet leaving now and its input port.
     leaving: Option<(LinkPacket, usize)>,
@@ -79,6 +84,7 @@ struct OutPort {
 pub struct Switch {
     p: SwitchParams,
     bytes_per_s: u64,
+    input_bytes_per_s: u64,
     fwd_ps: u64,
     out: Vec<OutPort>,
     packets: u64,
@@ -92,6 +98,7 @@ impl Switch {
         let n = p.chips.len();
         Ok(Switch {
             bytes_per_s: bytes_per_s(p.port_bandwidth_gb_per_s),
+            input_bytes_per_s: bytes_per_s(p.input_bandwidth_gb_per_s.unwrap_or(p.port_bandwidth_gb_per_s)),
             fwd_ps: (p.forwarding_latency_ns * 1e3).round() as u64,
             out: (0..n)
                 .map(|_| OutPort { queue: VecDeque::new(), leaving: None, free_at: 0, busy_ps: 0, queue_max: 0 })
@@ -115,10 +122,13 @@ impl Switch {
         }
         let Some((pkt, input, ready)) = port.queue.pop_front() else { return };
         let ser = serialise_ps(pkt.wire_bytes(), self.bytes_per_s);
-        // Cut-through: the head may leave `fwd` after it came in (`ser` before the tail).
-        let start = port.free_at.max(ready.saturating_sub(ser));
-        let end = (start + ser).max(now);
-        self.queue_delay.record(start.saturating_sub(ready.saturating_sub(ser)));
+        let ser_in = serialise_ps(pkt.wire_bytes(), self.input_bytes_per_s);
+        // Cut-through: the head may leave `fwd` after it came in (`ser_in` before the tail),
+        // and the tail cannot leave before it came in (plus `fwd`).
+        let head_ready = ready.saturating_sub(ser_in);
+        let start = port.free_at.max(head_ready);
+        let end = (start + ser).max(ready).max(now);
+        self.queue_delay.record(start - head_ready);
         port.busy_ps += ser;
         port.leaving = Some((pkt, input));
         port.free_at = end;
