@@ -12,6 +12,7 @@ pub mod output;
 pub mod registry;
 pub mod report;
 pub mod suggest;
+pub mod sweep;
 pub mod topology;
 pub mod trace;
 pub mod train;

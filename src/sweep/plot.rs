@@ -1,0 +1,116 @@
+//! SVG plots of a sweep: each metric against the x key, one line per series (a combination of
+//! the other swept keys' values). Drawn with `plotters`' SVG backend and its built-in text
+//! estimate (no system fonts: the `ttf` feature is off), so the bytes do not depend on the
+//! machine.
+
+use std::collections::BTreeMap;
+
+use anyhow::{anyhow, Result};
+use plotters::prelude::*;
+
+use super::grid::{number, Manifest};
+use super::point::Status;
+use super::table::Table;
+
+/// Pixels of every plot.
+const SIZE: (u32, u32) = (720, 480);
+
+/// One SVG per metric: (file name, SVG text). Failed points and points without the metric
+/// are left out; a metric no point has is not plotted.
+pub fn plots(m: &Manifest, t: &Table) -> Result<Vec<(String, String)>> {
+    let Some(x_key) = &m.plot_x else { return Ok(Vec::new()) };
+    let series_keys = m.series_keys();
+    let mut out = Vec::new();
+    for metric in &t.metrics {
+        // series label -> (x, y) points sorted by x
+        let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+        for r in t.rows.iter().filter(|r| r.status == Status::Ok) {
+            let (Some(x), Some(y)) = (number(&r.params[x_key]), r.results.get(metric).and_then(|n| n.as_f64())) else {
+                continue;
+            };
+            let label: Vec<String> = series_keys.iter().map(|k| format!("{k}={}", r.params[*k])).collect();
+            series.entry(label.join(", ")).or_default().push((x, y));
+        }
+        if series.is_empty() {
+            continue;
+        }
+        for pts in series.values_mut() {
+            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        }
+        if metric == "speedup" {
+            // Linear speedup from the smallest x, the line to compare against.
+            let xs: Vec<f64> = series.values().flatten().map(|p| p.0).collect();
+            let x0 = xs.iter().copied().fold(f64::INFINITY, f64::min);
+            let mut ideal: Vec<(f64, f64)> = xs.iter().map(|&x| (x, x / x0)).collect();
+            ideal.sort_by(|a, b| a.0.total_cmp(&b.0));
+            ideal.dedup();
+            series.insert("ideal (linear)".to_string(), ideal);
+        }
+        let svg = draw(metric, x_key, &series).map_err(|e| anyhow!("cannot plot {metric}: {e}"))?;
+        out.push((format!("{}.svg", file_stem(metric)), svg));
+    }
+    Ok(out)
+}
+
+/// A metric's name as a file name (`energy.chip_uj`).
+fn file_stem(metric: &str) -> String {
+    metric.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect()
+}
+
+/// [lo, hi] widened by 5% (or by 1 when flat), so no point sits on the frame.
+fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let pad = if hi > lo { (hi - lo) * 0.05 } else { lo.abs().max(1.0) * 0.05 };
+    (lo - pad, hi + pad)
+}
+
+fn draw(
+    metric: &str,
+    x_key: &str,
+    series: &BTreeMap<String, Vec<(f64, f64)>>,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (x0, x1) = range(series.values().flatten().map(|p| p.0));
+        let (y0, y1) = range(series.values().flatten().map(|p| p.1));
+        let mut chart = ChartBuilder::on(&root)
+            .caption(format!("{metric} against {x_key}"), ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        chart.configure_mesh().x_desc(x_key).y_desc(metric).draw()?;
+        for (i, (label, pts)) in series.iter().enumerate() {
+            let color = Palette99::pick(i).to_rgba();
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))?
+                .label(if label.is_empty() { metric } else { label.as_str() })
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+        }
+        chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_never_collapse() {
+        assert_eq!(range([2.0, 2.0].into_iter()), (1.9, 2.1));
+        assert_eq!(range([0.0].into_iter()), (-0.05, 0.05));
+        let (lo, hi) = range([0.0, 10.0].into_iter());
+        assert!(lo < 0.0 && hi > 10.0);
+    }
+
+    #[test]
+    fn file_names_are_plain() {
+        assert_eq!(file_stem("energy.chip_uj"), "energy.chip_uj");
+        assert_eq!(file_stem("a/b c"), "a_b_c");
+    }
+}
