@@ -2,7 +2,9 @@
 # A one-node Slurm cluster on this machine, for the sweep's job-array test (and to try the
 # sbatch script by hand): installs Debian's slurm-wlm and munge, writes a slurm.conf for this
 # host only, starts munged, slurmctld and slurmd, and waits until the node is idle.
-# Run as root on Debian 12. Idempotent: a second run restarts the daemons.
+# Run as root on Debian 12. Idempotent: a second run restarts the daemons. Like any Slurm,
+# slurmctld and slurmd listen on ports 6817 and 6818 of every interface (Slurm has no option
+# to bind one address); munge authenticates every message with the local key.
 #
 #   deploy/slurm-localhost.sh          # install (if needed), configure, start
 #   deploy/slurm-localhost.sh stop     # stop the daemons it started

@@ -84,7 +84,7 @@ pub fn run(args: &SweepArgs, emit: &mut dyn FnMut(&str) -> bool) -> Result<()> {
     };
     let n = manifest.points.len();
     let indices = select.indices(n)?;
-    validate(&manifest, &indices)?;
+    validate(&manifest, &indices, jobs)?;
     prepare(&args.out, &manifest)?;
     if args.dry_run {
         let mut text = format!("points {n}\n");

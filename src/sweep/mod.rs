@@ -104,19 +104,25 @@ pub fn prepare(dir: &Path, m: &Manifest) -> Result<()> {
 }
 
 /// Checks the points as `tasim validate` would (every parameter known and in range), all of
-/// them before any runs: bad input stops the sweep with every problem listed, exit code 2.
-pub fn validate(m: &Manifest, indices: &[usize]) -> Result<(), InputErrors> {
-    let mut problems: Vec<InputError> = Vec::new();
-    for &k in indices {
+/// them before any runs, on `jobs` threads: bad input stops the sweep with every problem
+/// listed (in point order, each once), exit code 2.
+pub fn validate(m: &Manifest, indices: &[usize], jobs: usize) -> Result<(), InputErrors> {
+    let check = |k: usize| -> Vec<InputError> {
         let p = &m.points[k];
         let checked = crate::topology::load(Path::new(&m.topology), &overrides(p))
             .and_then(|topo| elaborate(&topo, Options::default()).map(drop));
-        if let Err(InputErrors(errors)) = checked {
-            for e in errors {
-                if !problems.contains(&e) {
-                    problems.push(e);
-                }
-            }
+        checked.err().map(|InputErrors(e)| e).unwrap_or_default()
+    };
+    let chunk = indices.len().div_ceil(jobs.max(1)).max(1);
+    let found: Vec<Vec<InputError>> = std::thread::scope(|s| {
+        let handles: Vec<_> =
+            indices.chunks(chunk).map(|part| s.spawn(move || part.iter().flat_map(|&k| check(k)).collect())).collect();
+        handles.into_iter().map(|h| h.join().expect("a validation thread panicked")).collect()
+    });
+    let mut problems: Vec<InputError> = Vec::new();
+    for e in found.into_iter().flatten() {
+        if !problems.contains(&e) {
+            problems.push(e);
         }
     }
     if problems.is_empty() {

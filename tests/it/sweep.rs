@@ -87,7 +87,18 @@ fn every_point_is_its_own_tasim_run() {
     let p = t.str("p");
     ok(&sweep(&t, "p", &["--set", "seed=9"]));
     let alone = t.str("alone-p");
-    ok(&tasim(&["run", PIPELINE, "--seed", "9", "--set", "sink.service_ps=50000", "--set", "src.packets=20", "--out", &alone]));
+    ok(&tasim(&[
+        "run",
+        PIPELINE,
+        "--seed",
+        "9",
+        "--set",
+        "sink.service_ps=50000",
+        "--set",
+        "src.packets=20",
+        "--out",
+        &alone,
+    ]));
     assert_eq!(dir_bytes(&Path::new(&p).join("points/3")), dir_bytes(Path::new(&alone)));
 }
 
@@ -134,7 +145,8 @@ fn plots_are_svg_with_one_line_per_series() {
             assert!(texts.iter().any(|t| t.contains(label)), "{name}: no `{label}` in {texts:?}");
         }
         // A line and a legend swatch per series (the ideal line adds one pair on speedup).
-        let lines = doc.descendants().filter(|n| n.has_tag_name("polyline") && n.attribute("stroke-width") == Some("2"));
+        let lines =
+            doc.descendants().filter(|n| n.has_tag_name("polyline") && n.attribute("stroke-width") == Some("2"));
         assert_eq!(lines.count(), if name == "speedup.svg" { 6 } else { 4 }, "{name}");
     }
     // speedup = time(x0)/time(x) against the smallest x of the series.
@@ -158,8 +170,18 @@ fn shards_merged_equal_the_local_sweep() {
     let early = tasim(&["sweep", "merge", &t.str("shards")]);
     assert_eq!(early.status.code(), Some(2));
     assert!(stderr(&early).contains("3 of 6 points have no result: 1, 3, 5"), "{}", stderr(&early));
-    ok(&sweep(&t, "shards", &["--shard", "1/2"]));
-    ok(&tasim(&["sweep", "merge", &t.str("shards")]));
+    // The second share takes I from the cluster's variable, as an array smaller than the grid.
+    let dir = t.str("shards");
+    let mut args = vec!["sweep", PIPELINE];
+    args.extend(GRID);
+    args.extend(["--out", dir.as_str(), "--shard", "env/2"]);
+    ok(&std::process::Command::new(env!("CARGO_BIN_EXE_tasim"))
+        .args(&args)
+        .env("SLURM_ARRAY_TASK_ID", "1")
+        .current_dir(root())
+        .output()
+        .expect("run tasim"));
+    ok(&tasim(&["sweep", "merge", &dir]));
     assert_eq!(gathered(&t.path("shards")), gathered(&t.path("local")));
 
     let dir = t.str("tasks");
@@ -186,7 +208,8 @@ fn shards_merged_equal_the_local_sweep() {
 fn resume_skips_the_points_already_done() {
     let t = TempDir::new("sweep-resume");
     ok(&sweep(&t, "s", &[]));
-    let before: Vec<Vec<u8>> = (0..6).map(|k| std::fs::read(t.path(&format!("s/points/{k}.json"))).expect("result")).collect();
+    let before: Vec<Vec<u8>> =
+        (0..6).map(|k| std::fs::read(t.path(&format!("s/points/{k}.json"))).expect("result")).collect();
     std::fs::remove_file(t.path("s/points/4.json")).expect("remove");
     let stdout = ok(&sweep(&t, "s", &["--resume"]));
     assert!(stdout.contains("1 ran, 5 already done, 0 failed"), "{stdout}");
