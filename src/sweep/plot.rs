@@ -15,6 +15,21 @@ use super::table::Table;
 /// Pixels of every plot.
 const SIZE: (u32, u32) = (720, 480);
 
+/// Line colours (Tableau 10: distinct, readable on white); the ideal line is grey.
+const COLOURS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+const IDEAL: &str = "ideal (linear)";
+
 /// One SVG per metric: (file name, SVG text). Failed points and points without the metric
 /// are left out; a metric no point has is not plotted.
 pub fn plots(m: &Manifest, t: &Table) -> Result<Vec<(String, String)>> {
@@ -44,7 +59,7 @@ pub fn plots(m: &Manifest, t: &Table) -> Result<Vec<(String, String)>> {
             let mut ideal: Vec<(f64, f64)> = xs.iter().map(|&x| (x, x / x0)).collect();
             ideal.sort_by(|a, b| a.0.total_cmp(&b.0));
             ideal.dedup();
-            series.insert("ideal (linear)".to_string(), ideal);
+            series.insert(IDEAL.to_string(), ideal);
         }
         let svg = draw(metric, x_key, &series).map_err(|e| anyhow!("cannot plot {metric}: {e}"))?;
         out.push((format!("{}.svg", file_stem(metric)), svg));
@@ -55,6 +70,25 @@ pub fn plots(m: &Manifest, t: &Table) -> Result<Vec<(String, String)>> {
 /// A metric's name as a file name (`energy.chip_uj`).
 fn file_stem(metric: &str) -> String {
     metric.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect()
+}
+
+/// A tick label: whole numbers as such, large and small ones in scientific notation, the
+/// rest with at most four significant digits.
+fn tick(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && !(1e-3..1e6).contains(&a) {
+        format!("{v:.3e}")
+    } else if v == v.round() {
+        format!("{v:.0}")
+    } else {
+        let digits = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
+        let t = format!("{v:.digits$}");
+        if t.contains('.') {
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            t
+        }
+    }
 }
 
 /// [lo, hi] widened by 5% (or by 1 when flat), so no point sits on the frame.
@@ -79,11 +113,23 @@ fn draw(
             .caption(format!("{metric} against {x_key}"), ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(40)
-            .y_label_area_size(80)
+            .y_label_area_size(70)
             .build_cartesian_2d(x0..x1, y0..y1)?;
-        chart.configure_mesh().x_desc(x_key).y_desc(metric).draw()?;
-        for (i, (label, pts)) in series.iter().enumerate() {
-            let color = Palette99::pick(i).to_rgba();
+        chart
+            .configure_mesh()
+            .x_desc(x_key)
+            .y_desc(metric)
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
+            .draw()?;
+        let mut next = 0;
+        for (label, pts) in series {
+            let color = if label == IDEAL {
+                BLACK.mix(0.45)
+            } else {
+                next += 1;
+                COLOURS[(next - 1) % COLOURS.len()].to_rgba()
+            };
             chart
                 .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))?
                 .label(if label.is_empty() { metric } else { label.as_str() })
@@ -106,6 +152,12 @@ mod tests {
         assert_eq!(range([0.0].into_iter()), (-0.05, 0.05));
         let (lo, hi) = range([0.0, 10.0].into_iter());
         assert!(lo < 0.0 && hi > 10.0);
+    }
+
+    #[test]
+    fn ticks_are_short() {
+        let got: Vec<String> = [4.8e9, 16.0, 0.5, 0.125, 1234.5678, 1230.4, 0.0, -3.0, 2e-5].map(tick).to_vec();
+        assert_eq!(got, ["4.800e9", "16", "0.5", "0.125", "1235", "1230", "0", "-3", "2.000e-5"]);
     }
 
     #[test]
