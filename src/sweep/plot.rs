@@ -10,7 +10,7 @@ use plotters::prelude::*;
 
 use super::grid::{number, Manifest};
 use super::point::Status;
-use super::table::Table;
+use super::table::{Table, SPEEDUP};
 
 /// Pixels of every plot.
 const SIZE: (u32, u32) = (720, 480);
@@ -52,7 +52,7 @@ pub fn plots(m: &Manifest, t: &Table) -> Result<Vec<(String, String)>> {
         for pts in series.values_mut() {
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
         }
-        if metric == "speedup" {
+        if metric == SPEEDUP {
             // Linear speedup from the smallest x, the line to compare against.
             let xs: Vec<f64> = series.values().flatten().map(|p| p.0).collect();
             let x0 = xs.iter().copied().fold(f64::INFINITY, f64::min);

@@ -15,12 +15,17 @@ use super::point::{PointResult, Status};
 /// The time metric of speedup: a chip run's `simulated_ps`, else any topology's `end_ps`.
 const TIME_METRICS: [&str; 2] = ["simulated_ps", "end_ps"];
 
+/// The columns a scaling study adds, apart from any `speedup` a run reports itself.
+pub const SPEEDUP: &str = "scaling.speedup";
+pub const EFFICIENCY: &str = "scaling.efficiency";
+
 /// The gathered sweep.
 #[derive(Debug)]
 pub struct Table {
     /// The keys of the grid, in command-line order.
     pub keys: Vec<String>,
-    /// Every metric some point reported, sorted, then `speedup` and `efficiency` when asked.
+    /// Every metric some point reported, sorted, then `scaling.speedup` and
+    /// `scaling.efficiency` when asked.
     pub metrics: Vec<String>,
     pub rows: Vec<Row>,
 }
@@ -58,7 +63,7 @@ impl Table {
                 (&m.plot_x, TIME_METRICS.iter().find(|t| metrics.iter().any(|name| name == *t)))
             {
                 add_scaling(&mut rows, x, time, &m.series_keys());
-                metrics.extend(["speedup".to_string(), "efficiency".to_string()]);
+                metrics.extend([SPEEDUP.to_string(), EFFICIENCY.to_string()]);
             }
         }
         Table { keys, metrics, rows }
@@ -169,7 +174,7 @@ fn add_scaling(rows: &mut [Row], x_key: &str, time: &str, series_keys: &[&str]) 
         let Some(&(x0, t0)) = base.get(&series(r)) else { continue };
         if t > 0.0 && x > 0.0 {
             let speedup = t0 / t;
-            for (name, v) in [("speedup", speedup), ("efficiency", speedup * x0 / x)] {
+            for (name, v) in [(SPEEDUP, speedup), (EFFICIENCY, speedup * x0 / x)] {
                 if let Some(n) = Number::from_f64(v) {
                     r.results.insert(name.to_string(), n);
                 }
@@ -204,9 +209,9 @@ mod tests {
         let rs = (0..6).map(|i| result(&m, i, Some(times[i]))).collect();
         let t = Table::build(&m, rs);
         let col = |name: &str| -> Vec<f64> { t.rows.iter().map(|r| r.results[name].as_f64().unwrap()).collect() };
-        assert_eq!(col("speedup"), vec![1.0, 1.0, 100.0 / 60.0, 2.0, 2.5, 4.0]);
-        assert_eq!(col("efficiency"), vec![1.0, 1.0, 100.0 / 120.0, 1.0, 0.625, 1.0]);
-        assert_eq!(t.metrics, vec!["simulated_ps", "speedup", "efficiency"]);
+        assert_eq!(col(SPEEDUP), vec![1.0, 1.0, 100.0 / 60.0, 2.0, 2.5, 4.0]);
+        assert_eq!(col(EFFICIENCY), vec![1.0, 1.0, 100.0 / 120.0, 1.0, 0.625, 1.0]);
+        assert_eq!(t.metrics, vec!["simulated_ps", SPEEDUP, EFFICIENCY]);
     }
 
     #[test]

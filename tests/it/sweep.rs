@@ -137,7 +137,7 @@ fn the_table_is_csv_and_json_lines_with_one_row_per_point() {
 fn plots_are_svg_with_one_line_per_series() {
     let t = TempDir::new("sweep-plot");
     ok(&sweep(&t, "s", &["--scaling", "--plot-x", "sink.service_ps"]));
-    for name in ["end_ps.svg", "stats.sink.received.svg", "speedup.svg", "efficiency.svg"] {
+    for name in ["end_ps.svg", "stats.sink.received.svg", "scaling.speedup.svg", "scaling.efficiency.svg"] {
         let svg = read(&t.path(&format!("s/plots/{name}")));
         let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{name}: {e}"));
         let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).map(str::trim).collect();
@@ -147,15 +147,15 @@ fn plots_are_svg_with_one_line_per_series() {
         // A line and a legend swatch per series (the ideal line adds one pair on speedup).
         let lines =
             doc.descendants().filter(|n| n.has_tag_name("polyline") && n.attribute("stroke-width") == Some("2"));
-        assert_eq!(lines.count(), if name == "speedup.svg" { 6 } else { 4 }, "{name}");
+        assert_eq!(lines.count(), if name == "scaling.speedup.svg" { 6 } else { 4 }, "{name}");
     }
     // speedup = time(x0)/time(x) against the smallest x of the series.
     let rows: Vec<Value> =
         read(&t.path("s/table.jsonl")).lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
     let f = |k: usize, m: &str| rows[k]["results"][m].as_f64().expect("number");
-    assert_eq!(f(0, "speedup"), 1.0);
-    assert_eq!(f(4, "speedup"), f(0, "end_ps") / f(4, "end_ps"));
-    assert_eq!(f(4, "efficiency"), f(4, "speedup") * 10000.0 / 100000.0);
+    assert_eq!(f(0, "scaling.speedup"), 1.0);
+    assert_eq!(f(4, "scaling.speedup"), f(0, "end_ps") / f(4, "end_ps"));
+    assert_eq!(f(4, "scaling.efficiency"), f(4, "scaling.speedup") * 10000.0 / 100000.0);
 }
 
 /// Shares run apart (round robin, or one index per task from the cluster's variable) and
