@@ -98,6 +98,52 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// An x axis spanning a factor of 16 or more (chip counts 1-64, sizes) is drawn in log 2, so
+/// that 1, 2, 4 and 8 do not crowd into the left edge.
+fn log_x(series: &BTreeMap<String, Vec<(f64, f64)>>) -> Option<(f64, f64)> {
+    let xs = || series.values().flatten().map(|p| p.0);
+    let lo = xs().fold(f64::INFINITY, f64::min);
+    let hi = xs().fold(f64::NEG_INFINITY, f64::max);
+    (lo > 0.0 && hi / lo >= 16.0).then(|| (lo / 1.15, hi * 1.15))
+}
+
+/// The chart body, once per kind of x axis (linear or log: different coordinate types).
+macro_rules! chart {
+    ($root:expr, $x_range:expr, $y_range:expr, $metric:expr, $x_key:expr, $series:expr) => {{
+        let mut chart = ChartBuilder::on(&$root)
+            .caption(format!("{} against {}", $metric, $x_key), ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d($x_range, $y_range)?;
+        chart
+            .configure_mesh()
+            .x_desc($x_key)
+            .y_desc($metric)
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
+            .draw()?;
+        let mut next = 0;
+        for (label, pts) in $series {
+            let color = if label == IDEAL {
+                BLACK.mix(0.45)
+            } else {
+                next += 1;
+                COLOURS[(next - 1) % COLOURS.len()].to_rgba()
+            };
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))?
+                .label(if label.is_empty() { $metric } else { label.as_str() })
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+        }
+        // Speedup rises to the right (the ideal line ends top right); most other metrics
+        // fall or level off there.
+        let corner = if $metric == SPEEDUP { SeriesLabelPosition::UpperLeft } else { SeriesLabelPosition::UpperRight };
+        chart.configure_series_labels().position(corner).background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    }};
+}
+
 fn draw(
     metric: &str,
     x_key: &str,
@@ -107,36 +153,14 @@ fn draw(
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE)?;
-        let (x0, x1) = range(series.values().flatten().map(|p| p.0));
         let (y0, y1) = range(series.values().flatten().map(|p| p.1));
-        let mut chart = ChartBuilder::on(&root)
-            .caption(format!("{metric} against {x_key}"), ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x0..x1, y0..y1)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_key)
-            .y_desc(metric)
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
-            .draw()?;
-        let mut next = 0;
-        for (label, pts) in series {
-            let color = if label == IDEAL {
-                BLACK.mix(0.45)
-            } else {
-                next += 1;
-                COLOURS[(next - 1) % COLOURS.len()].to_rgba()
-            };
-            chart
-                .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))?
-                .label(if label.is_empty() { metric } else { label.as_str() })
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+        match log_x(series) {
+            Some((x0, x1)) => chart!(root, (x0..x1).log_scale().base(2.0), y0..y1, metric, x_key, series),
+            None => {
+                let (x0, x1) = range(series.values().flatten().map(|p| p.0));
+                chart!(root, x0..x1, y0..y1, metric, x_key, series)
+            }
         }
-        chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
         root.present()?;
     }
     Ok(svg)
@@ -158,6 +182,16 @@ mod tests {
     fn ticks_are_short() {
         let got: Vec<String> = [4.8e9, 16.0, 0.5, 0.125, 1234.5678, 1230.4, 0.0, -3.0, 2e-5].map(tick).to_vec();
         assert_eq!(got, ["4.800e9", "16", "0.5", "0.125", "1235", "1230", "0", "-3", "2.000e-5"]);
+    }
+
+    #[test]
+    fn a_wide_positive_x_is_drawn_in_log_2() {
+        let series = |xs: &[f64]| -> BTreeMap<String, Vec<(f64, f64)>> {
+            [(String::new(), xs.iter().map(|&x| (x, 1.0)).collect())].into()
+        };
+        assert!(log_x(&series(&[1.0, 2.0, 4.0, 64.0])).is_some());
+        assert!(log_x(&series(&[1.0, 8.0])).is_none());
+        assert!(log_x(&series(&[0.0, 64.0])).is_none());
     }
 
     #[test]
