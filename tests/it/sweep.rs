@@ -164,6 +164,8 @@ fn plots_are_svg_with_one_line_per_series() {
 fn shards_merged_equal_the_local_sweep() {
     let t = TempDir::new("sweep-shard");
     ok(&sweep(&t, "local", &[]));
+    ok(&sweep(&t, "one-job", &["--jobs", "1"]));
+    assert_eq!(gathered(&t.path("one-job")), gathered(&t.path("local")), "the same on 1 and on 2 jobs");
     let stdout = ok(&sweep(&t, "shards", &["--shard", "0/2"]));
     assert!(stdout.contains("tasim sweep merge"), "{stdout}");
     assert!(!t.path("shards/table.csv").exists(), "a share does not write the table");
