@@ -13,6 +13,7 @@ pub mod output;
 pub mod registry;
 pub mod report;
 pub mod suggest;
+pub mod sweep;
 pub mod system_report;
 pub mod topology;
 pub mod trace;

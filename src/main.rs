@@ -83,6 +83,9 @@ enum Command {
         #[command(subcommand)]
         which: tasim::trace::cli::TraceCommand,
     },
+    /// Run a grid of `--set` values (each point an ordinary run) and gather a table and
+    /// plots; `--index`/`--shard` run one share on a cluster, `sweep merge DIR` gathers it.
+    Sweep(tasim::sweep::cli::SweepArgs),
     /// Kernel benchmarks.
     Bench {
         #[command(subcommand)]
@@ -175,6 +178,7 @@ fn dispatch(cmd: Command) -> Result<()> {
         Command::Train(args) => tasim::train::cli::run(&args),
         Command::Replay(args) => tasim::trace::cli::run_replay(&args, &mut emit_more),
         Command::Trace { which } => tasim::trace::cli::trace(&which, &mut emit_more),
+        Command::Sweep(args) => tasim::sweep::cli::run(&args, &mut emit_more),
         Command::Validate { file, set } => {
             let topo = topology::load(&file, &set)?;
             let sim = elaborate(&topo, Options::default())?;

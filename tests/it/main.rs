@@ -14,6 +14,7 @@ mod noc;
 mod paper_chip;
 mod phold;
 mod support;
+mod sweep;
 mod topology_features;
 mod trace_format;
 mod trace_record;
