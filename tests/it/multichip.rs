@@ -155,10 +155,18 @@ fn two_d_torus_hierarchical_follows_alpha_beta(
 
 #[test]
 fn all_reduce_results_are_the_sums_on_every_algorithm() {
-    for (file, p) in [("ab-ring.yaml", 5), ("ab-switch.yaml", 8), ("ab-torus.yaml", 4)] {
+    let cases = [
+        ("ab-ring.yaml", 5, "ring"),
+        ("ab-switch.yaml", 8, "halving_doubling"),
+        ("ab-switch.yaml", 7, "double_binary_tree"),
+        ("ab-switch.yaml", 6, "ring"),
+        ("ab-torus.yaml", 4, "ring"),
+    ];
+    for (file, p, algorithm) in cases {
         let mut args = vec!["run".to_string(), format!("{MC}/{file}")];
         for s in [
             format!("system.dimensions.0.size={p}"),
+            format!("system.dimensions.0.algorithm={algorithm}"),
             "system.set.drv.with_data=true".into(),
             "system.set.drv.bytes=8008".into(),
         ] {

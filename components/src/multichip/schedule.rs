@@ -414,8 +414,8 @@ pub fn alpha_beta_ns(dims: &[Dim], costs: &[DimCost], n_bytes: f64, gamma_ns_per
             Algorithm::BidirectionalRing => (p - 1.0, share / 2.0),
             Algorithm::HalvingDoubling => (p.log2(), share),
             Algorithm::DoubleBinaryTree => {
-                // Unpipelined: ⌊lg p⌋ levels up and down, each moving the node's half of m
-                // from up to two children over one port (upper bound; chunking pipelines it).
+                // A rough estimate, not checked against the simulation: ⌊lg p⌋ levels up and
+                // down, each moving both trees' halves (m) over a chip's one port, unpipelined.
                 let levels = p.log2().floor();
                 t += 2.0 * levels * (c.alpha_ns + m * c.beta_ns_per_byte) + levels * m * gamma_ns_per_byte;
                 continue;
