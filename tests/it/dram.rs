@@ -7,6 +7,8 @@
 //! `mem_traffic` generator against the default LPDDR4-3200 die, through the YAML edge.
 
 mod driver;
+mod policies;
+mod presets;
 
 use components::dram::{DramParams, Location};
 use sim_core::{Report, StatValue};
@@ -290,9 +292,15 @@ fn energy_follows_the_commands() {
     // Device at its nominal 1.1 V: 4.2 pJ per bit read, 858 pJ per ACT + PRE.
     assert!(close(value(&r, "dram.energy_offchip.kind.read_pj"), bursts * 256.0 * 4.2));
     assert!(close(value(&r, "dram.energy_offchip.kind.act_pre_pj"), counter(&r, "dram.activates") as f64 * 858.0));
-    // Standby of the two channels over the run, as leakage: 28.6 mW each.
-    let end_s = r.end.as_secs_f64();
-    assert!(close(value(&r, "dram.energy_offchip.leakage_pj"), 2.0 * 28.6e-3 * end_s * 1e12));
+    // Background of the two channels over the run, by state: 28.6 mW each in precharge
+    // standby, 28.6 + 8.8 mW while a row is open; no power-down (off by default).
+    let state_ps = |s: &str| counter(&r, &format!("dram.state.{s}_ps")) as f64;
+    assert_eq!(state_ps("precharge_standby") + state_ps("active_standby"), 2.0 * r.end.as_ps() as f64);
+    assert_eq!(state_ps("precharge_power_down") + state_ps("active_power_down") + state_ps("self_refresh"), 0.0);
+    let pj = |s: &str| value(&r, &format!("dram.energy_offchip.kind.{s}_pj"));
+    assert!(close(pj("precharge_standby"), 28.6e-3 * state_ps("precharge_standby")));
+    assert!(close(pj("active_standby"), (28.6 + 8.8) * 1e-3 * state_ps("active_standby")));
+    assert_eq!(value(&r, "dram.energy_offchip.leakage_pj"), 0.0, "background is charged by state");
     // Controller + PHY at the clock's 1.0 V: 12 pJ per byte moved, attributed to the cause.
     assert!(close(value(&r, "dram.energy.kind.phy_pj"), bursts * 32.0 * 12.0));
     assert!(close(value(&r, "dram.energy.phase.fp_pj"), bursts * 32.0 * 12.0));
@@ -368,8 +376,10 @@ fn an_address_beyond_the_capacity_aborts_the_run() {
 #[case::misspelt_timing(
     "unknown_param.yaml",
     "error: {f}:9:9: dram: parameter `timing.trcd`: unknown field `trcd`, expected one of `data_rate_mtps`, \
-     `trcd_ns`, `trp_ns`, `trpab_ns`, `tcl_ns`, `tcwl_ns`, `tras_ns`, `twr_ns`, `trtp_ns`, `tccd_ns`, `trrd_ns`, \
-     `tfaw_ns`, `twtr_ns`, `trtw_ns`, `trefi_ns`, `trfc_ns`
+     `trcd_ns`, `trp_ns`, `trpab_ns`, `tcl_ns`, `tcwl_ns`, `tras_ns`, `twr_ns`, `trtp_ns`, `tccd_ns`, \
+     `tccd_l_ns`, `trrd_ns`, `trrd_l_ns`, `tfaw_ns`, `twtr_ns`, `twtr_l_ns`, `trtw_ns`, `trtrs_ns`, `trefi_ns`, `trfc_ns`, \
+     `trefipb_ns`, `trfcpb_ns`, `txp_ns`, `tcke_ns`, `txsr_ns`, `tsr_ns`, `act_command_cycles`, `column_command_cycles`, \
+     `pre_command_cycles`
   field: components[0].params.timing.trcd
   fix: did you mean `trcd_ns`?"
 )]

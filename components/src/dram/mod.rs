@@ -83,10 +83,13 @@
 mod device;
 mod mapping;
 mod params;
+mod policy;
+pub mod presets;
+mod report;
 mod store;
 mod timing;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use sim_core::{ClockId, Component, Context, Histogram, PortId, PortSpec, Refused, SimTime, StatsWriter, TimeAverage};
 
@@ -94,9 +97,14 @@ use crate::energy::{EnergyMeter, Leakage, PowerDomain, Scope};
 use crate::mem::{Cause, MemReq, MemResp, Phase};
 use crate::Msg;
 
-pub use device::{Burst, Command, Device, DeviceStats, Issued, RowClass};
+pub use device::{Burst, Command, Device, DeviceStats, Issued, RowClass, Serve, NO_SLOT};
 pub use mapping::{AddressMapping, Location};
-pub use params::{Config, DramParams, EnergyParams, Geometry, ParamError, TimingParams, DEVICE_NOMINAL_V};
+pub use params::{
+    Config, DramParams, EnergyOverrides, EnergyParams, Geometry, GeometryOverrides, ParamError, TimingOverrides,
+    TimingParams, DEVICE_NOMINAL_V,
+};
+pub use policy::{Policy, PowerDownParams, RefreshMode, RowPolicy, Scheduler, WriteAck, WriteQueueParams};
+pub use presets::{Preset, Standard};
 pub use store::Store;
 pub use timing::Timing;
 
@@ -111,11 +119,20 @@ const NO_CAUSE: Cause = Cause { phase: Phase::Other, layer: Cause::NO_LAYER };
 #[derive(Debug, Default)]
 struct Slot {
     req: Option<Box<MemReq>>,
+    cause: Cause,
+    write: bool,
     /// Read data, copied when the request entered.
     data: Vec<u8>,
     arrival: u64,
     bursts_left: u32,
     done: u64,
+    /// Posted write: acknowledged on entry, its slot held until its bursts are issued.
+    posted: bool,
+    /// The posted acknowledgement has left.
+    acked: bool,
+    /// Bursts (burst-aligned addresses / burst_bytes) this write covers whole: reads of them
+    /// are served from the queue while it waits.
+    covers: (u64, u64),
 }
 
 /// The `dram_controller` component.
@@ -124,9 +141,10 @@ pub struct DramController {
     device: Device,
     store: Store,
     slots: Vec<Slot>,
-    /// Free slot indices; popped from the end.
-    free: Vec<u32>,
-    /// Arrived while the queue was full: (arrival time, request), not yet released.
+    /// Free slot indices per pool (0: reads, or all requests without a write queue; 1: the
+    /// write queue); popped from the end.
+    free: [Vec<u32>; 2],
+    /// Arrived while their queue was full: (arrival time, request), not yet released.
     held: VecDeque<(u64, Box<MemReq>)>,
     /// Completed, waiting for `resp` to take them, in completion order.
     outbox: VecDeque<(u32, Box<MemResp>)>,
@@ -136,16 +154,19 @@ pub struct DramController {
     clock: ClockId,
     chip_energy: EnergyMeter,
     device_energy: EnergyMeter,
-    reads: u64,
-    writes: u64,
-    bytes_read: u64,
-    bytes_written: u64,
-    bursts: u64,
+    /// Write-drain mode and the requests with bursts still queued, per direction.
+    draining: bool,
+    pending_reads: u32,
+    pending_writes: u32,
+    /// Whole bursts held by queued writes, with how many writes hold each.
+    queued_write_bursts: BTreeMap<u64, u32>,
+    stats: report::Counters,
     read_latency: Histogram,
     write_latency: Histogram,
     occupancy: TimeAverage,
     first_arrival: Option<u64>,
     last_response: u64,
+    last_done: u64,
 }
 
 impl DramController {
@@ -153,17 +174,11 @@ impl DramController {
     pub fn new(params: &DramParams, domain: PowerDomain) -> Result<Self, ParamError> {
         let cfg = params.validate()?;
         let e = &cfg.energy;
-        let g = &cfg.geometry;
-        let ranks = f64::from(g.channels * g.ranks);
         let clock = domain.clock;
-        // The device runs at one fixed voltage whatever the controller's clock does.
+        // The device runs at one fixed voltage whatever the controller's clock does; its
+        // background power is charged per power state at the end (report.rs), not as leakage.
         let device_domain = PowerDomain::new(clock, vec![(1, e.device_voltage_v)]);
-        // Standby current is roughly constant in V, so its power scales as V.
-        let standby = Leakage {
-            mw_at_nominal: e.standby_mw_per_rank * ranks,
-            nominal_v: DEVICE_NOMINAL_V,
-            voltage_exponent: 1.0,
-        };
+        let background = Leakage { mw_at_nominal: 0.0, nominal_v: cfg.device_nominal_v, voltage_exponent: 1.0 };
         // 65 nm leakage rises steeply with V (energy.rs: exponent 3 is a common fit).
         let controller = Leakage {
             mw_at_nominal: e.controller_leakage_mw,
@@ -171,11 +186,12 @@ impl DramController {
             voltage_exponent: 3.0,
         };
         let depth = cfg.queue_depth;
+        let wq = cfg.policy.write_queue.map_or(0, |(d, ..)| d);
         Ok(DramController {
-            device: Device::new(g, cfg.timing),
+            device: Device::new(&cfg.geometry, cfg.timing, cfg.policy.clone()),
             store: Store::new(),
-            slots: (0..depth).map(|_| Slot::default()).collect(),
-            free: (0..depth).rev().collect(),
+            slots: (0..depth + wq).map(|_| Slot::default()).collect(),
+            free: [(0..depth).rev().collect(), (depth..depth + wq).rev().collect()],
             held: VecDeque::new(),
             outbox: VecDeque::new(),
             issued: Vec::new(),
@@ -183,17 +199,18 @@ impl DramController {
             wake_at: None,
             clock,
             chip_energy: EnergyMeter::new(domain, Scope::Chip, controller),
-            device_energy: EnergyMeter::new(device_domain, Scope::OffChip, standby),
-            reads: 0,
-            writes: 0,
-            bytes_read: 0,
-            bytes_written: 0,
-            bursts: 0,
+            device_energy: EnergyMeter::new(device_domain, Scope::OffChip, background),
+            draining: false,
+            pending_reads: 0,
+            pending_writes: 0,
+            queued_write_bursts: BTreeMap::new(),
+            stats: report::Counters::default(),
             read_latency: Histogram::new(),
             write_latency: Histogram::new(),
             occupancy: TimeAverage::new(SimTime::ZERO, 0.0),
             first_arrival: None,
             last_response: 0,
+            last_done: 0,
             cfg,
         })
     }
@@ -204,10 +221,15 @@ impl DramController {
     }
 
     fn used(&self) -> f64 {
-        (self.slots.len() - self.free.len()) as f64
+        (self.slots.len() - self.free[0].len() - self.free[1].len()) as f64
     }
 
-    /// Takes `req` into the queue (a slot is free) and releases its channel slot.
+    /// The slot pool of a request.
+    fn pool(&self, write: bool) -> usize {
+        usize::from(write && self.cfg.policy.write_queue.is_some())
+    }
+
+    /// Takes `req` into its queue (a slot is free) and releases its channel slot.
     fn admit(&mut self, ctx: &mut Context<'_, Msg>, arrival: u64, mut req: Box<MemReq>) {
         let now = ctx.now().0;
         let cap = self.cfg.capacity;
@@ -227,46 +249,104 @@ impl DramController {
             ctx.abort(format!("write request {} says {} bytes but carries {}", req.id, req.bytes, req.data.len()));
             return;
         }
-        let s = self.free.pop().expect("admit is called with a free slot");
+        let pool = self.pool(req.write);
+        let s = self.free[pool].pop().expect("admit is called with a free slot");
         ctx.release(REQ);
         self.first_arrival.get_or_insert(arrival);
+        let bb = u64::from(self.cfg.geometry.burst_bytes);
+        let (first, last) = (req.addr / bb, (req.addr + u64::from(req.bytes)).div_ceil(bb));
+        let queued_writes = self.cfg.policy.write_queue.is_some();
         let slot = &mut self.slots[s as usize];
+        *slot = Slot { cause: req.cause, write: req.write, arrival, done: now, ..Slot::default() };
+        let mut forwarded = false;
         if req.write {
             self.store.write(req.addr, &req.data);
             req.data = Vec::new();
-            self.writes += 1;
-            self.bytes_written += u64::from(req.bytes);
+            self.stats.writes += 1;
+            self.stats.bytes_written += u64::from(req.bytes);
+            if queued_writes {
+                // The bursts this write fills whole: a later read of them needs no DRAM.
+                slot.covers = (req.addr.div_ceil(bb), (req.addr + u64::from(req.bytes)) / bb);
+                for b in slot.covers.0..slot.covers.1 {
+                    *self.queued_write_bursts.entry(b).or_default() += 1;
+                }
+            }
         } else {
             slot.data = vec![0; req.bytes as usize];
             self.store.read(req.addr, &mut slot.data);
-            self.reads += 1;
-            self.bytes_read += u64::from(req.bytes);
+            self.stats.reads += 1;
+            self.stats.bytes_read += u64::from(req.bytes);
+            forwarded =
+                queued_writes && first < last && (first..last).all(|b| self.queued_write_bursts.contains_key(&b));
         }
-        let bb = u64::from(self.cfg.geometry.burst_bytes);
-        let (first, last) = (req.addr / bb, (req.addr + u64::from(req.bytes)).div_ceil(bb));
+        let write = req.write;
+        slot.req = Some(req);
+        self.occupancy.set(SimTime(now), self.used());
+        if first == last || forwarded {
+            // Zero bytes, or a read of data a queued write holds: answer at once.
+            self.stats.forwarded_reads += u64::from(forwarded);
+            self.complete_at(ctx, s, now);
+            return;
+        }
         // Only the banks the new bursts join change their offers: the earliest of those is
         // when a pass may issue something new (a pass is already due for the others).
         let (mut ready, mut prev) = (u64::MAX, usize::MAX);
         for b in first..last {
             let loc = self.cfg.mapping.decode(b * bb);
-            let burst = Burst { seq: self.next_seq, slot: s, row: loc.row, write: req.write, class: RowClass::Hit };
+            let burst = Burst { seq: self.next_seq, slot: s, row: loc.row, write, class: RowClass::Hit };
             self.next_seq += 1;
-            let bank = self.device.enqueue(&loc, burst);
+            let bank = self.device.enqueue(&loc, burst, now);
             if bank != prev {
                 ready = ready.min(self.device.bank_ready(bank, now).unwrap_or(u64::MAX));
                 prev = bank;
             }
         }
-        slot.bursts_left = (last - first) as u32;
-        slot.arrival = arrival;
-        slot.done = now;
-        slot.req = Some(req);
-        self.occupancy.set(SimTime(now), self.used());
-        if first == last {
-            // Zero bytes: nothing to move, answer at once.
-            self.complete_at(ctx, s, now);
+        self.slots[s as usize].bursts_left = (last - first) as u32;
+        if write {
+            self.pending_writes += 1;
+            if self.cfg.policy.write_ack == WriteAck::Posted {
+                self.slots[s as usize].posted = true;
+                self.complete_at(ctx, s, now);
+            }
         } else {
-            self.wake(ctx, ready);
+            self.pending_reads += 1;
+        }
+        if self.wanted_mode() != self.draining {
+            ready = now; // the next pass switches modes
+        }
+        self.wake(ctx, ready);
+    }
+
+    /// Switches between serving reads and draining writes (write queue on): drain from the
+    /// high watermark, or whenever no read waits; back to reads at the low watermark while
+    /// reads wait, or when the queue is empty. Returns whether the mode changed.
+    /// Checked at each scheduling pass (not as requests arrive: requests arriving together
+    /// are all seen before the choice).
+    fn update_mode(&mut self) -> bool {
+        let drain = self.wanted_mode();
+        let changed = drain != self.draining;
+        if changed && drain {
+            self.stats.write_drains += 1;
+        }
+        self.draining = drain;
+        changed
+    }
+
+    fn wanted_mode(&self) -> bool {
+        let Some((_, high, low)) = self.cfg.policy.write_queue else { return false };
+        let (w, r) = (self.pending_writes, self.pending_reads);
+        if self.draining {
+            !(w == 0 || (w <= low && r > 0))
+        } else {
+            w >= high || (r == 0 && w > 0)
+        }
+    }
+
+    fn serve(&self) -> Serve {
+        match (self.cfg.policy.write_queue, self.draining) {
+            (None, _) => Serve::Any,
+            (Some(_), false) => Serve::Reads,
+            (Some(_), true) => Serve::Writes,
         }
     }
 
@@ -286,36 +366,76 @@ impl DramController {
         let now = ctx.now().0;
         let mut issued = std::mem::take(&mut self.issued);
         issued.clear();
-        let next = self.device.schedule(now, &mut issued);
+        self.update_mode();
+        let mut next = self.device.schedule(now, self.serve(), &mut issued);
         let e = &self.cfg.energy;
         let (v_dev, act_pj, read_pj, write_pj, phy_pj) =
             (e.device_voltage_v, e.act_pre_pj, e.read_pj_per_bit, e.write_pj_per_bit, e.phy_pj_per_byte);
         let v_chip = self.chip_energy.at(ctx);
         self.device_energy.at(ctx);
         let burst_bytes = f64::from(self.cfg.geometry.burst_bytes);
+        let mut freed = false;
         for i in &issued {
-            let slot = &mut self.slots[i.slot as usize];
-            let cause = slot.req.as_ref().map_or(NO_CAUSE, |r| r.cause);
+            let cause = self.slots.get(i.slot as usize).map_or(NO_CAUSE, |s| s.cause);
             match i.cmd {
                 Command::Activate => self.device_energy.add(v_dev, "act_pre", act_pj, 1.0, cause),
                 Command::Precharge => {}
                 Command::Read | Command::Write => {
-                    self.bursts += 1;
+                    self.stats.bursts += 1;
                     let (kind, pj) = if i.cmd == Command::Read { ("read", read_pj) } else { ("write", write_pj) };
                     self.device_energy.add(v_dev, kind, pj, burst_bytes * 8.0, cause);
                     self.chip_energy.add(v_chip, "phy", phy_pj, burst_bytes, cause);
+                    self.last_done = self.last_done.max(i.done);
+                    let slot = &mut self.slots[i.slot as usize];
                     slot.bursts_left -= 1;
                     slot.done = slot.done.max(i.done);
                     if slot.bursts_left == 0 {
-                        let done = slot.done;
-                        self.complete_at(ctx, i.slot, done);
+                        freed |= self.drained(ctx, i.slot);
                     }
                 }
             }
         }
         self.issued = issued;
+        if self.update_mode() {
+            next = Some(now + self.device.timing().tck);
+        }
+        if freed {
+            self.occupancy.set(SimTime(now), self.used());
+            self.admit_held(ctx);
+        }
         if let Some(t) = next {
             self.wake(ctx, t);
+        }
+    }
+
+    /// The last burst of slot `s` is issued: a read or unposted write answers when its data
+    /// is moved; a posted write leaves the write queue (its slot frees now if its
+    /// acknowledgement has left). Returns whether the slot was freed.
+    fn drained(&mut self, ctx: &mut Context<'_, Msg>, s: u32) -> bool {
+        let slot = &self.slots[s as usize];
+        if slot.write {
+            self.pending_writes -= 1;
+            for b in slot.covers.0..slot.covers.1 {
+                if let std::collections::btree_map::Entry::Occupied(mut e) = self.queued_write_bursts.entry(b) {
+                    *e.get_mut() -= 1;
+                    if *e.get() == 0 {
+                        e.remove();
+                    }
+                }
+            }
+        } else {
+            self.pending_reads -= 1;
+        }
+        let slot = &self.slots[s as usize];
+        if !slot.posted {
+            let done = slot.done;
+            self.complete_at(ctx, s, done);
+            false
+        } else if slot.acked {
+            self.free[1].push(s);
+            true
+        } else {
+            false
         }
     }
 
@@ -326,6 +446,17 @@ impl DramController {
         ctx.schedule_at(SimTime(done + lat), u64::from(s));
     }
 
+    /// Admits held requests, in order, while the first one's queue has room.
+    fn admit_held(&mut self, ctx: &mut Context<'_, Msg>) {
+        while let Some((_, req)) = self.held.front() {
+            if self.free[self.pool(req.write)].is_empty() {
+                break;
+            }
+            let (arrival, req) = self.held.pop_front().expect("looked at");
+            self.admit(ctx, arrival, req);
+        }
+    }
+
     /// Sends what `resp` takes, in order; frees their slots and admits held requests.
     fn flush(&mut self, ctx: &mut Context<'_, Msg>) {
         let now = ctx.now().0;
@@ -333,15 +464,18 @@ impl DramController {
             let write = resp.write;
             match ctx.send(RESP, Msg::MemResp(resp)) {
                 Ok(()) => {
-                    let latency = now - self.slots[s as usize].arrival;
+                    let slot = &mut self.slots[s as usize];
+                    let latency = now - slot.arrival;
                     if write { &mut self.write_latency } else { &mut self.read_latency }.record(latency);
                     self.last_response = now;
-                    self.free.push(s);
-                    self.occupancy.set(SimTime(now), self.used());
-                    while !self.free.is_empty() {
-                        let Some((arrival, req)) = self.held.pop_front() else { break };
-                        self.admit(ctx, arrival, req);
+                    if slot.posted && slot.bursts_left > 0 {
+                        slot.acked = true; // the slot frees when the write drains
+                        continue;
                     }
+                    let pool = self.pool(write);
+                    self.free[pool].push(s);
+                    self.occupancy.set(SimTime(now), self.used());
+                    self.admit_held(ctx);
                 }
                 Err(Refused(Msg::MemResp(resp))) => {
                     self.outbox.push_front((s, resp));
@@ -364,7 +498,7 @@ impl Component<Msg> for DramController {
             return;
         };
         let now = ctx.now().0;
-        if self.free.is_empty() || !self.held.is_empty() {
+        if self.free[self.pool(req.write)].is_empty() || !self.held.is_empty() {
             self.held.push_back((now, req));
         } else {
             self.admit(ctx, now, req);
@@ -391,52 +525,6 @@ impl Component<Msg> for DramController {
     }
 
     fn finish(&mut self, stats: &mut StatsWriter<'_>) {
-        let end = stats.now().0;
-        self.device.finish(end);
-        let d = self.device.stats.clone();
-        stats.counter("reads", self.reads);
-        stats.counter("writes", self.writes);
-        stats.counter("bytes_read", self.bytes_read);
-        stats.counter("bytes_written", self.bytes_written);
-        stats.counter("bursts", self.bursts);
-        stats.counter("activates", d.activates);
-        stats.counter("precharges", d.precharges);
-        stats.counter("refreshes", d.refreshes);
-        stats.counter("row_hits", d.row_hits);
-        stats.counter("row_misses", d.row_misses);
-        stats.counter("row_conflicts", d.row_conflicts);
-        let served = d.row_hits + d.row_misses + d.row_conflicts;
-        stats.value("row_hit_rate", if served == 0 { 0.0 } else { d.row_hits as f64 / served as f64 });
-        let g = &self.cfg.geometry;
-        let (nr, nb) = (g.ranks as usize, g.banks as usize);
-        for (i, n) in self.device.bank_accesses().enumerate() {
-            stats.counter(&format!("bank.{}.{}.{}.accesses", i / (nr * nb), i / nb % nr, i % nb), n);
-        }
-        stats.histogram("read_latency_ps", &self.read_latency);
-        stats.histogram("write_latency_ps", &self.write_latency);
-        stats.time_average("queue_occupancy", &self.occupancy);
-        for (c, busy) in self.device.bus_busy_ps().enumerate() {
-            stats.counter(&format!("channel.{c}.bus_busy_ps"), busy);
-        }
-        stats.counter("refresh_busy_ps", d.refresh_busy_ps);
-        let span = self.first_arrival.map_or(0, |f| self.last_response.saturating_sub(f));
-        let bytes = (self.bytes_read + self.bytes_written) as f64;
-        let bandwidth = if span == 0 { 0.0 } else { bytes / (span as f64 * 1e-12) };
-        stats.counter("span_ps", span);
-        stats.value("bandwidth_bytes_per_s", bandwidth);
-        stats.value("peak_bytes_per_s", self.cfg.peak_bytes_per_s);
-        stats.value("bandwidth_efficiency", bandwidth / self.cfg.peak_bytes_per_s);
-
-        // Refresh and open-row background are known only now (refreshes are computed lazily);
-        // both accrue over the whole run, so that is where their power goes.
-        let e = &self.cfg.energy;
-        let v = e.device_voltage_v;
-        self.device_energy.spread(sim_core::SimTime::ZERO, stats.now());
-        self.device_energy.add(v, "refresh", e.refresh_pj, d.refreshes as f64, NO_CAUSE);
-        let active_mw = e.active_standby_mw_per_rank * v / DEVICE_NOMINAL_V;
-        // mW × ps = 1e-3 pJ.
-        self.device_energy.add_pj("active_standby", active_mw * self.device.active_ps() as f64 * 1e-3, NO_CAUSE);
-        self.device_energy.write_stats(stats);
-        self.chip_energy.write_stats(stats);
+        self.write_report(stats);
     }
 }
