@@ -8,6 +8,7 @@
 
 mod driver;
 mod policies;
+mod power;
 mod presets;
 
 use components::dram::{DramParams, Location};
