@@ -402,6 +402,37 @@ fn an_address_beyond_the_capacity_aborts_the_run() {
   field: components[1].params.pattern
   fix: use one of `sequential`, `random`"
 )]
+#[case::posted_writes_need_the_write_queue(
+    "posted_without_queue.yaml",
+    "error: {f}:8:7: dram: `write_ack: posted` acknowledges writes as they enter the write queue
+  field: components[0].params.write_ack
+  fix: set `write_queue: {enabled: true}` too, or use `write_ack: completion`"
+)]
+#[case::per_bank_refresh_on_ddr4(
+    "per_bank_ddr4.yaml",
+    "error: {f}:9:7: dram: `refresh: per_bank` needs `timing.trefipb_ns` and `timing.trfcpb_ns` above 0 (the \
+     ddr4_3200 preset has no per-bank refresh)
+  field: components[0].params.refresh
+  fix: use `refresh: all_bank`, or set both timings"
+)]
+#[case::unknown_preset(
+    "unknown_preset.yaml",
+    "error: {f}:8:7: dram: parameter `preset`: unknown variant `ddr5_4800`, expected one of `lpddr4_3200`, \
+     `lpddr4x_4266`, `lpddr5_6400`, `ddr4_3200`, `hbm2`
+  field: components[0].params.preset
+  fix: did you mean `ddr4_3200`?"
+)]
+#[case::watermarks_crossed(
+    "watermarks_crossed.yaml",
+    "error: {f}:8:64: dram: `write_queue.low_watermark_percent` (60) must be below \
+     `write_queue.high_watermark_percent` (50)
+  field: components[0].params.write_queue.low_watermark_percent"
+)]
+#[case::tccd_l_below_tccd(
+    "tccd_l_below_tccd.yaml",
+    "error: {f}:9:16: dram: `timing.tccd_l_ns` (same bank group) must be at least `timing.tccd_ns` (other groups)
+  field: components[0].params.timing.tccd_l_ns"
+)]
 fn bad_parameters(#[case] fixture: &str, #[case] expected: &str) {
     let path = format!("tests/data/dram/bad/{fixture}");
     let out = tasim(&["validate", &path]);

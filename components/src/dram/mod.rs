@@ -1,25 +1,32 @@
-//! # `dram_controller`: an LPDDR4-class memory controller and its device
+//! # `dram_controller`: a DRAM controller and its device
 //!
 //! ```text
-//!            req (mem, manual release)   +-----------------------------------+
-//!  requester ──────────────────────────> | queue (queue_depth requests)      |
-//!            <────────────────────────── | -> bursts -> per-bank FIFOs       |
-//!            resp (mem)                  | FR-FCFS per channel -> ACT/PRE/RD/WR
-//!                                        | device: banks, ranks, buses; store |
-//!                                        +-----------------------------------+
+//!            req (mem, manual release)   +--------------------------------------------+
+//!  requester ──────────────────────────> | read queue (queue_depth), write queue      |
+//!            <────────────────────────── | -> bursts -> per-bank FIFOs                |
+//!            resp (mem)                  | scheduler per channel -> ACT/PRE/RD/WR     |
+//!                                        | device: banks, groups, ranks, buses; store |
+//!                                        +--------------------------------------------+
 //! ```
 //!
+//! The device is a standard chosen by `preset` ([`Preset`]: LPDDR4-3200 by default,
+//! LPDDR4X-4266, LPDDR5-6400, DDR4-3200, HBM2; [`presets`] has every value and its source)
+//! with any field overridden; the controller's policies are chosen beside it ([`Policy`]).
+//!
 //! ## Ports and semantics
-//! - `req` (input, protocol `mem`, manual release): `Msg::MemReq`. A request enters the
-//!   queue and its channel slot is released while the queue has room; when the queue is full
-//!   the request stays in the channel unreleased, so a channel with a `depth` pushes back on
-//!   the requester. (An unbounded `req` channel never pushes back: give it a depth.)
+//! - `req` (input, protocol `mem`, manual release): `Msg::MemReq`. A request enters its
+//!   queue (the write queue for writes when it is enabled, else the one queue) and its
+//!   channel slot is released while that queue has room; otherwise it stays in the channel
+//!   unreleased (and so do the requests behind it), so a channel with a `depth` pushes back
+//!   on the requester. (An unbounded `req` channel never pushes back: give it a depth.)
 //! - `resp` (output, protocol `mem`): exactly one `Msg::MemResp` per request, echoing `id`,
 //!   `source`, `cause` and `issued_ps`: read data, or an empty write acknowledgement. Sent
-//!   when the last data beat of the request's last burst is done (plus
-//!   `controller_latency_cycles` of `clock`); responses leave in completion order, and a
-//!   refused one waits (in order) for `on_ready`. A request holds its queue entry until its
-//!   response is sent, so a stalled `resp` fills the queue and then pushes back on `req`.
+//!   when the last data beat of the request's last burst is done, or at once for a posted
+//!   write (`write_ack: posted`) and for a read whose bursts a queued write holds whole
+//!   (forwarded), plus `controller_latency_cycles` of `clock`; responses leave in
+//!   completion order, and a refused one waits (in order) for `on_ready`. A request holds
+//!   its queue entry until its response is sent and, for a posted write, until its bursts
+//!   are issued; so a stalled `resp` fills the queue and then pushes back on `req`.
 //! - Memory semantics: requests take effect in arrival order (writes are applied and reads
 //!   copy their data when they enter the queue), as a controller that forwards queued write
 //!   data to younger reads behaves; the command timing below is independent of this. Memory
@@ -28,56 +35,79 @@
 //! ## The model
 //! A request of any size and alignment is split into the bursts (`burst_bytes`, aligned)
 //! that cover it; each burst goes to the FIFO of its bank, located by the address mapping
-//! ([`AddressMapping`], bit order in its docs). Open-page policy: a row stays open until a
-//! burst to another row, or a refresh, needs the bank.
+//! ([`AddressMapping`], bit order in its docs).
 //!
-//! The scheduler is FR-FCFS, per channel, on the DRAM clock (tCK = 2 / data rate; every
-//! timing is rounded up to whole cycles, commands issue on clock edges, one command per
-//! channel per cycle). Each bank offers one command: a column command (RD/WR) for its oldest
-//! burst to the open row (a row hit), else PRE (another row is open) or ACT (bank closed)
-//! for its oldest burst. Among the offers whose constraints allow issue now, row hits win,
-//! then the oldest burst. The controller is event-driven: after a pass it sleeps until the
-//! earliest time an offer becomes legal, or a request arrives; it never ticks when idle.
+//! The scheduler works per channel on the DRAM clock (tCK = 2 / data rate; every timing is
+//! rounded up to whole cycles, commands issue on clock edges, each holding the command bus
+//! for its `*_command_cycles`). Each bank offers one command: a column command (RD/WR) for
+//! its oldest burst to the open row (a row hit), else PRE (another row is open) or ACT
+//! (bank closed) for its oldest burst; with `closed`/`timeout` rows, a PRE when nothing
+//! queued hits the open row (at once, or `row_timeout_ns` after the last column command).
+//! `fr_fcfs`: among the offers whose constraints allow issue now, row hits win, then the
+//! oldest burst; `fr_fcfs_cap`: a bank's hits may pass an older burst of the bank at most
+//! `row_hit_cap` times per activation; `fcfs`: only the channel's oldest burst's command.
+//! With the write queue, the controller serves reads until the queued writes reach the high
+//! watermark (or no read waits), then writes until they fall to the low watermark while
+//! reads wait (or none is left); a channel with nothing of the served direction serves the
+//! other, and a bank with nothing of it prepares the row of the other's oldest burst. The
+//! controller is event-driven: after a pass it sleeps until the earliest time an offer
+//! becomes legal, or a request arrives; it never ticks when idle.
 //!
-//! Timing rules (ps, from [`TimingParams`]):
-//! - ACT: tRP after PRE of the bank, tRRD after the rank's last ACT, at most four ACTs per
-//!   rank in tFAW, not during a refresh.
-//! - RD/WR: tRCD after the bank's ACT, tCCD after the channel's last column command; read
-//!   data starts tCL after RD and write data tCWL after WR, each lasting tBURST (beats / 2
-//!   cycles) on the channel's data bus, which must be free (plus tRTW after a read, before
-//!   write data). RD waits tWTR after the rank's last write data.
+//! Timing rules (ps, from [`TimingParams`]; `_l` within a bank group, bank b in group
+//! b mod `bank_groups`):
+//! - ACT: tRP after PRE of the bank, tRRD (tRRD_L) after the rank's (group's) last ACT, at
+//!   most four ACTs per rank in tFAW, not during a refresh or a power-state exit.
+//! - RD/WR: tRCD after the bank's ACT, tCCD after the channel's last column command,
+//!   tCCD_L after the group's; read data starts tCL after RD and write data tCWL after WR,
+//!   each lasting tBURST (beats / 2 cycles) on the channel's data bus, which must be free
+//!   (plus tRTW after a read before write data, tRTRS when the rank changes). RD waits tWTR
+//!   (tWTR_L in the group) after the rank's last write data.
 //! - PRE: tRAS after ACT, tRTP after RD, tWR after the last write data.
-//! - Refresh: every tREFI per rank (ranks of a channel staggered over tREFI), all-bank:
-//!   the rank stops issuing, precharges all banks once they may (PREA), refreshes tRPab later
-//!   and is blocked for tRFC. Refreshes are computed when noticed (in the next scheduling
-//!   pass, or at the end of the run), so an idle controller spends no events on them.
+//! - Refresh, all-bank: every tREFI per rank (ranks of a channel staggered), the rank stops
+//!   issuing, precharges all banks once they may (PREA), refreshes tRPab later and is
+//!   blocked for tRFC. Per-bank: every tREFIpb the next bank in turn is precharged and
+//!   blocked for tRFCpb; the others go on.
+//! - Power-down (`power_down.enabled`): a rank with nothing queued powers down `idle_ns`
+//!   after its last command (active power-down with a row open, precharge power-down
+//!   otherwise) and enters self-refresh `self_refresh_idle_ns` after it (all banks
+//!   precharged; refreshes are then the device's own). A burst for it waits tXP (tXSR), and
+//!   until tCKE (tSR) in the state has passed. A refresh due in power-down wakes it.
 //!
-//! Not modelled: power-down and self refresh, per-bank refresh, bank groups, rank-to-rank
-//! switching, multi-cycle LPDDR4 commands, write queues drained in batches, a cap on row
-//! hits bypassing older requests (a stream of hits can delay an older miss).
+//! Refreshes and power states are computed when noticed (in the next scheduling pass, when
+//! a burst arrives for an idle rank, or at the end of the run), so an idle controller spends
+//! no events on them. Not modelled: the command-bus slots of REF, PREA, and power-down entry
+//! and exit commands; HBM2's separate row and column command buses (one shared bus here);
+//! refresh postponing; timing constraints counted from a multi-cycle command's last cycle
+//! (they count from its first).
 //!
 //! ## Energy
 //! Two meters. The device (`energy_offchip.*`, [`Scope::OffChip`], at `device_voltage_v`):
-//! `act_pre` per ACT (with its PRE), `read`/`write` per burst bit, `refresh` per refresh,
-//! `active_standby` while a rank has a row open, and standby power of every rank as leakage.
-//! The on-chip controller and PHY (`energy.*`, [`Scope::Chip`], the power domain of
-//! `clock`): `phy` per byte moved and its own leakage.
+//! `act_pre` per ACT (with its PRE), `read`/`write` per burst bit, `refresh` per refresh
+//! (all-bank or per-bank), and background power per state and rank (`precharge_standby`,
+//! `active_standby`, `precharge_power_down`, `active_power_down`, `self_refresh`: IDD × VDD
+//! for the time in it). The on-chip controller and PHY (`energy.*`, [`Scope::Chip`], the
+//! power domain of `clock`): `phy` per byte moved and its own leakage.
 //!
 //! ## Statistics (under the instance name; stable, the memory-trace tools read them)
 //! - `reads`, `writes`: requests taken into the queue; `bytes_read`, `bytes_written`: their
 //!   bytes (as requested; a burst moves `burst_bytes` whatever part of it is wanted).
 //! - `bursts`: bursts served (RD + WR commands); `activates`, `precharges` (PREA counts
-//!   each bank it closes), `refreshes` (per rank and channel).
+//!   each bank it closes), `refreshes` (per rank and channel, all-bank or per-bank).
 //! - `row_hits`, `row_misses` (bank closed), `row_conflicts` (another row open): per burst;
 //!   `row_hit_rate` = hits / bursts.
 //! - `bank.<channel>.<rank>.<bank>.accesses`: bursts served by each bank.
 //! - `read_latency_ps`, `write_latency_ps`: histograms, request arrival to response sent.
 //! - `queue_occupancy`: time average (and max) of the requests in the controller.
 //! - `channel.<c>.bus_busy_ps`: data-bus busy time; `refresh_busy_ps`: sum over ranks of the
-//!   time from each refresh being due to the end of its tRFC.
-//! - `span_ps`: first request arrival to last response; `bandwidth_bytes_per_s`: bytes
-//!   read and written over `span_ps`; `peak_bytes_per_s`: channels × bus_bytes × data
-//!   rate; `bandwidth_efficiency`: their ratio.
+//!   time from each refresh being due to the end of its tRFC; `bus_turnarounds`: data-bus
+//!   direction changes (read to write or back), summed over channels.
+//! - With the write queue: `forwarded_reads`, `write_drains` (switches into write mode).
+//! - `state.<state>_ps`: rank-time in each power state (the five above; they sum to ranks ×
+//!   the run); with power-down, `power_down_entries`, `self_refresh_entries`.
+//! - `span_ps`: first request arrival to the last response or data beat, whichever is
+//!   later; `bandwidth_bytes_per_s`: bytes read and written over `span_ps`;
+//!   `peak_bytes_per_s`: channels × bus_bytes × data rate; `bandwidth_efficiency`: their
+//!   ratio.
 //! - `energy_offchip.*` and `energy.*`: see [`EnergyMeter::write_stats`].
 
 mod device;
