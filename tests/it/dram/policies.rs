@@ -107,3 +107,50 @@ fn a_2_to_1_read_write_stream_reaches_90_percent_with_write_draining() {
     assert_eq!(counter(&drained, "gen.completed"), 20_000);
     assert!(counter(&drained, "dram.write_drains") > 100);
 }
+
+/// Every policy and preset keeps memory semantics: one response per request, reads see the
+/// latest write before them (a shadow copy), nothing left queued, and the ranks' power-state
+/// times add up to the run.
+#[rstest::rstest]
+#[case::defaults("")]
+#[case::fcfs_closed("scheduler: fcfs\nrow_policy: closed")]
+#[case::cap_timeout("scheduler: fr_fcfs_cap\nrow_hit_cap: 2\nrow_policy: timeout\nrow_timeout_ns: 30")]
+#[case::write_queue("write_queue: {enabled: true, depth: 8}")]
+#[case::posted_per_bank("write_queue: {enabled: true, depth: 4}\nwrite_ack: posted\nrefresh: per_bank")]
+#[case::power_down("power_down: {enabled: true, idle_ns: 5, self_refresh_idle_ns: 200}\nrefresh: per_bank")]
+#[case::ddr4_everything(
+    "preset: ddr4_3200\nwrite_queue: {enabled: true}\nwrite_ack: posted\npower_down: {enabled: true}\nrow_policy: closed"
+)]
+#[case::lpddr5("preset: lpddr5_6400\nwrite_queue: {enabled: true}\npower_down: {enabled: true, idle_ns: 0}")]
+#[case::hbm2("preset: hbm2\nscheduler: fr_fcfs_cap\nwrite_queue: {enabled: true, depth: 2}\nwrite_ack: posted")]
+fn every_policy_keeps_memory_semantics(#[case] policy: &str) {
+    let y = format!("clock: clk\n{policy}");
+    let mut rng = sim_core::SimRng::from_seed(3);
+    let (span, base) = (6 * 4096, 1 << 20);
+    let mut shadow = vec![0u8; span as usize];
+    let (mut script, mut expect) = (Vec::new(), Vec::new());
+    for id in 0..300u64 {
+        let len = [32, 64, 1 + rng.below(200)][rng.below(3) as usize];
+        let off = rng.below(span - len);
+        let (lo, hi) = (off as usize, (off + len) as usize);
+        // Bursts of requests with idle gaps between them (so that ranks power down).
+        let t = id * 3 * NS + (id / 50) * 3_000 * NS;
+        if rng.chance(0.4) {
+            let data: Vec<u8> = (0..len).map(|_| rng.below(256) as u8).collect();
+            shadow[lo..hi].copy_from_slice(&data);
+            script.push((t, write(id, base + off, data)));
+            expect.push((id, Vec::new()));
+        } else {
+            script.push((t, read(id, base + off, len as u32)));
+            expect.push((id, shadow[lo..hi].to_vec()));
+        }
+    }
+    let (seen, r) = run(&y, script, Wiring { req_depth: Some(8), ..Wiring::default() });
+    let mut got: Vec<(u64, Vec<u8>)> = seen.responses.into_iter().map(|(_, x)| (x.id, x.data)).collect();
+    got.sort_by_key(|(id, _)| *id);
+    assert_eq!(got, expect, "{policy}");
+    let ranks = r.stats.iter().filter(|(k, _)| k.starts_with("dram.bank.") && k.ends_with(".0.accesses")).count();
+    let states = ["precharge_standby", "active_standby", "precharge_power_down", "active_power_down", "self_refresh"];
+    let total: u64 = states.iter().map(|s| counter(&r, &format!("dram.state.{s}_ps"))).sum();
+    assert_eq!(total, ranks as u64 * r.end.as_ps(), "{policy}: state times");
+}
