@@ -10,7 +10,9 @@
 //! row open, precharge power-down otherwise), and self-refresh `self_refresh_idle` after it
 //! (all banks precharged first). Leaving takes tXP (tXSR from self-refresh), and not before
 //! tCKE (tSR) in the state. A refresh due in power-down wakes the rank (tXP) and lets it
-//! power down again afterwards; in self-refresh the device refreshes itself.
+//! power down again afterwards; in self-refresh the device refreshes itself. A row-policy
+//! precharge (closed or timeout rows) of an idle rank restarts its idle time: if it came
+//! after the power-down entry, that stretch counts as standby and the PRE pays no exit.
 
 use super::Device;
 use crate::dram::policy::{Policy, RefreshMode};
