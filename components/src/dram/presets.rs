@@ -103,32 +103,34 @@ pub fn lpddr4_3200() -> Standard {
         },
         timing: TimingParams {
             data_rate_mtps: 3200,
-            trcd_ns: 18.0,            // JESD209-4: max(18 ns, 4 nCK)
-            trp_ns: 18.0,             // tRPpb: max(18 ns, 4 nCK)
-            trpab_ns: 21.0,           // tRPab: max(21 ns, 4 nCK)
-            tcl_ns: 17.5,             // RL 28 nCK (DBI off)
-            tcwl_ns: 8.75,            // WL set A 14 nCK
-            tras_ns: 42.0,            // max(42 ns, 3 nCK)
-            twr_ns: 18.0,             // max(18 ns, 6 nCK)
-            trtp_ns: 7.5,             // max(7.5 ns, 8 nCK)
-            tccd_ns: 5.0,             // BL16: 8 nCK
-            tccd_l_ns: 5.0,           // no bank groups: = tCCD
-            trrd_ns: 10.0,            // max(10 ns, 4 nCK)
-            trrd_l_ns: 10.0,          // = tRRD
-            tfaw_ns: 40.0,            // 40 ns at 3200
-            twtr_ns: 10.0,            // max(10 ns, 8 nCK)
-            twtr_l_ns: 10.0,          // = tWTR
-            trtw_ns: 4.75,            // tDQSCK max 3.5 ns + 2 nCK write preamble
-            trtrs_ns: 1.25,           // 2 nCK rank-to-rank bus gap, as DDR4 (JESD209-4 names none) [unconfirmed]
-            trefi_ns: 3904.0,         // 8192 refreshes per 32 ms up to 85 °C
-            trfc_ns: 180.0,           // tRFCab, 4 Gb per channel (8 Gb die)
-            trefipb_ns: 488.0,        // tREFIpb = tREFI / 8 banks
-            trfcpb_ns: 90.0,          // tRFCpb, 4 Gb per channel
-            txp_ns: 7.5,              // max(7.5 ns, 5 nCK); DRAMSys LPDDR4-3200 memspec: 12 nCK
-            tcke_ns: 7.5,             // max(7.5 ns, 4 nCK); DRAMSys: 12 nCK
-            txsr_ns: 187.5,           // tRFCab + 7.5 ns
-            tsr_ns: 15.0,             // minimum self-refresh time; DRAMSys: 24 nCK
-            act_command_cycles: 4,    // ACT-1 + ACT-2, each 2 clocks on the 6-bit CA bus
+            trcd_ns: 18.0,     // JESD209-4: max(18 ns, 4 nCK)
+            trp_ns: 18.0,      // tRPpb: max(18 ns, 4 nCK)
+            trpab_ns: 21.0,    // tRPab: max(21 ns, 4 nCK)
+            tcl_ns: 17.5,      // RL 28 nCK (DBI off)
+            tcwl_ns: 8.75,     // WL set A 14 nCK
+            tras_ns: 42.0,     // max(42 ns, 3 nCK)
+            twr_ns: 18.0,      // max(18 ns, 6 nCK)
+            trtp_ns: 7.5,      // max(7.5 ns, 8 nCK)
+            tccd_ns: 5.0,      // BL16: 8 nCK
+            tccd_l_ns: 5.0,    // no bank groups: = tCCD
+            trrd_ns: 10.0,     // max(10 ns, 4 nCK)
+            trrd_l_ns: 10.0,   // = tRRD
+            tfaw_ns: 40.0,     // 40 ns at 3200
+            twtr_ns: 10.0,     // max(10 ns, 8 nCK)
+            twtr_l_ns: 10.0,   // = tWTR
+            trtw_ns: 4.75,     // tDQSCK max 3.5 ns + 2 nCK write preamble
+            trtrs_ns: 1.25,    // 2 nCK rank-to-rank bus gap, as DDR4 (JESD209-4 names none) [unconfirmed]
+            trefi_ns: 3904.0,  // 8192 refreshes per 32 ms up to 85 °C
+            trfc_ns: 180.0,    // tRFCab, 4 Gb per channel (8 Gb die)
+            trefipb_ns: 488.0, // tREFIpb = tREFI / 8 banks
+            trfcpb_ns: 90.0,   // tRFCpb, 4 Gb per channel
+            txp_ns: 7.5,       // max(7.5 ns, 5 nCK); DRAMSys LPDDR4-3200 memspec: 12 nCK
+            tcke_ns: 7.5,      // max(7.5 ns, 4 nCK); DRAMSys: 12 nCK
+            txsr_ns: 187.5,    // tRFCab + 7.5 ns
+            tsr_ns: 15.0,      // minimum self-refresh time; DRAMSys: 24 nCK
+            // JESD209-4 as commonly described [unconfirmed]: ACT-1 + ACT-2, each 2 clocks
+            // on the 6-bit SDR CA bus.
+            act_command_cycles: 4,
             column_command_cycles: 4, // RD-1/WR-1 + CAS-2
             pre_command_cycles: 2,    // one 2-clock command
         },
