@@ -469,6 +469,7 @@ fn check_energy(e: &EnergyParams) -> Result<(), ParamError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dram::presets::Preset;
 
     fn params() -> DramParams {
         DramParams::new("clk")
@@ -486,6 +487,27 @@ mod tests {
         assert_eq!(c.peak_bytes_per_s, 12.8e9);
         assert_eq!(c.timing.tck, 625);
         assert_eq!(c.timing.burst, 5_000, "BL16 on a DDR bus is 8 tCK");
+    }
+
+    #[test]
+    fn every_preset_validates_to_its_capacity_and_peak() {
+        // (preset, capacity in GiB, peak = channels x bus bytes x data rate)
+        for (preset, gib, peak) in [
+            (Preset::Lpddr4_3200, 1, 2.0 * 2.0 * 3200e6),
+            (Preset::Lpddr4x4266, 4, 2.0 * 2.0 * 4266e6),
+            (Preset::Lpddr5_6400, 2, 2.0 * 2.0 * 6400e6),
+            (Preset::Ddr4_3200, 8, 8.0 * 3200e6),
+            (Preset::Hbm2, 4, 16.0 * 8.0 * 2000e6),
+        ] {
+            let c = DramParams { preset, ..params() }.validate().unwrap_or_else(|e| panic!("{preset:?}: {e:?}"));
+            assert_eq!((c.capacity, c.peak_bytes_per_s), (gib << 30, peak), "{}", preset.name());
+            assert_eq!(c.device_nominal_v, preset.standard().energy.device_voltage_v);
+        }
+        // An override changes one field and keeps the preset's others.
+        let mut p = DramParams { preset: Preset::Ddr4_3200, ..params() };
+        p.timing.tcl_ns = Some(15.0);
+        let c = p.validate().unwrap();
+        assert_eq!((c.timing.cl, c.timing.ccd_l, c.geometry.bank_groups), (24 * 625, 8 * 625, 4));
     }
 
     #[test]
