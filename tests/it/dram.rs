@@ -7,6 +7,9 @@
 //! `mem_traffic` generator against the default LPDDR4-3200 die, through the YAML edge.
 
 mod driver;
+mod policies;
+mod power;
+mod presets;
 
 use components::dram::{DramParams, Location};
 use sim_core::{Report, StatValue};
@@ -290,9 +293,15 @@ fn energy_follows_the_commands() {
     // Device at its nominal 1.1 V: 4.2 pJ per bit read, 858 pJ per ACT + PRE.
     assert!(close(value(&r, "dram.energy_offchip.kind.read_pj"), bursts * 256.0 * 4.2));
     assert!(close(value(&r, "dram.energy_offchip.kind.act_pre_pj"), counter(&r, "dram.activates") as f64 * 858.0));
-    // Standby of the two channels over the run, as leakage: 28.6 mW each.
-    let end_s = r.end.as_secs_f64();
-    assert!(close(value(&r, "dram.energy_offchip.leakage_pj"), 2.0 * 28.6e-3 * end_s * 1e12));
+    // Background of the two channels over the run, by state: 28.6 mW each in precharge
+    // standby, 28.6 + 8.8 mW while a row is open; no power-down (off by default).
+    let state_ps = |s: &str| counter(&r, &format!("dram.state.{s}_ps")) as f64;
+    assert_eq!(state_ps("precharge_standby") + state_ps("active_standby"), 2.0 * r.end.as_ps() as f64);
+    assert_eq!(state_ps("precharge_power_down") + state_ps("active_power_down") + state_ps("self_refresh"), 0.0);
+    let pj = |s: &str| value(&r, &format!("dram.energy_offchip.kind.{s}_pj"));
+    assert!(close(pj("precharge_standby"), 28.6e-3 * state_ps("precharge_standby")));
+    assert!(close(pj("active_standby"), (28.6 + 8.8) * 1e-3 * state_ps("active_standby")));
+    assert_eq!(value(&r, "dram.energy_offchip.leakage_pj"), 0.0, "background is charged by state");
     // Controller + PHY at the clock's 1.0 V: 12 pJ per byte moved, attributed to the cause.
     assert!(close(value(&r, "dram.energy.kind.phy_pj"), bursts * 32.0 * 12.0));
     assert!(close(value(&r, "dram.energy.phase.fp_pj"), bursts * 32.0 * 12.0));
@@ -368,8 +377,10 @@ fn an_address_beyond_the_capacity_aborts_the_run() {
 #[case::misspelt_timing(
     "unknown_param.yaml",
     "error: {f}:9:9: dram: parameter `timing.trcd`: unknown field `trcd`, expected one of `data_rate_mtps`, \
-     `trcd_ns`, `trp_ns`, `trpab_ns`, `tcl_ns`, `tcwl_ns`, `tras_ns`, `twr_ns`, `trtp_ns`, `tccd_ns`, `trrd_ns`, \
-     `tfaw_ns`, `twtr_ns`, `trtw_ns`, `trefi_ns`, `trfc_ns`
+     `trcd_ns`, `trp_ns`, `trpab_ns`, `tcl_ns`, `tcwl_ns`, `tras_ns`, `twr_ns`, `trtp_ns`, `tccd_ns`, \
+     `tccd_l_ns`, `trrd_ns`, `trrd_l_ns`, `tfaw_ns`, `twtr_ns`, `twtr_l_ns`, `trtw_ns`, `trtrs_ns`, `trefi_ns`, `trfc_ns`, \
+     `trefipb_ns`, `trfcpb_ns`, `txp_ns`, `tcke_ns`, `txsr_ns`, `tsr_ns`, `act_command_cycles`, `column_command_cycles`, \
+     `pre_command_cycles`
   field: components[0].params.timing.trcd
   fix: did you mean `trcd_ns`?"
 )]
@@ -390,6 +401,37 @@ fn an_address_beyond_the_capacity_aborts_the_run() {
     "error: {f}:10:14: gen: parameter `pattern`: unknown variant `strided`, expected `sequential` or `random`
   field: components[1].params.pattern
   fix: use one of `sequential`, `random`"
+)]
+#[case::posted_writes_need_the_write_queue(
+    "posted_without_queue.yaml",
+    "error: {f}:8:7: dram: `write_ack: posted` acknowledges writes as they enter the write queue
+  field: components[0].params.write_ack
+  fix: set `write_queue: {enabled: true}` too, or use `write_ack: completion`"
+)]
+#[case::per_bank_refresh_on_ddr4(
+    "per_bank_ddr4.yaml",
+    "error: {f}:9:7: dram: `refresh: per_bank` needs `timing.trefipb_ns` and `timing.trfcpb_ns` above 0 (the \
+     ddr4_3200 preset has no per-bank refresh)
+  field: components[0].params.refresh
+  fix: use `refresh: all_bank`, or set both timings"
+)]
+#[case::unknown_preset(
+    "unknown_preset.yaml",
+    "error: {f}:8:7: dram: parameter `preset`: unknown variant `ddr5_4800`, expected one of `lpddr4_3200`, \
+     `lpddr4x_4266`, `lpddr5_6400`, `ddr4_3200`, `hbm2`
+  field: components[0].params.preset
+  fix: did you mean `ddr4_3200`?"
+)]
+#[case::watermarks_crossed(
+    "watermarks_crossed.yaml",
+    "error: {f}:8:64: dram: `write_queue.low_watermark_percent` (60) must be below \
+     `write_queue.high_watermark_percent` (50)
+  field: components[0].params.write_queue.low_watermark_percent"
+)]
+#[case::tccd_l_below_tccd(
+    "tccd_l_below_tccd.yaml",
+    "error: {f}:9:16: dram: `timing.tccd_l_ns` (same bank group) must be at least `timing.tccd_ns` (other groups)
+  field: components[0].params.timing.tccd_l_ns"
 )]
 fn bad_parameters(#[case] fixture: &str, #[case] expected: &str) {
     let path = format!("tests/data/dram/bad/{fixture}");

@@ -29,6 +29,23 @@ pub struct Timing {
     /// 0: no refresh.
     pub refi: u64,
     pub rfc: u64,
+    /// Same-bank-group variants of ccd, rrd, wtr (equal to them without bank groups).
+    pub ccd_l: u64,
+    pub rrd_l: u64,
+    pub wtr_l: u64,
+    /// Rank-to-rank data-bus gap.
+    pub rtrs: u64,
+    /// Per-bank refresh interval and duration (0: none).
+    pub refipb: u64,
+    pub rfcpb: u64,
+    pub xp: u64,
+    pub cke: u64,
+    pub xsr: u64,
+    pub sr: u64,
+    /// Command-bus occupancy of ACT, RD/WR and PRE/REF.
+    pub act_cmd: u64,
+    pub col_cmd: u64,
+    pub pre_cmd: u64,
 }
 
 impl Timing {
@@ -59,6 +76,12 @@ impl Timing {
             let ps = (ns * 1000.0).round() as u64;
             Ok(ps.div_ceil(tck) * tck)
         };
+        let command = |name: &str, n: u32| -> Result<u64, ParamError> {
+            if !(1..=16).contains(&n) {
+                return Err(err(&format!("timing.{name}"), format!("`timing.{name}` must be in 1..=16, not {n}")));
+            }
+            Ok(u64::from(n))
+        };
         let t = Timing {
             tck,
             rcd: cycles("trcd_ns", p.trcd_ns)?,
@@ -77,7 +100,42 @@ impl Timing {
             rtw: cycles("trtw_ns", p.trtw_ns)?,
             refi: cycles("trefi_ns", p.trefi_ns)?,
             rfc: cycles("trfc_ns", p.trfc_ns)?,
+            ccd_l: cycles("tccd_l_ns", p.tccd_l_ns)?,
+            rrd_l: cycles("trrd_l_ns", p.trrd_l_ns)?,
+            wtr_l: cycles("twtr_l_ns", p.twtr_l_ns)?,
+            rtrs: cycles("trtrs_ns", p.trtrs_ns)?,
+            refipb: cycles("trefipb_ns", p.trefipb_ns)?,
+            rfcpb: cycles("trfcpb_ns", p.trfcpb_ns)?,
+            xp: cycles("txp_ns", p.txp_ns)?,
+            cke: cycles("tcke_ns", p.tcke_ns)?,
+            xsr: cycles("txsr_ns", p.txsr_ns)?,
+            sr: cycles("tsr_ns", p.tsr_ns)?,
+            act_cmd: command("act_command_cycles", p.act_command_cycles)? * tck,
+            col_cmd: command("column_command_cycles", p.column_command_cycles)? * tck,
+            pre_cmd: command("pre_command_cycles", p.pre_command_cycles)? * tck,
         };
+        for (long, short, l, s) in [
+            ("tccd_l_ns", "tccd_ns", t.ccd_l, t.ccd),
+            ("trrd_l_ns", "trrd_ns", t.rrd_l, t.rrd),
+            ("twtr_l_ns", "twtr_ns", t.wtr_l, t.wtr),
+        ] {
+            if l < s {
+                return Err(err(
+                    &format!("timing.{long}"),
+                    format!("`timing.{long}` (same bank group) must be at least `timing.{short}` (other groups)"),
+                ));
+            }
+        }
+        if t.refipb > 0 && t.refipb <= t.rfcpb + t.rp {
+            return Err(err(
+                "timing.trefipb_ns",
+                format!(
+                    "`timing.trefipb_ns` ({} ns) must exceed `timing.trfcpb_ns` + `timing.trp_ns` ({} ns)",
+                    p.trefipb_ns,
+                    p.trfcpb_ns + p.trp_ns
+                ),
+            ));
+        }
         if t.ras < t.rcd {
             return Err(err(
                 "timing.tras_ns",

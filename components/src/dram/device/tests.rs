@@ -1,14 +1,20 @@
 //! The timing rules and FR-FCFS, command by command, on a device with a 1 ns clock and
 //! round timings (ns): tRCD 15, tRP 15, tRPab 18, tCL 15, tCWL 8, tRAS 35, tWR 15, tRTP 8,
-//! tCCD 4, tRRD 10, tFAW 50, tWTR 10, tRTW 2, tBURST 4 (BL8 on a 4-byte bus).
+//! tCCD 4, tRRD 10, tFAW 50, tWTR 10, tRTW 2, tBURST 4 (BL8 on a 4-byte bus); every command
+//! one command-bus cycle unless a test says otherwise.
 
 use super::*;
 use crate::dram::params::TimingParams;
+use crate::dram::policy::Policy;
 
 const NS: u64 = 1000;
 
-fn timing(refi_ns: f64) -> Timing {
-    let p = TimingParams {
+pub(super) fn timing(refi_ns: f64) -> Timing {
+    Timing::from_params(&timing_params(refi_ns), 8).unwrap()
+}
+
+pub(super) fn timing_params(refi_ns: f64) -> TimingParams {
+    TimingParams {
         data_rate_mtps: 2000,
         trcd_ns: 15.0,
         trp_ns: 15.0,
@@ -25,12 +31,16 @@ fn timing(refi_ns: f64) -> Timing {
         trtw_ns: 2.0,
         trefi_ns: refi_ns,
         trfc_ns: 100.0,
-    };
-    Timing::from_params(&p, 8).unwrap()
+        // One command-bus cycle each, so that only the constraints under test show.
+        act_command_cycles: 1,
+        column_command_cycles: 1,
+        pre_command_cycles: 1,
+        ..TimingParams::default()
+    }
 }
 
-fn device(refi_ns: f64) -> Device {
-    let g = Geometry {
+pub(super) fn geometry() -> Geometry {
+    Geometry {
         channels: 1,
         ranks: 1,
         banks: 8,
@@ -39,27 +49,36 @@ fn device(refi_ns: f64) -> Device {
         bus_bytes: 4,
         burst_bytes: 32,
         size_mib: None,
-    };
-    Device::new(&g, timing(refi_ns))
+        bank_groups: 1,
+    }
+}
+
+fn device(refi_ns: f64) -> Device {
+    Device::new(&geometry(), timing(refi_ns), Policy::default())
 }
 
 /// Queues a burst for `bank`, `row`; its slot is its seq.
-fn put(d: &mut Device, seq: u64, bank: u32, row: u32, write: bool) {
-    let loc = Location { channel: 0, rank: 0, bank, row, column: 0 };
-    d.enqueue(&loc, Burst { seq, slot: seq as u32, row, write, class: RowClass::Hit });
+pub(super) fn put(d: &mut Device, seq: u64, bank: u32, row: u32, write: bool) {
+    put_at(d, seq, 0, bank, row, write, 0);
+}
+
+/// Queues a burst for `rank`, `bank`, `row` at `now`.
+pub(super) fn put_at(d: &mut Device, seq: u64, rank: u32, bank: u32, row: u32, write: bool, now: u64) {
+    let loc = Location { channel: 0, rank, bank, row, column: 0 };
+    d.enqueue(&loc, Burst { seq, slot: seq as u32, row, write, class: RowClass::Hit }, now);
 }
 
 /// Runs the scheduler from `now` until nothing waits; every command issued, in order.
-fn drain(d: &mut Device, mut now: u64) -> Vec<Issued> {
+pub(super) fn drain(d: &mut Device, mut now: u64) -> Vec<Issued> {
     let mut out = Vec::new();
-    while let Some(next) = d.schedule(now, &mut out) {
+    while let Some(next) = d.schedule(now, Serve::Any, &mut out) {
         assert!(next > now, "time moves forward");
         now = next;
     }
     out
 }
 
-fn cmds(v: &[Issued]) -> Vec<(Command, u64, u32)> {
+pub(super) fn cmds(v: &[Issued]) -> Vec<(Command, u64, u32)> {
     v.iter().map(|i| (i.cmd, i.at / NS, i.bank)).collect()
 }
 
