@@ -344,10 +344,8 @@ fn run(args: RunArgs) -> Result<()> {
             Some(summary)
         }
         None => {
-            say!("\nstatistics summed over the instances of each type:");
-            for (name, n, sum) in report::summary_by_type(&topo, &report.stats) {
-                say!("  {name:<40} {sum:>16} (over {n})");
-            }
+            say!("\nstatistics over the instances of each type (counts summed, rates pooled, spans and peaks the largest):");
+            emit(&report::summary_text(&report::summary_by_type(&topo, &report.stats)));
             None
         }
     };

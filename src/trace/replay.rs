@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use serde_yaml::Value as Yaml;
 use sim_core::{RunOutcome, SimTime, StatValue, StatsSnapshot};
 
-use super::memory_report::{dram_text, sparkline, Breakdown, DramFigures};
+use super::memory_report::{dram_text, idle_over_run, sparkline, Breakdown, DramFigures};
 use super::open::{open, Assume, Format, Source};
 use crate::elaborate::{elaborate, Options};
 use crate::error::InputError;
@@ -215,7 +215,9 @@ fn summarise(
     let mut dram_json = Vec::new();
     for name in drams {
         let d = DramFigures::from_stats(s, name);
-        let b: Breakdown = d.breakdown(pc("idle_ps"), pc("rw_switches"));
+        let span = s.value(&format!("{player}.span_ps")).unwrap_or(0.0) as u64;
+        let idle = idle_over_run(end.as_ps(), span, pc("idle_ps"));
+        let b: Breakdown = d.breakdown(end.as_ps(), idle, pc("rw_switches"));
         let _ = write!(t, "\n{}", dram_text(&d, &b));
         let mut j = d.json();
         j["breakdown"] = b.json();

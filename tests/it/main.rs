@@ -12,6 +12,7 @@ mod global_buffer;
 mod noc;
 mod paper_chip;
 mod phold;
+mod report_figures;
 mod support;
 mod topology_features;
 mod trace_format;

@@ -406,7 +406,7 @@ impl Component<Msg> for DramController {
         stats.counter("row_misses", d.row_misses);
         stats.counter("row_conflicts", d.row_conflicts);
         let served = d.row_hits + d.row_misses + d.row_conflicts;
-        stats.value("row_hit_rate", if served == 0 { 0.0 } else { d.row_hits as f64 / served as f64 });
+        stats.ratio("row_hit_rate", d.row_hits as f64, served as f64);
         let g = &self.cfg.geometry;
         let (nr, nb) = (g.ranks as usize, g.banks as usize);
         for (i, n) in self.device.bank_accesses().enumerate() {
@@ -421,11 +421,11 @@ impl Component<Msg> for DramController {
         stats.counter("refresh_busy_ps", d.refresh_busy_ps);
         let span = self.first_arrival.map_or(0, |f| self.last_response.saturating_sub(f));
         let bytes = (self.bytes_read + self.bytes_written) as f64;
-        let bandwidth = if span == 0 { 0.0 } else { bytes / (span as f64 * 1e-12) };
-        stats.counter("span_ps", span);
-        stats.value("bandwidth_bytes_per_s", bandwidth);
-        stats.value("peak_bytes_per_s", self.cfg.peak_bytes_per_s);
-        stats.value("bandwidth_efficiency", bandwidth / self.cfg.peak_bytes_per_s);
+        let bandwidth = sim_core::StatValue::ratio(bytes, span as f64 * 1e-12);
+        stats.extent("span_ps", span as f64);
+        stats.ratio("bandwidth_bytes_per_s", bytes, span as f64 * 1e-12);
+        stats.extent("peak_bytes_per_s", self.cfg.peak_bytes_per_s);
+        stats.ratio("bandwidth_efficiency", bandwidth, self.cfg.peak_bytes_per_s);
 
         // Refresh and open-row background are known only now (refreshes are computed lazily);
         // both accrue over the whole run, so that is where their power goes.

@@ -391,8 +391,8 @@ impl Component<Msg> for TracePlayer {
         stats.counter("rw_switches", self.rw_switches);
         let span = self.first_send.map_or(0, |f| self.last_response.saturating_sub(f));
         let bytes = (self.bytes_read + self.bytes_written) as f64;
-        stats.counter("span_ps", span);
-        stats.value("bandwidth_bytes_per_s", if span == 0 { 0.0 } else { bytes / (span as f64 * 1e-12) });
+        stats.extent("span_ps", span as f64);
+        stats.ratio("bandwidth_bytes_per_s", bytes, span as f64 * 1e-12);
         self.windows.extend_to(end);
         stats.series("window_bytes_per_s", self.windows.step_ps(), self.windows.rates());
         for ((phase, layer), c) in &self.causes {

@@ -1,0 +1,95 @@
+//! Figures in reports are right: rates pool across instances, shares stay within their
+//! interval, and the chip summary says what happened.
+
+use crate::cli_support::{ok, tasim};
+
+/// The `(value, rule, instances)` of a by-type line of `tasim run`'s summary.
+fn by_type(out: &str, name: &str) -> (f64, String, String) {
+    let line =
+        out.lines().find(|l| l.split_whitespace().next() == Some(name)).unwrap_or_else(|| panic!("{name} in\n{out}"));
+    let w: Vec<&str> = line.split_whitespace().collect();
+    (w[1].parse().expect("a number"), w[2].to_string(), w[3..].join(" "))
+}
+
+#[test]
+fn rates_pool_across_instances_and_spans_do_not_add() {
+    let out = ok(&tasim(&["run", "tests/data/reports/two_drams.yaml"]));
+    let (hit, rule, n) = by_type(&out, "dram_controller.row_hit_rate");
+    // Random 64-byte reads: the first burst misses, the second hits — about one half each.
+    assert!((0.45..=0.55).contains(&hit), "row_hit_rate {hit}");
+    assert_eq!((rule.as_str(), n.as_str()), ("pooled", "(over 2)"));
+    let (eff, rule, _) = by_type(&out, "dram_controller.bandwidth_efficiency");
+    assert!(eff > 0.0 && eff <= 1.0, "bandwidth_efficiency {eff}");
+    assert_eq!(rule, "pooled");
+    let (peak, rule, _) = by_type(&out, "dram_controller.peak_bytes_per_s");
+    assert_eq!((peak, rule.as_str()), (12.8e9, "max"));
+    let (span, rule, _) = by_type(&out, "dram_controller.span_ps");
+    let (one, _, _) = by_type(
+        &ok(&tasim(&[
+            "run",
+            "topologies/memory/traffic.yaml",
+            "--set",
+            "gen.requests=2000",
+            "--set",
+            "gen.pattern=random",
+        ])),
+        "dram_controller.span_ps",
+    );
+    assert_eq!(rule, "max");
+    assert!(span < 1.5 * one, "span {span} against one controller's {one}");
+    let (hits, rule, _) = by_type(&out, "dram_controller.row_hits");
+    assert_eq!(rule, "sum");
+    assert!(hits > 1500.0, "row_hits {hits}");
+}
+
+/// Replays `trace` on the paper chip's DRAM; returns the DRAM's breakdown from replay.json.
+fn breakdown(dir: &crate::cli_support::TempDir, trace: &str, args: &[&str]) -> serde_json::Value {
+    let out = dir.str("replay");
+    let mut all = vec!["replay", trace, "--topology", "topologies/memory/paper-chip-dram.yaml", "--out", &out];
+    all.extend_from_slice(args);
+    ok(&tasim(&all));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path("replay/replay.json")).unwrap()).unwrap();
+    r["drams"][0]["breakdown"].clone()
+}
+
+fn share(b: &serde_json::Value, k: &str) -> f64 {
+    b[k].as_f64().unwrap_or_else(|| panic!("{k} in {b}"))
+}
+
+/// No share exceeds the whole; each is over the run, so refresh is its tRFC/tREFI share.
+fn assert_shares(b: &serde_json::Value) {
+    for k in ["useful", "partial_bursts", "refresh", "idle", "waiting_with_requests"] {
+        let x = share(b, k);
+        assert!((0.0..=1.0).contains(&x), "{k} = {x} in {b}");
+    }
+    let r = share(b, "refresh");
+    assert!((0.03..0.07).contains(&r), "refresh {r}: tRFC every tREFI is about 4.6%");
+}
+
+#[test]
+fn one_read_in_a_long_trace_reports_shares_of_the_run() {
+    let dir = crate::cli_support::TempDir::new("one_read_shares");
+    let b = breakdown(&dir, "tests/data/reports/one_read.txt", &[]);
+    assert_shares(&b);
+    assert!(share(&b, "idle") > 0.99, "{b}");
+}
+
+#[test]
+fn a_stream_that_starts_late_reports_the_same_refresh_share_as_one_from_zero() {
+    let dir = crate::cli_support::TempDir::new("late_stream_shares");
+    let record = |name: &str, args: &[&str]| {
+        let t = dir.str(name);
+        let mut all = vec!["run", "topologies/memory/traffic.yaml", "--set", "gen.requests=2000", "--record-trace", &t];
+        all.extend_from_slice(args);
+        ok(&tasim(&all));
+        t
+    };
+    let (early, late) = (record("early.mtrace", &[]), record("late.mtrace", &["--set", "gen.start_ps=500000000"]));
+    let (b0, b1) = (breakdown(&dir, &early, &[]), breakdown(&dir, &late, &[]));
+    assert_shares(&b0);
+    assert_shares(&b1);
+    // The same stream: over its own time it waited as much; the late one idled first.
+    assert!(share(&b1, "idle") > 0.9, "{b1}");
+    assert!(share(&b1, "waiting_with_requests") > 0.0, "{b1}");
+}
