@@ -178,6 +178,7 @@ pub fn build_controller(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, I
         return Err(ctx.error("propagation_cores", "`propagation_cores` must be at least 1"));
     }
     for (field, v) in [
+        ("epochs", y.epochs),
         ("wg_tasks_per_layer", y.wg_tasks_per_layer),
         ("tasks_per_core", y.tasks_per_core),
         ("max_outstanding", y.max_outstanding as usize),

@@ -136,7 +136,8 @@ fn bar(total: Option<u64>) -> ProgressBar {
 }
 
 /// Runs `tasim trace ...`; `emit` prints to standard output and says whether to go on.
-pub fn trace(cmd: &TraceCommand, emit: &mut dyn FnMut(&str) -> bool) -> Result<()> {
+/// Runs a `tasim trace` command; `trace stats` also returns its figures as JSON.
+pub fn trace(cmd: &TraceCommand, emit: &mut dyn FnMut(&str) -> bool) -> Result<Option<serde_json::Value>> {
     match cmd {
         TraceCommand::Text { trace, out: Some(out), import } => {
             let n = convert_file(trace, out, Format::Text, import)?;
@@ -150,7 +151,7 @@ pub fn trace(cmd: &TraceCommand, emit: &mut dyn FnMut(&str) -> bool) -> Result<(
                 buf += &record_line(&names, &rec)?;
                 if buf.len() > 1 << 16 {
                     if !emit(&buf) {
-                        return Ok(());
+                        return Ok(None);
                     }
                     buf.clear();
                 }
@@ -183,9 +184,10 @@ pub fn trace(cmd: &TraceCommand, emit: &mut dyn FnMut(&str) -> bool) -> Result<(
                 }
                 emit(&format!("\nwrote {names} in {}\n", dir.display()));
             }
+            return Ok(Some(s.json));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 fn convert_file(input: &Path, output: &Path, to: Format, import: &ImportArgs) -> Result<u64> {
@@ -215,7 +217,7 @@ fn first_dram(topo: &Topology, file: &Path) -> Result<components::dram::Config, 
 }
 
 /// `tasim replay`; returns the text to print.
-pub fn run_replay(a: &ReplayArgs, emit: &mut dyn FnMut(&str) -> bool) -> Result<()> {
+pub fn run_replay(a: &ReplayArgs, emit: &mut dyn FnMut(&str) -> bool) -> Result<serde_json::Value> {
     let mut player = Vec::new();
     if let Some(m) = a.mode {
         player.push(("mode", Yaml::String(format!("{m:?}").to_lowercase())));
@@ -244,7 +246,7 @@ pub fn run_replay(a: &ReplayArgs, emit: &mut dyn FnMut(&str) -> bool) -> Result<
         let names = write_out(dir, &r)?;
         emit(&format!("\nwrote {} in {}\n", names.join(", "), dir.display()));
     }
-    Ok(())
+    Ok(r.json)
 }
 
 /// The recorder for `tasim run --record-trace OUT`, after checking it has something to record

@@ -93,3 +93,23 @@ fn a_stream_that_starts_late_reports_the_same_refresh_share_as_one_from_zero() {
     assert!(share(&b1, "idle") > 0.9, "{b1}");
     assert!(share(&b1, "waiting_with_requests") > 0.0, "{b1}");
 }
+
+#[test]
+fn a_chip_run_says_how_it_ended_and_what_its_figures_cover() {
+    let out = ok(&tasim(&["run", "topologies/paper-chip.yaml", "--set", "ctrl.epochs=1"]));
+    assert!(out.contains("outcome    training finished: the controller ended the run after 1 of 1 epochs"), "{out}");
+    let dram = out.lines().find(|l| l.starts_with("dram ")).expect("a dram line");
+    assert!(!dram.contains(" 0.000 ") && dram.contains("B/s average over the run"), "{dram}");
+    assert!(out.contains("of it is DRAM standby"), "the off-chip figure says what dominates it:\n{out}");
+    assert!(!out.contains("-0.0"), "{out}");
+
+    let cut = ok(&tasim(&["run", "topologies/paper-chip.yaml", "--until-ns", "100000"]));
+    assert!(cut.contains("reached the end time; 0 of 3 epochs trained"), "{cut}");
+    assert!(cut.contains("(0 of 3 epochs complete)") && cut.contains("no complete epoch"), "{cut}");
+    assert!(!cut.contains("per epoch)"), "no per-epoch figure without an epoch:\n{cut}");
+
+    let zero = tasim(&["run", "topologies/paper-chip.yaml", "--set", "ctrl.epochs=0"]);
+    let err = String::from_utf8_lossy(&zero.stderr);
+    assert_eq!(zero.status.code(), Some(2), "{err}");
+    assert!(err.contains("epochs") && err.contains("at least 1"), "{err}");
+}
