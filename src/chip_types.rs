@@ -46,6 +46,32 @@ pub fn build_propagation_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Ms
     )))
 }
 
+/// The checks between a chip's instances that no one component can make when it is built,
+/// made once all are (by `elaborate`, so `validate` makes them too): the model the
+/// controller loaded must fit every update core's local memory (else the run stops when the
+/// core receives it).
+pub fn check_chip(topo: &crate::topology::Topology, outputs: &Outputs) -> Vec<InputError> {
+    let Some(setup) = outputs.setup.lock().expect("outputs lock").clone() else { return Vec::new() };
+    let train_math::ModelState::Int8(model) = &setup.trainer.state else { return Vec::new() };
+    let need = components::chip::update_core::local_bytes_needed(&setup.model.geoms, model.config.master_bits);
+    let mut errors = Vec::new();
+    for inst in topo.instances.iter().filter(|i| i.kind == "update_core") {
+        let Ok(p) = serde_yaml::from_value::<UpdateCoreParams>(inst.params.clone()) else { continue };
+        let have = p.local_kib * 1024.0;
+        if (need as f64) > have {
+            let msg = format!(
+                "the model does not fit the chip: its master weights, momentum and gradient sums need {:.1} KiB of \
+                 update-core memory, but `local_kib` is {:.1} KiB",
+                need as f64 / 1024.0,
+                p.local_kib
+            );
+            let fix = format!("set `local_kib` to at least {:.1}, or train a smaller model", need as f64 / 1024.0);
+            errors.push(inst.param_error("local_kib", msg).fix(fix));
+        }
+    }
+    errors
+}
+
 pub fn build_update_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
     let p: UpdateCoreParams = ctx.params()?;
     check(p.validate(), ctx)?;

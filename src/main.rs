@@ -241,7 +241,10 @@ fn dispatch(cmd: Command) -> Result<Option<Value>> {
         Command::Trace { which } => tasim::trace::cli::trace(&which, &mut emit_more),
         Command::Validate { file, set } => {
             let topo = topology::load(&file, &set)?;
-            let sim = elaborate(&topo, Options::default())?;
+            let mut sim = elaborate(&topo, Options::default())?;
+            // Time zero: every component's `init` and what happens at once (a run stopped
+            // there is the configuration's doing, reported as `run` would).
+            sim.run_until(SimTime::ZERO).map_err(|e| aborted(&topo, e))?;
             let doc = json!({
                 "file": file.display().to_string(), "ok": true, "topology": topo.name,
                 "instances": topo.instances.len(), "connections": topo.connections.len(),

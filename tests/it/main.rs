@@ -22,3 +22,4 @@ mod trace_record;
 mod trace_replay;
 mod train_cli;
 mod train_storage;
+mod validate_checks;

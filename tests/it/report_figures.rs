@@ -113,3 +113,32 @@ fn a_chip_run_says_how_it_ended_and_what_its_figures_cover() {
     assert_eq!(zero.status.code(), Some(2), "{err}");
     assert!(err.contains("epochs") && err.contains("at least 1"), "{err}");
 }
+
+#[test]
+fn a_replay_says_which_level_it_replayed_and_refuses_to_mix_two() {
+    let dir = crate::cli_support::TempDir::new("replay_levels");
+    let trace = dir.str("both.mtrace");
+    let small = "topologies/paper-chip-small-buffer.yaml";
+    ok(&tasim(&["run", small, "--until-ns", "300000", "--record-trace", &trace, "--trace-buffer"]));
+    let dram = "topologies/memory/paper-chip-dram.yaml";
+    let mixed = tasim(&["replay", &trace, "--topology", dram]);
+    let err = String::from_utf8_lossy(&mixed.stderr);
+    assert_eq!(mixed.status.code(), Some(2), "{err}");
+    assert!(err.contains("two memory levels") && err.contains("skip_other_targets=true"), "{err}");
+
+    let one = ok(&tasim(&[
+        "replay",
+        &trace,
+        "--topology",
+        dram,
+        "--set",
+        "player.targets=[dram]",
+        "--set",
+        "player.skip_other_targets=true",
+    ]));
+    let line = one.lines().find(|l| l.contains("replayed the requests to dram")).unwrap_or_else(|| panic!("{one}"));
+    let skipped: u64 = line.split("skipped ").nth(1).and_then(|r| r.split(' ').next()).unwrap().parse().unwrap();
+    assert!(skipped > 0, "{line}");
+    let gb = ok(&tasim(&["replay", &trace, "--topology", "topologies/memory/paper-chip-buffer.yaml", "--drain"]));
+    assert!(gb.contains("replayed the requests to gb; skipped"), "{gb}");
+}

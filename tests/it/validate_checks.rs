@@ -1,0 +1,25 @@
+//! `tasim validate` makes every check the run would make at time zero: one that says "ok"
+//! is not followed by a run that stops at its first message.
+
+use crate::cli_support::{ok, tasim};
+
+#[test]
+fn a_model_too_large_for_the_update_core_fails_validation_at_its_line() {
+    let o = tasim(&["validate", "topologies/paper-chip.yaml", "--set", "uc.local_kib=1"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "validate said: {}", String::from_utf8_lossy(&o.stdout));
+    assert!(err.contains("does not fit") && err.contains("local_kib"), "{err}");
+    assert!(err.contains("fix: set `local_kib` to at least 52.2"), "{err}");
+    // And the run stops before it starts, with the same message.
+    let r = tasim(&["run", "topologies/paper-chip.yaml", "--set", "uc.local_kib=1"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("set `local_kib` to at least"));
+}
+
+#[test]
+fn validate_runs_time_zero_of_memory_and_chip_topologies() {
+    for t in ["topologies/paper-chip.yaml", "topologies/memory/traffic.yaml", "topologies/bench/phold.yaml"] {
+        let out = ok(&tasim(&["validate", t]));
+        assert!(out.contains(": ok ("), "{out}");
+    }
+}
