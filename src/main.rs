@@ -73,6 +73,7 @@ enum Command {
     Run(RunArgs),
     /// Check a topology (YAML, types, parameters, wiring) without running it.
     Validate {
+        /// The topology YAML file.
         file: PathBuf,
         /// Parameter overrides, `instance.param=value`.
         #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
@@ -80,8 +81,9 @@ enum Command {
     },
     /// Print the elaborated netlist as Graphviz DOT.
     Graph {
+        /// The topology YAML file.
         file: PathBuf,
-        /// Write to this file instead of standard output.
+        /// Write the DOT to this file (not a directory) instead of standard output.
         #[arg(short, long)]
         out: Option<PathBuf>,
         #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
@@ -107,17 +109,21 @@ enum Command {
 
 #[derive(Args)]
 struct RunArgs {
+    /// The topology YAML file (see topologies/README.md).
     file: PathBuf,
     /// Parameter overrides for sweeps, `instance.param=value` (repeatable).
     #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
     set: Vec<String>,
-    /// Threads for partitioned topologies (default: the file's `run.threads`, else 1).
+    /// Threads for partitioned topologies (default: the file's `run.threads`, else 1); a
+    /// topology runs on at most one thread per partition, and the run says so.
     #[arg(long)]
     threads: Option<usize>,
     /// Stop at this simulated time in nanoseconds (default: the file's `run` section).
     #[arg(long, value_name = "NS")]
     until_ns: Option<f64>,
-    /// Write stats.json and stats.csv here.
+    /// Write into this directory (created if missing): stats.json and stats.csv (every
+    /// statistic); for a chip run also summary.json, power.csv, epochs.csv and
+    /// energy_components.csv.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Seed of every random stream (default: the file's `seed`).
@@ -138,7 +144,7 @@ struct RunArgs {
 
 #[derive(Subcommand)]
 enum BenchCommand {
-    /// PHOLD exactly as in shared/bench/PHOLD.md, built from components on a fabric.
+    /// PHOLD exactly as in benches/PHOLD.md, built from components on a fabric.
     Phold {
         #[arg(long, default_value_t = 1024)]
         lps: u64,
@@ -392,18 +398,25 @@ fn run(args: RunArgs) -> Result<Value> {
         Some(setup) => Some(tasim::chip_report::summarise(&topo, &report, setup, &result)?),
         None => None,
     };
+    let outcome_line = outcome_text(outcome, summary.as_ref());
     say!("topology   {} ({})", topo.name, args.file.display());
-    say!("outcome    {}", outcome_text(outcome, summary.as_ref()));
+    say!("outcome    {outcome_line}");
     say!("simulated  {}", report.end);
+    // More threads than partitions cannot be used: say so rather than let it pass.
+    let asked = if threads > used_threads {
+        let p = partitions(&topo);
+        format!("; {threads} asked for, but the topology has {p} partition{}", if p == 1 { "" } else { "s" })
+    } else {
+        String::new()
+    };
     say!(
-        "events     {} in {:.3} s wall ({:.2} M events/s, {} thread{})",
+        "events     {} in {:.3} s wall ({:.2} M events/s, {} thread{}{asked})",
         report.events,
         wall,
         report.events as f64 / wall / 1e6,
         used_threads,
         if used_threads == 1 { "" } else { "s" }
     );
-    let outcome_line = outcome_text(outcome, summary.as_ref());
     let by_type = report::summary_by_type(&topo, &report.stats);
     let chip = match (&setup, summary) {
         (Some(setup), Some(summary)) => {

@@ -49,6 +49,7 @@ pub enum TraceCommand {
     Text {
         /// The trace: binary, text, DRAMSim3 or Ramulator 2 (traces/FORMAT.md).
         trace: PathBuf,
+        /// Write the text to this file (not a directory) instead of standard output.
         #[arg(short, long)]
         out: Option<PathBuf>,
         #[command(flatten)]
@@ -79,7 +80,7 @@ pub enum TraceCommand {
         /// A memory topology whose first dram_controller maps addresses to banks.
         #[arg(long, value_name = "MEM.yaml")]
         topology: Option<PathBuf>,
-        /// Write trace_stats.json, windows.csv, causes.csv (and banks.csv) here.
+        /// Write into this directory: trace_stats.json, windows.csv, causes.csv (and banks.csv).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         #[command(flatten)]
@@ -111,7 +112,8 @@ pub struct ReplayArgs {
     /// Parameter overrides, `instance.param=value` (repeatable).
     #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
     set: Vec<String>,
-    /// Write replay.json, stats.json, stats.csv, bandwidth.csv, banks.csv, causes.csv here.
+    /// Write into this directory: replay.json, stats.json, stats.csv, bandwidth.csv, banks.csv,
+    /// causes.csv.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     #[command(flatten)]

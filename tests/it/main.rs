@@ -6,6 +6,7 @@ mod bad_trace;
 mod bad_train_input;
 mod cli;
 mod cli_support;
+mod docs;
 mod dram;
 mod dvfs;
 mod global_buffer;

@@ -142,3 +142,21 @@ fn a_replay_says_which_level_it_replayed_and_refuses_to_mix_two() {
     let gb = ok(&tasim(&["replay", &trace, "--topology", "topologies/memory/paper-chip-buffer.yaml", "--drain"]));
     assert!(gb.contains("replayed the requests to gb; skipped"), "{gb}");
 }
+
+#[test]
+fn a_write_back_carries_the_cause_of_the_lines_last_writer() {
+    let dir = crate::cli_support::TempDir::new("writeback_cause");
+    let trace = dir.str("sb.txt");
+    ok(&tasim(&["run", "topologies/paper-chip-small-buffer.yaml", "--until-ns", "600000", "--record-trace", &trace]));
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let writes: Vec<&str> = text.lines().filter(|l| l.split_whitespace().nth(4) == Some("W")).collect();
+    assert!(!writes.is_empty(), "the 8 KiB buffer writes lines back within 600 us");
+    let uncaused: Vec<&&str> = writes.iter().filter(|l| l.ends_with(" other -")).collect();
+    assert!(
+        uncaused.is_empty(),
+        "{} of {} write-backs have no cause, e.g. {:?}",
+        uncaused.len(),
+        writes.len(),
+        uncaused.first()
+    );
+}
