@@ -227,6 +227,27 @@ pub fn build_controller(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, I
     // Problems with the model, data or weights keep their own file and position; those that
     // have none are about this controller's parameters.
     let s = setup(&choices).map_err(|e| {
+        // A file that cannot be opened at all is a path this controller gave: say where the
+        // path came from and how it was resolved, at the controller's line.
+        let unreadable = e.file.is_some() && e.location.is_none() && e.message.contains("cannot read");
+        let from_yaml = |field: &str, rel: &str| {
+            let resolved = e.file.as_ref().map_or_else(String::new, |f| f.display().to_string());
+            let dir = ctx.path("");
+            let message = format!(
+                "`{field}: {rel}` is `{resolved}` (relative to the topology file's directory): {}",
+                e.message.trim_start_matches(&format!("{resolved}: "))
+            );
+            ctx.error(field, message)
+                .fix(format!("give the path from the topology file's directory (`{}`)", dir.display()))
+        };
+        if unreadable && e.field.as_deref() == Some("--pretrained") {
+            if let Some(rel) = &y.pretrained {
+                return from_yaml("pretrained", rel);
+            }
+        }
+        if unreadable && e.file.as_deref() == Some(choices.model.as_path()) {
+            return from_yaml("model", &y.model);
+        }
         if e.file.is_some() {
             e
         } else {

@@ -23,3 +23,17 @@ fn validate_runs_time_zero_of_memory_and_chip_topologies() {
         assert!(out.contains(": ok ("), "{out}");
     }
 }
+
+#[test]
+fn a_path_that_cannot_be_read_says_where_it_came_from_and_how_it_was_resolved() {
+    let o = tasim(&["validate", "tests/data/reports/bad_model_path.yaml"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("tests/data/reports/bad_model_path.yaml:4:"), "the line that set it: {err}");
+    assert!(err.contains("`model: no-such-model.yaml` is `") && err.contains("relative to the topology file"), "{err}");
+    assert!(err.contains("fix: give the path from the topology file's directory"), "{err}");
+    // A pre-trained directory from YAML is named by its YAML field, not by a CLI flag.
+    let o = tasim(&["validate", "topologies/paper-chip.yaml", "--set", "ctrl.pretrained=nope"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("`pretrained: nope`") && !err.contains("--pretrained"), "{err}");
+}
