@@ -108,11 +108,16 @@ impl GlobalBufferParams {
         if !pow2(self.line_bytes) {
             return Err(("line_bytes", format!("must be a power of two, not {}", self.line_bytes)));
         }
-        if self.ways == 0 || self.banks == 0 || self.bank_bytes_per_cycle == 0 || self.max_active_requests == 0 {
-            return Err((
-                "ways",
-                "ways, banks, bank_bytes_per_cycle and max_active_requests must all be at least 1".into(),
-            ));
+        // Each count is named on its own: a zero `banks` is not the fault of `ways`.
+        for (name, v) in [
+            ("ways", self.ways),
+            ("banks", self.banks),
+            ("bank_bytes_per_cycle", self.bank_bytes_per_cycle),
+            ("max_active_requests", self.max_active_requests),
+        ] {
+            if v == 0 {
+                return Err((name, format!("`{name}` must be at least 1")));
+            }
         }
         let lines = u64::from(self.capacity_kib) * 1024 / u64::from(self.line_bytes);
         if lines == 0 || lines % u64::from(self.ways) != 0 {

@@ -562,7 +562,13 @@ impl Loader {
             Ok(l) => Some(l),
             Err((_, m)) if m.is_empty() => None,
             Err((field, m)) => {
-                self.errors.push(origin.error(field, m));
+                let fix = match field {
+                    "" if m.starts_with("give only one") => "keep one latency field and delete the others",
+                    "" => "add `latency_ns: 1` (or latency_ps / latency_cycles with a clock)",
+                    "latency_cycles" => "add `clock: <clock name>` beside `latency_cycles`",
+                    _ => "give a latency of 0 or more (a channel cannot deliver before it sends)",
+                };
+                self.errors.push(origin.error(field, m).fix(fix));
                 None
             }
         }

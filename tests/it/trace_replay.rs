@@ -230,7 +230,7 @@ fn replay_writes_json_and_csv() {
     }
     let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
     assert_eq!(read("banks.csv").lines().count(), 1 + 16);
-    assert!(read("causes.csv").lines().any(|l| l.starts_with("bp,1,1225,78400,")), "{}", read("causes.csv"));
+    assert!(read("causes.csv").lines().any(|l| l.starts_with("bp,1,4097,262208,")), "{}", read("causes.csv"));
     let bw = read("bandwidth.csv");
     let bytes: f64 = bw
         .lines()
