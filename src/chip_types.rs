@@ -46,15 +46,45 @@ pub fn build_propagation_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Ms
     )))
 }
 
+/// The largest `mem` message a chip requester sends or is answered with: a header and
+/// `request_bytes` of data (None for other types).
+fn largest_mem_message(inst: &crate::topology::Instance) -> Option<u64> {
+    let bytes = match inst.kind.as_str() {
+        "propagation_core" => serde_yaml::from_value::<PropagationCoreParams>(inst.params.clone()).ok()?.request_bytes,
+        "update_core" => serde_yaml::from_value::<UpdateCoreParams>(inst.params.clone()).ok()?.request_bytes,
+        "controller" => serde_yaml::from_value::<ControllerYaml>(inst.params.clone()).ok()?.request_bytes,
+        _ => return None,
+    };
+    Some(components::mem::HEADER_BYTES + u64::from(bytes))
+}
+
 /// The checks between a chip's instances that no one component can make when it is built,
-/// made once all are (by `elaborate`, so `validate` makes them too): the model the
-/// controller loaded must fit every update core's local memory (else the run stops when the
-/// core receives it).
+/// made once all are (by `elaborate`, so `validate` makes them too): every NoC router buffer
+/// holds the largest packet its endpoints exchange, and the model the controller loaded
+/// fits every update core's local memory (else the run stops at the first such packet, or
+/// when the core receives the model).
 pub fn check_chip(topo: &crate::topology::Topology, outputs: &Outputs) -> Vec<InputError> {
-    let Some(setup) = outputs.setup.lock().expect("outputs lock").clone() else { return Vec::new() };
-    let train_math::ModelState::Int8(model) = &setup.trainer.state else { return Vec::new() };
-    let need = components::chip::update_core::local_bytes_needed(&setup.model.geoms, model.config.master_bits);
     let mut errors = Vec::new();
+    for noc in topo.instances.iter().filter(|i| i.kind == "noc") {
+        let Ok(p) = serde_yaml::from_value::<components::noc::NocParams>(noc.params.clone()) else { continue };
+        let largest = p
+            .endpoints
+            .iter()
+            .filter_map(|e| topo.instance(&format!("{}{e}", noc.scope)).and_then(largest_mem_message).map(|b| (b, e)))
+            .max();
+        if let Some((bytes, who)) = largest.filter(|(b, _)| *b > p.buffer_bytes) {
+            let msg = format!(
+                "a router input buffer of {} bytes cannot hold the {bytes}-byte packets of `{who}` (an {}-byte header \
+                 and its `request_bytes` of data; packets are not split into flits)",
+                p.buffer_bytes,
+                components::mem::HEADER_BYTES
+            );
+            errors.push(noc.param_error("buffer_bytes", msg).fix(format!("set `buffer_bytes` to at least {bytes}")));
+        }
+    }
+    let Some(setup) = outputs.setup.lock().expect("outputs lock").clone() else { return errors };
+    let train_math::ModelState::Int8(model) = &setup.trainer.state else { return errors };
+    let need = components::chip::update_core::local_bytes_needed(&setup.model.geoms, model.config.master_bits);
     for inst in topo.instances.iter().filter(|i| i.kind == "update_core") {
         let Ok(p) = serde_yaml::from_value::<UpdateCoreParams>(inst.params.clone()) else { continue };
         let have = p.local_kib * 1024.0;

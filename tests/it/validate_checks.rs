@@ -17,6 +17,17 @@ fn a_model_too_large_for_the_update_core_fails_validation_at_its_line() {
 }
 
 #[test]
+fn a_router_buffer_too_small_for_the_packets_fails_validation() {
+    let o = tasim(&["validate", "topologies/paper-chip.yaml", "--set", "noc.buffer_bytes=64"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "validate said: {}", String::from_utf8_lossy(&o.stdout));
+    assert!(
+        err.contains("cannot hold the 72-byte packets") && err.contains("fix: set `buffer_bytes` to at least 72"),
+        "{err}"
+    );
+}
+
+#[test]
 fn validate_runs_time_zero_of_memory_and_chip_topologies() {
     for t in ["topologies/paper-chip.yaml", "topologies/memory/traffic.yaml", "topologies/bench/phold.yaml"] {
         let out = ok(&tasim(&["validate", t]));
