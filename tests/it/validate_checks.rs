@@ -54,10 +54,8 @@ fn a_zero_count_and_a_bad_latency_name_the_field_and_the_fix() {
     let o = tasim(&["validate", "topologies/paper-chip.yaml", "--set", "gb.banks=0"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("`banks` must be at least 1") && !err.contains("`ways`"), "{err}");
-    for (set, fix) in [("connections[0].latency_ns=-1", "fix: give a latency of 0 or more")] {
-        let o = tasim(&["validate", "topologies/paper-chip.yaml", "--set", set]);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{set}: {err}");
-        assert!(err.contains(fix), "{set}: {err}");
-    }
+    let o = tasim(&["validate", "topologies/paper-chip.yaml", "--set", "connections[0].latency_ns=-1"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("fix: give a latency of 0 or more"), "{err}");
 }
