@@ -1,4 +1,4 @@
-//! Kernel benchmarks: PHOLD (shared/bench/PHOLD.md) sequential and partitioned, reported as
+//! Kernel benchmarks: PHOLD (benches/PHOLD.md) sequential and partitioned, reported as
 //! events per second (criterion's "elements/s").
 //!
 //! `cargo bench --bench kernel`. The full default PHOLD (29.8 M events) is

@@ -1,4 +1,4 @@
-//! `tasim bench phold`: PHOLD (shared/bench/PHOLD.md) on the kernel, sequential or
+//! `tasim bench phold`: PHOLD (benches/PHOLD.md) on the kernel, sequential or
 //! partitioned, from ordinary components on a fabric.
 
 use std::time::Instant;

@@ -28,6 +28,9 @@ pub struct ChipSummary {
     pub epochs_csv: String,
     /// component, type, chip_uj, offchip_uj.
     pub components_csv: String,
+    /// How far training got, for the run's outcome line ("3 of 3 epochs").
+    pub epochs_done: usize,
+    pub epochs_planned: usize,
 }
 
 fn counter(s: &StatsSnapshot, name: &str) -> u64 {
@@ -38,9 +41,21 @@ fn value(s: &StatsSnapshot, name: &str) -> f64 {
     s.value(name).unwrap_or(0.0)
 }
 
-/// Sum of every statistic named `<instance>.<suffix>`.
+/// Sum of every statistic named `<instance>.<suffix>` (0, not -0, when there is none).
 fn sum_suffix(s: &StatsSnapshot, suffix: &str) -> f64 {
-    s.iter().filter(|(k, _)| k.ends_with(suffix)).filter_map(|(k, _)| s.value(k)).sum()
+    s.iter().filter(|(k, _)| k.ends_with(suffix)).filter_map(|(k, _)| s.value(k)).sum::<f64>() + 0.0
+}
+
+/// A data rate with the unit that keeps three significant figures readable: a chip that
+/// moves a kilobyte in milliseconds does not read as "0.000 GB/s".
+pub fn rate(bytes_per_s: f64) -> String {
+    let (v, unit) = match bytes_per_s {
+        x if x >= 1e9 => (x / 1e9, "GB/s"),
+        x if x >= 1e6 => (x / 1e6, "MB/s"),
+        x if x >= 1e3 => (x / 1e3, "kB/s"),
+        x => (x, "B/s"),
+    };
+    format!("{v:.3} {unit}")
 }
 
 /// Element-wise sum of the series named `*.<suffix>`, in snapshot (rank) order.
@@ -125,6 +140,7 @@ pub fn summarise(
     };
     let before = evaluate(None)?;
     let epochs = counter(s, &format!("{ctrl}.epochs")) as usize;
+    let epochs_planned = counter(s, &format!("{ctrl}.epochs_planned")) as usize;
     let chip_series = sum_series(s, ".energy.series_pj");
     let off_series = sum_series(s, ".energy_offchip.series_pj");
     let mut epoch_rows = Vec::new();
@@ -158,16 +174,31 @@ pub fn summarise(
     let leak_pj = sum_suffix(s, ".energy.leakage_pj");
     let avg_mw = chip_pj * 1e-12 / secs * 1e3;
     let peak_mw = chip_series.iter().cloned().fold(0.0, f64::max) * 1e-12 / (POWER_WINDOW_PS as f64 * 1e-12) * 1e3;
-    let _ = writeln!(t, "\ntime       {} simulated ({} epochs)", r.end, epochs);
+    let off_standby_pj = sum_suffix(s, ".energy_offchip.leakage_pj");
+    let _ = writeln!(t, "\ntime       {} simulated ({epochs} of {epochs_planned} epochs complete)", r.end);
+    // Per-epoch energy needs a complete epoch; a run cut inside its first has none.
+    let per_epoch = if epochs == 0 {
+        "no complete epoch".to_string()
+    } else {
+        format!("{:.2} uJ per epoch", chip_pj * 1e-6 / epochs as f64)
+    };
     let _ = writeln!(
         t,
-        "energy     chip {:.2} uJ ({:.2} uJ per epoch), leakage {:.1}%; off-chip DRAM {:.2} uJ; system {:.2} uJ",
+        "energy     chip {:.2} uJ ({per_epoch}), leakage {:.1}%; off-chip DRAM {:.2} uJ; system {:.2} uJ",
         chip_pj * 1e-6,
-        chip_pj * 1e-6 / epochs.max(1) as f64,
         100.0 * leak_pj / chip_pj.max(1e-30),
         off_pj * 1e-6,
         (chip_pj + off_pj) * 1e-6
     );
+    if off_pj > 0.0 {
+        let _ = writeln!(
+            t,
+            "           off-chip: {:.2} uJ of it is DRAM standby (background power of every rank for the whole \
+             run, however little it moves), {:.2} uJ commands, data and refresh",
+            off_standby_pj * 1e-6,
+            (off_pj - off_standby_pj) * 1e-6
+        );
+    }
     let _ = writeln!(
         t,
         "power      chip average {avg_mw:.2} mW, peak {peak_mw:.2} mW (1 us windows); off-chip average {:.2} mW",
@@ -258,10 +289,10 @@ pub fn summarise(
         let bps = (br + bw) as f64 / secs;
         let _ = writeln!(
             t,
-            "dram       {d}: {rd} reads ({br} B), {wr} writes ({bw} B), row-hit rate {:.1}%, {:.3} GB/s average of {:.1} GB/s peak",
+            "dram       {d}: {rd} reads ({br} B), {wr} writes ({bw} B), row-hit rate {:.1}%, {} average over the run of {} peak",
             100.0 * hit,
-            bps * 1e-9,
-            value(s, &format!("{d}.peak_bytes_per_s")) * 1e-9
+            rate(bps),
+            rate(value(s, &format!("{d}.peak_bytes_per_s")))
         );
         memory.insert(d.into(), json!({ "reads": rd, "writes": wr, "bytes_read": br, "bytes_written": bw, "row_hit_rate": hit, "bytes_per_s": bps }));
     }
@@ -355,9 +386,12 @@ pub fn summarise(
         "held_out_before": before.map(|(l, a)| json!({"loss": l, "accuracy": a})),
         "epochs": epoch_rows,
         "simulated_ps": end_ps,
+        "epochs_complete": epochs, "epochs_planned": epochs_planned,
         "energy": {
-            "chip_uj": chip_pj * 1e-6, "chip_uj_per_epoch": chip_pj * 1e-6 / epochs.max(1) as f64,
-            "leakage_uj": leak_pj * 1e-6, "offchip_uj": off_pj * 1e-6, "system_uj": (chip_pj + off_pj) * 1e-6,
+            "chip_uj": chip_pj * 1e-6,
+            "chip_uj_per_epoch": if epochs == 0 { None } else { Some(chip_pj * 1e-6 / epochs as f64) },
+            "leakage_uj": leak_pj * 1e-6, "offchip_uj": off_pj * 1e-6, "offchip_standby_uj": off_standby_pj * 1e-6,
+            "system_uj": (chip_pj + off_pj) * 1e-6,
             "per_phase_uj": phases, "per_layer_uj": layers, "per_kind_uj": kinds, "per_component": components,
         },
         "power": { "chip_average_mw": avg_mw, "chip_peak_mw": peak_mw, "window_ps": POWER_WINDOW_PS, "offchip_average_mw": off_pj * 1e-12 / secs * 1e3 },
@@ -369,5 +403,5 @@ pub fn summarise(
             "working_set_bytes": counter(s, &format!("{ctrl}.memory_bytes")),
         },
     });
-    Ok(ChipSummary { text: t, json, power_csv, epochs_csv, components_csv })
+    Ok(ChipSummary { text: t, json, power_csv, epochs_csv, components_csv, epochs_done: epochs, epochs_planned })
 }

@@ -77,6 +77,62 @@ pub fn build_propagation_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Ms
     )))
 }
 
+/// The largest `mem` message a chip requester sends or is answered with: a header and
+/// `request_bytes` of data (None for other types).
+fn largest_mem_message(inst: &crate::topology::Instance) -> Option<u64> {
+    let bytes = match inst.kind.as_str() {
+        "propagation_core" => serde_yaml::from_value::<PropagationCoreParams>(inst.params.clone()).ok()?.request_bytes,
+        "update_core" => serde_yaml::from_value::<UpdateCoreParams>(inst.params.clone()).ok()?.request_bytes,
+        "controller" => serde_yaml::from_value::<ControllerYaml>(inst.params.clone()).ok()?.request_bytes,
+        _ => return None,
+    };
+    Some(components::mem::HEADER_BYTES + u64::from(bytes))
+}
+
+/// The checks between a chip's instances that no one component can make when it is built,
+/// made once all are (by `elaborate`, so `validate` makes them too): every NoC router buffer
+/// holds the largest packet its endpoints exchange, and the model the controller loaded
+/// fits every update core's local memory (else the run stops at the first such packet, or
+/// when the core receives the model).
+pub fn check_chip(topo: &crate::topology::Topology, outputs: &Outputs) -> Vec<InputError> {
+    let mut errors = Vec::new();
+    for noc in topo.instances.iter().filter(|i| i.kind == "noc") {
+        let Ok(p) = serde_yaml::from_value::<components::noc::NocParams>(noc.params.clone()) else { continue };
+        let largest = p
+            .endpoints
+            .iter()
+            .filter_map(|e| topo.instance(&format!("{}{e}", noc.scope)).and_then(largest_mem_message).map(|b| (b, e)))
+            .max();
+        if let Some((bytes, who)) = largest.filter(|(b, _)| *b > p.buffer_bytes) {
+            let msg = format!(
+                "a router input buffer of {} bytes cannot hold the {bytes}-byte packets of `{who}` (an {}-byte header \
+                 and its `request_bytes` of data; packets are not split into flits)",
+                p.buffer_bytes,
+                components::mem::HEADER_BYTES
+            );
+            errors.push(noc.param_error("buffer_bytes", msg).fix(format!("set `buffer_bytes` to at least {bytes}")));
+        }
+    }
+    let Some(setup) = outputs.setup.lock().expect("outputs lock").clone() else { return errors };
+    let train_math::ModelState::Int8(model) = &setup.trainer.state else { return errors };
+    let need = components::chip::update_core::local_bytes_needed(&setup.model.geoms, model.config.master_bits);
+    for inst in topo.instances.iter().filter(|i| i.kind == "update_core") {
+        let Ok(p) = serde_yaml::from_value::<UpdateCoreParams>(inst.params.clone()) else { continue };
+        let have = p.local_kib * 1024.0;
+        if (need as f64) > have {
+            let msg = format!(
+                "the model does not fit the chip: its master weights, momentum and gradient sums need {:.1} KiB of \
+                 update-core memory, but `local_kib` is {:.1} KiB",
+                need as f64 / 1024.0,
+                p.local_kib
+            );
+            let fix = format!("set `local_kib` to at least {:.1}, or train a smaller model", need as f64 / 1024.0);
+            errors.push(inst.param_error("local_kib", msg).fix(fix));
+        }
+    }
+    errors
+}
+
 pub fn build_update_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
     let p: UpdateCoreParams = ctx.params()?;
     check(p.validate(), ctx)?;
@@ -250,6 +306,7 @@ pub fn build_controller(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, I
         return Err(ctx.error("propagation_cores", "`propagation_cores` must be at least 1"));
     }
     for (field, v) in [
+        ("epochs", y.epochs),
         ("wg_tasks_per_layer", y.wg_tasks_per_layer),
         ("tasks_per_core", y.tasks_per_core),
         ("max_outstanding", y.max_outstanding as usize),
@@ -270,7 +327,7 @@ pub fn build_controller(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, I
         seed: y.seed,
         batch_size: y.batch_size,
     };
-    let plan = controller_plan(ctx, &choices, y.epochs)?;
+    let plan = controller_plan(ctx, &y, &choices, y.epochs)?;
     // Reported once (by chip 0), at the system's declaration.
     if let Some(dp) = data_parallel.filter(|dp| dp.rank == 0) {
         let b = plan.config.batch_size;
@@ -305,7 +362,12 @@ pub fn build_controller(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, I
 
 /// The training plan for `choices` and `epochs`, prepared once per distinct choice (the
 /// chips of a system share it), with the set-up kept for the report.
-fn controller_plan(ctx: &BuildCtx<'_>, choices: &TrainChoices, epochs: usize) -> Result<Arc<TrainPlan>, InputError> {
+fn controller_plan(
+    ctx: &BuildCtx<'_>,
+    y: &ControllerYaml,
+    choices: &TrainChoices,
+    epochs: usize,
+) -> Result<Arc<TrainPlan>, InputError> {
     if let Some((_, _, p)) =
         ctx.outputs.plans.lock().expect("outputs lock").iter().find(|(c, e, _)| c == choices && *e == epochs)
     {
@@ -314,6 +376,27 @@ fn controller_plan(ctx: &BuildCtx<'_>, choices: &TrainChoices, epochs: usize) ->
     // Problems with the model, data or weights keep their own file and position; those that
     // have none are about this controller's parameters.
     let s = setup(choices).map_err(|e| {
+        // A file that cannot be opened at all is a path this controller gave: say where the
+        // path came from and how it was resolved, at the controller's line.
+        let unreadable = e.file.is_some() && e.location.is_none() && e.message.contains("cannot read");
+        let from_yaml = |field: &str, rel: &str| {
+            let resolved = e.file.as_ref().map_or_else(String::new, |f| f.display().to_string());
+            let dir = ctx.path("");
+            let message = format!(
+                "`{field}: {rel}` is `{resolved}` (relative to the topology file's directory): {}",
+                e.message.trim_start_matches(&format!("{resolved}: "))
+            );
+            ctx.error(field, message)
+                .fix(format!("give the path from the topology file's directory (`{}`)", dir.display()))
+        };
+        if unreadable && e.field.as_deref() == Some("--pretrained") {
+            if let Some(rel) = &y.pretrained {
+                return from_yaml("pretrained", rel);
+            }
+        }
+        if unreadable && e.file.as_deref() == Some(choices.model.as_path()) {
+            return from_yaml("model", &y.model);
+        }
         if e.file.is_some() {
             e
         } else {

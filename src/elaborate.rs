@@ -62,6 +62,9 @@ pub fn elaborate(topo: &Topology, opts: Options) -> Result<Simulation<Msg>, Inpu
             }
         }
     }
+    if errors.is_empty() {
+        errors.extend(crate::chip_types::check_chip(topo, &opts.outputs));
+    }
     // Wiring half-built instances would only add confusing follow-on errors.
     if !errors.is_empty() {
         return Err(InputErrors(errors));

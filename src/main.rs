@@ -8,10 +8,11 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use components::phold::PholdParams;
 use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Value};
 use sim_core::{RunOutcome, SimTime};
 use tasim::elaborate::{elaborate, Options};
 use tasim::error::is_input_error;
-use tasim::output::{ensure_dir, write_atomic};
+use tasim::output::{ensure_dir, write_atomic, OutputFormat};
 use tasim::{graph, registry, report, topology, InputError};
 use tracing_subscriber::EnvFilter;
 
@@ -19,8 +20,18 @@ use tracing_subscriber::EnvFilter;
 /// goes on (its `--out` files still get written).
 static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Prints to standard output.
+/// Set with `--format json`: the text report is not printed; the command's one JSON
+/// document is, at the end.
+static TEXT_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Prints text to standard output (not with `--format json`).
 fn emit(text: &str) {
+    if !TEXT_OFF.load(std::sync::atomic::Ordering::Relaxed) {
+        emit_raw(text);
+    }
+}
+
+fn emit_raw(text: &str) {
     use std::io::Write;
     use std::sync::atomic::Ordering;
     if STDOUT_CLOSED.load(Ordering::Relaxed) {
@@ -48,6 +59,10 @@ struct Cli {
     /// More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// Standard output as text, or as one JSON document with the same figures (run, replay,
+    /// trace stats, validate, types), for scripts and sweeps.
+    #[arg(long, value_enum, global = true, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -58,6 +73,7 @@ enum Command {
     Run(RunArgs),
     /// Check a topology (YAML, types, parameters, wiring) without running it.
     Validate {
+        /// The topology YAML file.
         file: PathBuf,
         /// Parameter overrides, `instance.param=value`.
         #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
@@ -65,8 +81,9 @@ enum Command {
     },
     /// Print the elaborated netlist as Graphviz DOT.
     Graph {
+        /// The topology YAML file.
         file: PathBuf,
-        /// Write to this file instead of standard output.
+        /// Write the DOT to this file (not a directory) instead of standard output.
         #[arg(short, long)]
         out: Option<PathBuf>,
         #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
@@ -95,17 +112,21 @@ enum Command {
 
 #[derive(Args)]
 struct RunArgs {
+    /// The topology YAML file (see topologies/README.md).
     file: PathBuf,
     /// Parameter overrides for sweeps, `instance.param=value` (repeatable).
     #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
     set: Vec<String>,
-    /// Threads for partitioned topologies (default: the file's `run.threads`, else 1).
+    /// Threads for partitioned topologies (default: the file's `run.threads`, else 1); a
+    /// topology runs on at most one thread per partition, and the run says so.
     #[arg(long)]
     threads: Option<usize>,
     /// Stop at this simulated time in nanoseconds (default: the file's `run` section).
     #[arg(long, value_name = "NS")]
     until_ns: Option<f64>,
-    /// Write stats.json and stats.csv here.
+    /// Write into this directory (created if missing): stats.json and stats.csv (every
+    /// statistic); for a chip run also summary.json, power.csv, epochs.csv and
+    /// energy_components.csv.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Seed of every random stream (default: the file's `seed`).
@@ -126,7 +147,7 @@ struct RunArgs {
 
 #[derive(Subcommand)]
 enum BenchCommand {
-    /// PHOLD exactly as in shared/bench/PHOLD.md, built from components on a fabric.
+    /// PHOLD exactly as in benches/PHOLD.md, built from components on a fabric.
     Phold {
         #[arg(long, default_value_t = 1024)]
         lps: u64,
@@ -163,25 +184,82 @@ fn main() -> ExitCode {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).init();
+    let json = cli.format == OutputFormat::Json;
+    if json && !has_json(&cli.command) {
+        eprintln!(
+            "error: `--format json` is for run, replay, trace stats, validate and types\n  fix: drop `--format json`"
+        );
+        return ExitCode::from(2);
+    }
+    TEXT_OFF.store(json, std::sync::atomic::Ordering::Relaxed);
     match dispatch(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(doc) => {
+            if let (true, Some(doc)) = (json, doc) {
+                emit_raw(&format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default()));
+            }
+            ExitCode::SUCCESS
+        }
         Err(e) => {
+            if json {
+                emit_raw(&format!("{}\n", serde_json::to_string_pretty(&error_json(e.as_ref())).unwrap_or_default()));
+            }
             eprintln!("error: {e:#}");
             ExitCode::from(if is_input_error(e.as_ref()) { 2 } else { 1 })
         }
     }
 }
 
-fn dispatch(cmd: Command) -> Result<()> {
+/// The commands with a JSON form.
+fn has_json(cmd: &Command) -> bool {
+    use tasim::trace::cli::TraceCommand;
+    matches!(
+        cmd,
+        Command::Run(_)
+            | Command::Replay(_)
+            | Command::Validate { .. }
+            | Command::Types
+            | Command::Trace { which: TraceCommand::Stats { .. } }
+    )
+}
+
+/// An error as JSON: `{"error": {message, exit_code, problems: [{file, line, column, field,
+/// message, fix}]}}` (a problem per located input error).
+fn error_json(e: &(dyn std::error::Error + 'static)) -> Value {
+    let one = |p: &InputError| {
+        json!({"file": p.file.as_ref().map(|f| f.display().to_string()), "line": p.location.as_ref().map(|l| l.line),
+               "column": p.location.as_ref().map(|l| l.column), "field": p.field, "message": p.message, "fix": p.fix})
+    };
+    let mut problems = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(p) = err.downcast_ref::<InputError>() {
+            problems.push(one(p));
+        } else if let Some(ps) = err.downcast_ref::<tasim::error::InputErrors>() {
+            problems.extend(ps.0.iter().map(one));
+        }
+        cur = err.source();
+    }
+    json!({"error": {"message": e.to_string(), "exit_code": if is_input_error(e) { 2 } else { 1 }, "problems": problems}})
+}
+
+fn dispatch(cmd: Command) -> Result<Option<Value>> {
     match cmd {
-        Command::Run(args) => run(args),
-        Command::Train(args) => tasim::train::cli::run(&args),
-        Command::Replay(args) => tasim::trace::cli::run_replay(&args, &mut emit_more),
+        Command::Run(args) => run(args).map(Some),
+        Command::Train(args) => tasim::train::cli::run(&args).map(|()| None),
+        Command::Replay(args) => tasim::trace::cli::run_replay(&args, &mut emit_more).map(Some),
         Command::Trace { which } => tasim::trace::cli::trace(&which, &mut emit_more),
-        Command::Sweep(args) => tasim::sweep::cli::run(&args, &mut emit_more),
+        Command::Sweep(args) => tasim::sweep::cli::run(&args, &mut emit_more).map(|()| None),
         Command::Validate { file, set } => {
             let topo = topology::load(&file, &set)?;
-            let sim = elaborate(&topo, Options::default())?;
+            let mut sim = elaborate(&topo, Options::default())?;
+            // Time zero: every component's `init` and what happens at once (a run stopped
+            // there is the configuration's doing, reported as `run` would).
+            sim.run_until(SimTime::ZERO).map_err(|e| aborted(&topo, e))?;
+            let doc = json!({
+                "file": file.display().to_string(), "ok": true, "topology": topo.name,
+                "instances": topo.instances.len(), "connections": topo.connections.len(),
+                "fabrics": topo.fabrics.len(), "clocks": topo.clocks.len(), "partitions": partitions(&topo),
+            });
             say!(
                 "{}: ok ({} instances, {} connections, {} fabrics, {} clocks, {} partitions)",
                 file.display(),
@@ -192,28 +270,31 @@ fn dispatch(cmd: Command) -> Result<()> {
                 partitions(&topo)
             );
             drop(sim);
-            Ok(())
+            Ok(Some(doc))
         }
         Command::Graph { file, out, set } => {
             let topo = topology::load(&file, &set)?;
             let sim = elaborate(&topo, Options::default())?;
             let dot = graph::to_dot(&topo, sim.netlist());
             match out {
-                Some(p) => write_atomic(&p, dot.as_bytes()),
+                Some(p) => write_atomic(&p, dot.as_bytes()).map(|()| None),
                 None => {
                     emit(&dot);
-                    Ok(())
+                    Ok(None)
                 }
             }
         }
         Command::Types => {
+            let mut types = Vec::new();
             for t in registry::registry() {
                 say!("{}\n  {}\n  params:", t.name, t.summary);
                 for line in t.params.lines() {
                     say!("    {}", line.trim());
                 }
+                let params: Vec<&str> = t.params.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+                types.push(json!({"name": t.name, "summary": t.summary, "params": params}));
             }
-            Ok(())
+            Ok(Some(json!({ "types": types })))
         }
         Command::Bench {
             which:
@@ -238,7 +319,7 @@ fn dispatch(cmd: Command) -> Result<()> {
                     r.threads
                 );
             }
-            Ok(())
+            Ok(None)
         }
     }
 }
@@ -262,7 +343,10 @@ fn partitions(topo: &topology::Topology) -> usize {
     p.len()
 }
 
-fn run(args: RunArgs) -> Result<()> {
+/// `tasim run`; returns the run as one JSON document (what `--format json` prints): the
+/// topology, outcome, simulated time, events, the by-type summary with each figure's rule,
+/// a chip run's summary (as `summary.json`), and every statistic (as `stats.json`).
+fn run(args: RunArgs) -> Result<Value> {
     let mut topo = topology::load(&args.file, &args.set)?;
     tasim::trace::cli::reject_players(&topo)?;
     if let Some(seed) = args.seed {
@@ -313,18 +397,24 @@ fn run(args: RunArgs) -> Result<()> {
         _ => None,
     };
 
+    let result = outputs.training();
+    let summary = match &setup {
+        Some(setup) => Some(tasim::chip_report::summarise(&topo, &report, setup, &result)?),
+        None => None,
+    };
+    let outcome_line = outcome_text(outcome, summary.as_ref());
     say!("topology   {} ({})", topo.name, args.file.display());
-    say!(
-        "outcome    {}",
-        match outcome {
-            RunOutcome::ReachedEnd => "reached the end time",
-            RunOutcome::Idle => "no events left",
-            RunOutcome::Stopped => "stopped by a component",
-        }
-    );
+    say!("outcome    {outcome_line}");
     say!("simulated  {}", report.end);
+    // More threads than partitions cannot be used: say so rather than let it pass.
+    let asked = if threads > used_threads {
+        let p = partitions(&topo);
+        format!("; {threads} asked for, but the topology has {p} partition{}", if p == 1 { "" } else { "s" })
+    } else {
+        String::new()
+    };
     say!(
-        "events     {} in {:.3} s wall ({:.2} M events/s, {} thread{})",
+        "events     {} in {:.3} s wall ({:.2} M events/s, {} thread{}{asked})",
         report.events,
         wall,
         report.events as f64 / wall / 1e6,
@@ -332,10 +422,9 @@ fn run(args: RunArgs) -> Result<()> {
         if used_threads == 1 { "" } else { "s" }
     );
     let system = tasim::system_report::summarise(&topo, &report);
-    let chip = match &setup {
-        Some(setup) => {
-            let result = outputs.training();
-            let summary = tasim::chip_report::summarise(&topo, &report, setup, &result)?;
+    let by_type = report::summary_by_type(&topo, &report.stats);
+    let chip = match (&setup, summary) {
+        (Some(setup), Some(summary)) => {
             say!("\n{}", summary.text.trim_end());
             if let Some(dir) = &args.save {
                 // One chip: DIR; a system: DIR/chip<k> for each chip.
@@ -364,21 +453,20 @@ fn run(args: RunArgs) -> Result<()> {
             }
             Some(summary)
         }
-        None if system.is_some() => None,
-        None => {
-            say!("\nstatistics summed over the instances of each type:");
-            for (name, n, sum) in report::summary_by_type(&topo, &report.stats) {
-                say!("  {name:<40} {sum:>16} (over {n})");
-            }
+        _ if system.is_some() => None,
+        _ => {
+            say!("\nstatistics over the instances of each type (counts summed, rates pooled, spans and peaks the largest):");
+            emit(&report::summary_text(&by_type));
             None
         }
     };
     if let Some(sys) = &system {
         say!("\n{}", sys.text.trim_end());
     }
-    if let Some((n, path)) = recorded {
+    if let Some((n, path)) = &recorded {
         say!("\ntrace      {n} memory transactions recorded in {}", path.display());
     }
+    let mut written = Vec::new();
     if let Some(dir) = &args.out {
         ensure_dir(dir)?;
         let json = serde_json::json!({
@@ -390,7 +478,7 @@ fn run(args: RunArgs) -> Result<()> {
         });
         write_atomic(&dir.join("stats.json"), serde_json::to_string_pretty(&json)?.as_bytes())?;
         write_atomic(&dir.join("stats.csv"), report::stats_csv(&report.stats).as_bytes())?;
-        let mut written = vec!["stats.json", "stats.csv"];
+        written.extend(["stats.json", "stats.csv"]);
         if let Some(c) = &chip {
             write_atomic(&dir.join("summary.json"), serde_json::to_string_pretty(&c.json)?.as_bytes())?;
             write_atomic(&dir.join("power.csv"), c.power_csv.as_bytes())?;
@@ -411,7 +499,38 @@ fn run(args: RunArgs) -> Result<()> {
         }
         say!("\nwrote {} in {}", written.join(", "), dir.display());
     }
-    Ok(())
+    Ok(json!({
+        "topology": topo.name,
+        "file": args.file.display().to_string(),
+        "seed": topo.seed,
+        "outcome": outcome_line,
+        "end_ps": report.end.as_ps(),
+        "events": report.events,
+        "threads": used_threads,
+        "by_type": report::summary_json(&by_type),
+        "chip": chip.as_ref().map(|c| &c.json),
+        "system": system.as_ref().map(|s| &s.json),
+        "trace": recorded.as_ref().map(|(n, p)| json!({"records": n, "file": p.display().to_string()})),
+        "out": args.out.as_ref().map(|d| json!({"dir": d.display().to_string(), "files": written})),
+        "stats": report::stats_json(&report.stats),
+    }))
+}
+
+/// What ended the run, in words: a chip run says how far training got (its controller ends
+/// a run that trained every epoch; anything else is a run cut short).
+fn outcome_text(outcome: RunOutcome, chip: Option<&tasim::chip_report::ChipSummary>) -> String {
+    let progress = chip.map(|c| format!("; {} of {} epochs trained", c.epochs_done, c.epochs_planned));
+    match (outcome, chip) {
+        (RunOutcome::Stopped, Some(c)) if c.epochs_done == c.epochs_planned => {
+            format!(
+                "training finished: the controller ended the run after {} of {} epochs",
+                c.epochs_done, c.epochs_planned
+            )
+        }
+        (RunOutcome::Stopped, _) => format!("a component ended the run{}", progress.unwrap_or_default()),
+        (RunOutcome::ReachedEnd, _) => format!("reached the end time{}", progress.unwrap_or_default()),
+        (RunOutcome::Idle, _) => format!("no events left{}", progress.unwrap_or_default()),
+    }
 }
 
 /// Runs to `end` (or to the end of events) in slices, with a progress bar on a terminal.

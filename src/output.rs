@@ -6,6 +6,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
+/// What a command prints on standard output: its text report, or one JSON document with
+/// the same figures (`--format json`, for scripts and sweeps: no text parsing).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+}
+
 /// Writes `bytes` to `path` atomically (a reader never sees half a file; a failed run leaves
 /// no partial output behind).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {

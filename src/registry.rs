@@ -129,7 +129,7 @@ pub fn registry() -> &'static [ComponentType] {
 const BASE: &[ComponentType] = &[
     ComponentType {
         name: "phold_lp",
-        summary: "PHOLD logical process (shared/bench/PHOLD.md); ports: out, in (protocol phold) on a fabric",
+        summary: "PHOLD logical process (benches/PHOLD.md); ports: out, in (protocol phold) on a fabric",
         params: "lps: 1024          logical processes (destinations drawn in 0..lps)\n\
                  population: 16     events each LP starts with\n\
                  lookahead_ps: 1000 must equal the fabric latency\n\

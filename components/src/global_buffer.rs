@@ -30,7 +30,7 @@ use sim_core::{
 };
 
 use crate::energy::{EnergyMeter, Leakage, PowerDomain, Scope};
-use crate::mem::{Cause, MemReq, MemResp, Phase};
+use crate::mem::{Cause, MemReq, MemResp};
 use crate::Msg;
 
 /// Parameters (YAML `params` of a `global_buffer`).
@@ -108,11 +108,16 @@ impl GlobalBufferParams {
         if !pow2(self.line_bytes) {
             return Err(("line_bytes", format!("must be a power of two, not {}", self.line_bytes)));
         }
-        if self.ways == 0 || self.banks == 0 || self.bank_bytes_per_cycle == 0 || self.max_active_requests == 0 {
-            return Err((
-                "ways",
-                "ways, banks, bank_bytes_per_cycle and max_active_requests must all be at least 1".into(),
-            ));
+        // Each count is named on its own: a zero `banks` is not the fault of `ways`.
+        for (name, v) in [
+            ("ways", self.ways),
+            ("banks", self.banks),
+            ("bank_bytes_per_cycle", self.bank_bytes_per_cycle),
+            ("max_active_requests", self.max_active_requests),
+        ] {
+            if v == 0 {
+                return Err((name, format!("`{name}` must be at least 1")));
+            }
         }
         let lines = u64::from(self.capacity_kib) * 1024 / u64::from(self.line_bytes);
         if lines == 0 || lines % u64::from(self.ways) != 0 {
@@ -141,6 +146,8 @@ struct Way {
     /// A fill from DRAM is pending: the line may not be evicted.
     filling: bool,
     last_use: u64,
+    /// The phase and layer of the line's last write: its write-back's cause.
+    writer: Cause,
 }
 
 /// A line access waiting for its line's fill.
@@ -173,8 +180,9 @@ pub struct GlobalBuffer {
     waiting: VecDeque<MemReq>,
     /// Line accesses waiting for a fill, by line.
     fill_waiters: BTreeMap<u64, Vec<Waiter>>,
-    /// Dirty lines sent to DRAM and not yet acknowledged: the DRAM request id and the data.
-    writebacks: BTreeMap<u64, (u64, Vec<u8>)>,
+    /// Dirty lines sent to DRAM and not yet acknowledged: the DRAM request id, the data and
+    /// the cause of its last write.
+    writebacks: BTreeMap<u64, (u64, Vec<u8>, Cause)>,
     /// Requests for DRAM that its channel refused, in order.
     dram_outbox: VecDeque<MemReq>,
     /// Responses the `out` channel refused, in order.
@@ -322,11 +330,12 @@ impl GlobalBuffer {
             return;
         };
         self.stats.misses += 1;
-        if let Some((_, data)) = self.writebacks.get(&w.line).cloned() {
+        if let Some((_, data, writer)) = self.writebacks.get(&w.line).cloned() {
             // The line is on its way back to DRAM: take it from the write-back buffer.
             let off = way * self.p.line_bytes as usize;
             self.store[off..off + data.len()].copy_from_slice(&data);
             self.ways[way].dirty = true;
+            self.ways[way].writer = writer;
             self.serve(ctx, way, w);
         } else if full_write {
             self.serve(ctx, way, w);
@@ -366,13 +375,13 @@ impl GlobalBuffer {
                 let data = self.store[off..off + self.p.line_bytes as usize].to_vec();
                 let id = self.next_dram_id;
                 self.next_dram_id += 1;
-                self.writebacks.insert(victim.line, (id, data.clone()));
+                self.writebacks.insert(victim.line, (id, data.clone(), victim.writer));
                 self.stats.writebacks += 1;
-                let cause = Cause::new(Phase::Other, Cause::NO_LAYER);
-                self.send_dram(ctx, MemReq::write(id, victim.line, data, cause, ctx.now().0));
+                self.send_dram(ctx, MemReq::write(id, victim.line, data, victim.writer, ctx.now().0));
             }
         }
-        self.ways[way] = Way { line, valid: true, dirty: false, filling: false, last_use: self.use_clock };
+        self.ways[way] =
+            Way { line, valid: true, dirty: false, filling: false, last_use: self.use_clock, writer: Cause::default() };
         Some(way)
     }
 
@@ -403,6 +412,7 @@ impl GlobalBuffer {
         if a.req.write {
             self.store[off..off + w.len].copy_from_slice(&a.req.data[w.req_off..w.req_off + w.len]);
             self.ways[way].dirty = true;
+            self.ways[way].writer = cause;
             self.stats.bytes_written += w.len as u64;
             self.energy.add(v, "sram_write", self.p.energy.write_pj_per_byte, w.len as f64, cause);
         } else {
@@ -508,7 +518,7 @@ impl Component<Msg> for GlobalBuffer {
             (DRAM_RESP, Msg::MemResp(resp)) => {
                 if resp.write {
                     // Only the latest write-back of a line may retire its buffered copy.
-                    if self.writebacks.get(&resp.addr).is_some_and(|(id, _)| *id == resp.id) {
+                    if self.writebacks.get(&resp.addr).is_some_and(|(id, _, _)| *id == resp.id) {
                         self.writebacks.remove(&resp.addr);
                     }
                 } else {

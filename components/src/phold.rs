@@ -1,4 +1,4 @@
-//! PHOLD logical process, exactly as `shared/bench/PHOLD.md` defines it: the standard
+//! PHOLD logical process, exactly as `benches/PHOLD.md` defines it: the standard
 //! synthetic benchmark of event kernels, built from an ordinary component on a fabric.
 //!
 //! Each LP holds its own SplitMix64 stream (state `seed ^ index * golden`), because the

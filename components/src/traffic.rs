@@ -391,6 +391,6 @@ impl Component<crate::Msg> for MemTraffic {
         stats.counter("bytes", self.bytes);
         stats.histogram("latency_ps", &self.latency_ps);
         let span = self.first_send.map_or(0, |f| self.last_response.saturating_sub(f));
-        stats.value("bandwidth_bytes_per_s", if span == 0 { 0.0 } else { self.bytes as f64 / (span as f64 * 1e-12) });
+        stats.ratio("bandwidth_bytes_per_s", self.bytes as f64, span as f64 * 1e-12);
     }
 }

@@ -141,5 +141,5 @@ pub use netlist::{EdgeKind, NetEdge, NetNode, Netlist};
 pub use observer::{DeliverRecord, EventKey, MarkRecord, Observer, SendRecord, TimerRecord};
 pub use rng::{derive_seed, splitmix64, SimRng};
 pub use simulation::{Report, RunOutcome, Simulation};
-pub use stats::{Histogram, HistogramSummary, StatValue, StatsSnapshot, StatsWriter, TimeAverage};
+pub use stats::{combine, Aggregate, Histogram, HistogramSummary, StatValue, StatsSnapshot, StatsWriter, TimeAverage};
 pub use time::{SimDuration, SimTime};

@@ -227,6 +227,85 @@ pub enum StatValue {
         step_ps: u64,
         values: Vec<f64>,
     },
+    /// A rate or share, `num / den` (0 when `den` is 0): a row-hit rate, a utilisation, a
+    /// bandwidth (bytes over seconds). Kept as its two terms so that instances pool.
+    Ratio {
+        num: f64,
+        den: f64,
+    },
+    /// A quantity that does not add across instances: a span of time, a peak, a capacity.
+    Extent(f64),
+}
+
+/// How the same statistic of several instances combines into one figure. A summary names
+/// the rule beside each statistic, so that nobody reads a sum of rates as a rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Aggregate {
+    /// Counts and energies: the sum.
+    Sum,
+    /// Rates and shares: Σnum / Σden over the instances (pooled, not averaged).
+    Pooled,
+    /// Spans, peaks and capacities: the largest.
+    Max,
+}
+
+impl Aggregate {
+    /// The rule as a reader sees it beside a figure.
+    pub fn name(self) -> &'static str {
+        match self {
+            Aggregate::Sum => "sum",
+            Aggregate::Pooled => "pooled",
+            Aggregate::Max => "max",
+        }
+    }
+}
+
+impl StatValue {
+    /// How this statistic combines across instances; `None` for distributions and series,
+    /// which a single figure would misrepresent.
+    pub fn aggregate(&self) -> Option<Aggregate> {
+        match self {
+            StatValue::Counter(_) | StatValue::Value(_) => Some(Aggregate::Sum),
+            StatValue::Ratio { .. } => Some(Aggregate::Pooled),
+            StatValue::Extent(_) => Some(Aggregate::Max),
+            StatValue::Histogram(_) | StatValue::TimeAverage { .. } | StatValue::Series { .. } => None,
+        }
+    }
+
+    /// The ratio `num / den`, 0 for an empty denominator (no accesses: no rate).
+    pub fn ratio(num: f64, den: f64) -> f64 {
+        if den == 0.0 {
+            0.0
+        } else {
+            num / den
+        }
+    }
+}
+
+/// Combines the statistics of several instances by each one's [`Aggregate`] rule. `None`
+/// when they are not all of one combinable kind.
+pub fn combine<'a>(values: impl IntoIterator<Item = &'a StatValue>) -> Option<(Aggregate, f64)> {
+    let mut rule = None;
+    let (mut sum, mut num, mut den, mut max) = (0.0, 0.0, 0.0, f64::NEG_INFINITY);
+    for v in values {
+        let r = v.aggregate()?;
+        if rule.is_some_and(|x| x != r) {
+            return None;
+        }
+        rule = Some(r);
+        match v {
+            StatValue::Counter(c) => sum += *c as f64,
+            StatValue::Value(x) => sum += x,
+            StatValue::Ratio { num: n, den: d } => (num, den) = (num + n, den + d),
+            StatValue::Extent(x) => max = f64::max(max, *x),
+            _ => return None,
+        }
+    }
+    rule.map(|r| match r {
+        Aggregate::Sum => (r, sum),
+        Aggregate::Pooled => (r, StatValue::ratio(num, den)),
+        Aggregate::Max => (r, max),
+    })
 }
 
 /// All statistics of a run, in a fixed order: components by rank, then the order each
@@ -264,6 +343,8 @@ impl StatsSnapshot {
             StatValue::TimeAverage { mean, .. } => Some(*mean),
             StatValue::Histogram(h) => Some(h.mean),
             StatValue::Series { values, .. } => Some(values.iter().sum()),
+            StatValue::Ratio { num, den } => Some(StatValue::ratio(*num, *den)),
+            StatValue::Extent(x) => Some(*x),
         }
     }
     /// Entries whose name starts with `prefix` (e.g. one instance's statistics).
@@ -318,6 +399,16 @@ impl<'a> StatsWriter<'a> {
         let n = self.name(name);
         self.out.push(n, StatValue::Value(v));
     }
+    /// A rate or share as its two terms (`row_hits` over bursts); see [`StatValue::Ratio`].
+    pub fn ratio(&mut self, name: &str, num: f64, den: f64) {
+        let n = self.name(name);
+        self.out.push(n, StatValue::Ratio { num, den });
+    }
+    /// A span, peak or capacity; see [`StatValue::Extent`].
+    pub fn extent(&mut self, name: &str, v: f64) {
+        let n = self.name(name);
+        self.out.push(n, StatValue::Extent(v));
+    }
     pub fn histogram(&mut self, name: &str, h: &Histogram) {
         let n = self.name(name);
         self.out.push(n, StatValue::Histogram(h.into()));
@@ -367,6 +458,19 @@ mod tests {
         assert!((96..=99).contains(&p99), "{p99}");
         assert_eq!(h.quantile(1.0), Some(100));
         assert_eq!(Histogram::new().quantile(0.5), None);
+    }
+
+    #[test]
+    fn rates_pool_spans_take_the_largest_counts_add() {
+        // Two controllers: 90 hits of 100 bursts and 10 of 100. Pooled 100/200, not 1.0.
+        let a = [StatValue::Ratio { num: 90.0, den: 100.0 }, StatValue::Ratio { num: 10.0, den: 100.0 }];
+        assert_eq!(combine(&a), Some((Aggregate::Pooled, 0.5)));
+        let s = [StatValue::Extent(7.0), StatValue::Extent(5.0)];
+        assert_eq!(combine(&s), Some((Aggregate::Max, 7.0)));
+        let c = [StatValue::Counter(3), StatValue::Counter(4)];
+        assert_eq!(combine(&c), Some((Aggregate::Sum, 7.0)));
+        assert_eq!(combine(&[StatValue::Counter(1), StatValue::Extent(1.0)]), None);
+        assert_eq!(combine(&[StatValue::Ratio { num: 0.0, den: 0.0 }]), Some((Aggregate::Pooled, 0.0)));
     }
 
     #[test]

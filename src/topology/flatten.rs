@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_yaml::Value;
 
 use super::locate::Locator;
+use super::overrides;
 use super::schema::{ComponentDecl, ConnectionDecl, FabricDecl, SubsystemDecl, TopologyFile};
 use super::units::{bytes_per_s_from_gb, period_ps_from_mhz, to_ps};
 use super::{join, Clock, Connection, Fabric, Instance, Latency, Origin, Rate, RunSettings, SourceFile, Topology};
@@ -47,9 +48,10 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Topology, InputErrors> 
         pending: Vec::new(),
     };
     let (file, mut doc) = l.read(path, None).map_err(InputErrors::from)?;
-    let (system_sets, overrides): (Vec<&String>, Vec<&String>) =
-        overrides.iter().partition(|a| a.trim_start().starts_with("system."));
-    for arg in system_sets {
+    let overrides = l.structural_overrides(&file, &mut doc, overrides);
+    let (system_sets, overrides): (Vec<String>, Vec<String>) =
+        overrides.into_iter().partition(|a| a.trim_start().starts_with("system."));
+    for arg in &system_sets {
         if let Err(e) = system::apply_cli_override(&mut doc, arg) {
             l.errors.push(e);
         }
@@ -75,7 +77,7 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Topology, InputErrors> 
         }
     }
     for arg in overrides {
-        l.apply_cli_override(arg);
+        l.apply_cli_override(&arg);
     }
     let run = l.run_settings(&file, &doc);
     if l.errors.is_empty() && l.instances.is_empty() {
@@ -103,6 +105,11 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Topology, InputErrors> 
         fabrics,
         files: l.files,
     })
+}
+
+/// A `--set` value as YAML (`8`, `true`, `[1, 2]`), or the text itself.
+fn yaml_value(raw: &str) -> Value {
+    serde_yaml::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()))
 }
 
 fn canonical(p: &Path) -> PathBuf {
@@ -413,6 +420,19 @@ impl Loader {
             })
             .max_by_key(|(_, i)| i.name.len())
             .map(|(k, _)| first + k);
+        let array = self
+            .arrays
+            .iter()
+            .filter(|(n, _)| key.len() > n.len() + 1 && key.starts_with(n.as_str()) && key.as_bytes()[n.len()] == b'.')
+            .max_by_key(|(n, _)| n.len());
+        if let (None, Some((name, elements))) = (found, array) {
+            // An array's name sets the parameter on every element (`pc.pe_rows` -> pc0, pc1).
+            let param = key[name.len() + 1..].to_string();
+            for e in elements.clone() {
+                self.apply_override(first, &format!("{e}.{param}"), value.clone(), origin.clone());
+            }
+            return;
+        }
         let Some(idx) = found else {
             let names: Vec<&str> = self.instances[first..].iter().map(|i| i.name.as_str()).collect();
             let inst = key.rsplit_once('.').map_or(key, |(a, _)| a);
@@ -445,6 +465,37 @@ impl Loader {
         inst.overrides.push((param, origin));
     }
 
+    /// Applies the overrides of the top-level file's structure (clocks, array counts,
+    /// connections; see [`overrides`]) to its YAML and reads it again; returns the rest.
+    fn structural_overrides(&mut self, file: &SourceFile, doc: &mut TopologyFile, all: &[String]) -> Vec<String> {
+        let mut yaml: Value = serde_yaml::from_str(&file.text).unwrap_or(Value::Null);
+        let (mut rest, mut changed) = (Vec::new(), false);
+        for arg in all {
+            let Some((key, raw)) = arg.split_once('=') else {
+                rest.push(arg.clone());
+                continue;
+            };
+            match overrides::target(&yaml, key.trim()) {
+                overrides::Target::Parameter => rest.push(arg.clone()),
+                t => match overrides::apply(&mut yaml, &t, yaml_value(raw), arg) {
+                    Ok(()) => changed = true,
+                    Err(e) => self.errors.push(e),
+                },
+            }
+        }
+        if changed {
+            match serde_yaml::from_value(yaml) {
+                Ok(d) => *doc = d,
+                Err(e) => self.errors.push(
+                    InputError::new(format!("after --set: {}", strip_position(&e.to_string())))
+                        .in_file(&file.path)
+                        .fix("give the overridden field a value of its type (see topologies/README.md)"),
+                ),
+            }
+        }
+        rest
+    }
+
     fn apply_cli_override(&mut self, arg: &str) {
         let origin = Origin::CommandLine { arg: arg.to_string() };
         let Some((key, raw)) = arg.split_once('=') else {
@@ -455,11 +506,7 @@ impl Loader {
             );
             return;
         };
-        let value: Value = match serde_yaml::from_str(raw) {
-            Ok(v) => v,
-            Err(_) => Value::String(raw.to_string()),
-        };
-        self.apply_override(0, key.trim(), value, origin);
+        self.apply_override(0, key.trim(), yaml_value(raw), origin);
     }
 
     fn run_settings(&mut self, file: &Arc<SourceFile>, doc: &TopologyFile) -> RunSettings {
@@ -536,7 +583,13 @@ impl Loader {
             Ok(l) => Some(l),
             Err((_, m)) if m.is_empty() => None,
             Err((field, m)) => {
-                self.errors.push(origin.error(field, m));
+                let fix = match field {
+                    "" if m.starts_with("give only one") => "keep one latency field and delete the others",
+                    "" => "add `latency_ns: 1` (or latency_ps / latency_cycles with a clock)",
+                    "latency_cycles" => "add `clock: <clock name>` beside `latency_cycles`",
+                    _ => "give a latency of 0 or more (a channel cannot deliver before it sends)",
+                };
+                self.errors.push(origin.error(field, m).fix(fix));
                 None
             }
         }

@@ -7,6 +7,7 @@
 //! types; `elaborate` turns a `Topology` into a simulation through the registry.
 
 mod flatten;
+mod overrides;
 pub(crate) use flatten::serde_fix;
 pub mod locate;
 pub mod schema;

@@ -49,6 +49,7 @@ pub enum TraceCommand {
     Text {
         /// The trace: binary, text, DRAMSim3 or Ramulator 2 (traces/FORMAT.md).
         trace: PathBuf,
+        /// Write the text to this file (not a directory) instead of standard output.
         #[arg(short, long)]
         out: Option<PathBuf>,
         #[command(flatten)]
@@ -79,7 +80,7 @@ pub enum TraceCommand {
         /// A memory topology whose first dram_controller maps addresses to banks.
         #[arg(long, value_name = "MEM.yaml")]
         topology: Option<PathBuf>,
-        /// Write trace_stats.json, windows.csv, causes.csv (and banks.csv) here.
+        /// Write into this directory: trace_stats.json, windows.csv, causes.csv (and banks.csv).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         #[command(flatten)]
@@ -111,7 +112,8 @@ pub struct ReplayArgs {
     /// Parameter overrides, `instance.param=value` (repeatable).
     #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
     set: Vec<String>,
-    /// Write replay.json, stats.json, stats.csv, bandwidth.csv, banks.csv, causes.csv here.
+    /// Write into this directory: replay.json, stats.json, stats.csv, bandwidth.csv, banks.csv,
+    /// causes.csv.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     #[command(flatten)]
@@ -136,7 +138,8 @@ fn bar(total: Option<u64>) -> ProgressBar {
 }
 
 /// Runs `tasim trace ...`; `emit` prints to standard output and says whether to go on.
-pub fn trace(cmd: &TraceCommand, emit: &mut dyn FnMut(&str) -> bool) -> Result<()> {
+/// Runs a `tasim trace` command; `trace stats` also returns its figures as JSON.
+pub fn trace(cmd: &TraceCommand, emit: &mut dyn FnMut(&str) -> bool) -> Result<Option<serde_json::Value>> {
     match cmd {
         TraceCommand::Text { trace, out: Some(out), import } => {
             let n = convert_file(trace, out, Format::Text, import)?;
@@ -150,7 +153,7 @@ pub fn trace(cmd: &TraceCommand, emit: &mut dyn FnMut(&str) -> bool) -> Result<(
                 buf += &record_line(&names, &rec)?;
                 if buf.len() > 1 << 16 {
                     if !emit(&buf) {
-                        return Ok(());
+                        return Ok(None);
                     }
                     buf.clear();
                 }
@@ -183,9 +186,10 @@ pub fn trace(cmd: &TraceCommand, emit: &mut dyn FnMut(&str) -> bool) -> Result<(
                 }
                 emit(&format!("\nwrote {names} in {}\n", dir.display()));
             }
+            return Ok(Some(s.json));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 fn convert_file(input: &Path, output: &Path, to: Format, import: &ImportArgs) -> Result<u64> {
@@ -215,7 +219,7 @@ fn first_dram(topo: &Topology, file: &Path) -> Result<components::dram::Config, 
 }
 
 /// `tasim replay`; returns the text to print.
-pub fn run_replay(a: &ReplayArgs, emit: &mut dyn FnMut(&str) -> bool) -> Result<()> {
+pub fn run_replay(a: &ReplayArgs, emit: &mut dyn FnMut(&str) -> bool) -> Result<serde_json::Value> {
     let mut player = Vec::new();
     if let Some(m) = a.mode {
         player.push(("mode", Yaml::String(format!("{m:?}").to_lowercase())));
@@ -244,7 +248,7 @@ pub fn run_replay(a: &ReplayArgs, emit: &mut dyn FnMut(&str) -> bool) -> Result<
         let names = write_out(dir, &r)?;
         emit(&format!("\nwrote {} in {}\n", names.join(", "), dir.display()));
     }
-    Ok(())
+    Ok(r.json)
 }
 
 /// The recorder for `tasim run --record-trace OUT`, after checking it has something to record

@@ -79,7 +79,7 @@ impl DramFigures {
             row_misses: c("row_misses"),
             row_conflicts: c("row_conflicts"),
             row_hit_rate: v("row_hit_rate"),
-            span_ps: c("span_ps"),
+            span_ps: v("span_ps") as u64,
             bandwidth: v("bandwidth_bytes_per_s"),
             peak: v("peak_bytes_per_s"),
             channels: channels.max(1),
@@ -94,19 +94,26 @@ impl DramFigures {
         }
     }
 
-    /// Where the peak went, as shares of `span × peak` (see [`Breakdown`]); `idle_ps` is the
-    /// time nothing was in flight (measured by the player).
-    pub fn breakdown(&self, idle_ps: u64, rw_switches: u64) -> Breakdown {
-        let budget = self.span_ps as f64;
-        if budget == 0.0 || self.peak == 0.0 {
-            return Breakdown::default();
+    /// Where the peak went over the whole run, `[0, end_ps]`, as shares of `end × peak`
+    /// (see [`Breakdown`]). Every numerator is measured over that same interval: bytes, bus
+    /// and refresh time accrue only inside the run, and `idle_ps` must be the time nothing
+    /// was in flight from time zero to the end (see [`idle_over_run`]). A share that still
+    /// came out above 1 (a refresh whose tRFC runs past the end) is cut to 1.
+    pub fn breakdown(&self, end_ps: u64, idle_ps: u64, rw_switches: u64) -> Breakdown {
+        let run = end_ps as f64;
+        if run == 0.0 || self.peak == 0.0 {
+            return Breakdown { rw_switches, ..Breakdown::default() };
         }
-        let useful = self.bytes as f64 / (budget * 1e-12 * self.peak);
-        let bus = self.bus_busy_ps as f64 / (budget * self.channels as f64);
-        let partial = (bus - useful).max(0.0);
-        let refresh = self.refresh_busy_ps as f64 / (budget * (self.channels * self.ranks) as f64);
-        let idle = (idle_ps as f64 / budget).min(1.0);
-        let waiting = (1.0 - bus - refresh - idle).max(0.0);
+        let share = |x: f64| x.clamp(0.0, 1.0);
+        let useful = share(self.bytes as f64 / (run * 1e-12 * self.peak));
+        let bus = share(self.bus_busy_ps as f64 / (run * self.channels as f64));
+        let partial = share(bus - useful);
+        let refresh = share(self.refresh_busy_ps as f64 / (run * (self.channels * self.ranks) as f64));
+        let idle = share(idle_ps as f64 / run);
+        // Refresh comes every tREFI whatever the traffic, so the part of it that fell while
+        // requests were in flight is its share of that time.
+        let in_flight = 1.0 - idle;
+        let waiting = share(in_flight - bus - refresh * in_flight);
         Breakdown { useful, partial, refresh, idle, waiting, rw_switches }
     }
 
@@ -126,7 +133,15 @@ impl DramFigures {
     }
 }
 
-/// Shares of the peak (`span × peak bytes`), measured from the statistics:
+/// The time nothing was in flight over `[0, end_ps]`, from the player's statistics: before
+/// its first send, its own `idle_ps` (gaps between its first send and last response, over
+/// its `span_ps`), and after its last response.
+pub fn idle_over_run(end_ps: u64, player_span_ps: u64, player_idle_ps: u64) -> u64 {
+    end_ps.saturating_sub(player_span_ps).saturating_add(player_idle_ps).min(end_ps)
+}
+
+/// Shares of the peak over the whole run (`end × peak bytes`), each in `[0, 1]` and each
+/// measured over that same interval, from the statistics:
 /// - `useful`: bytes the requests asked for (the achieved efficiency);
 /// - `partial`: data-bus time moving the rest of partially used bursts;
 /// - `refresh`: time ranks were blocked by refresh (`refresh_busy_ps` per rank);
@@ -187,12 +202,12 @@ pub fn dram_text(d: &DramFigures, b: &Breakdown) -> String {
     );
     let _ = writeln!(
         t,
-        "  bandwidth  {:.3} GB/s of {:.3} GB/s peak ({:.1}%)",
+        "  bandwidth  {:.3} GB/s of {:.3} GB/s peak ({:.1}%), first request to last response",
         d.bandwidth / 1e9,
         d.peak / 1e9,
         100.0 * d.bandwidth / d.peak.max(f64::MIN_POSITIVE)
     );
-    let _ = writeln!(t, "  where the peak went (shares of span x peak):");
+    let _ = writeln!(t, "  where the peak went (shares of the whole run x peak):");
     let _ = writeln!(t, "    {} data the requests asked for", pct(b.useful));
     let _ = writeln!(t, "    {} rest of partly used bursts", pct(b.partial));
     let _ = writeln!(t, "    {} ranks blocked by refresh", pct(b.refresh));

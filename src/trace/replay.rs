@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use serde_yaml::Value as Yaml;
 use sim_core::{RunOutcome, SimTime, StatValue, StatsSnapshot};
 
-use super::memory_report::{dram_text, sparkline, Breakdown, DramFigures};
+use super::memory_report::{dram_text, idle_over_run, sparkline, Breakdown, DramFigures};
 use super::open::{open, Assume, Format, Source};
 use crate::elaborate::{elaborate, Options};
 use crate::error::InputError;
@@ -82,6 +82,11 @@ pub fn replay(req: &Request) -> Result<Replayed> {
     let p = &topo.instances.iter().find(|i| i.name == player_name).expect("found above").params;
     let timing = p.get("mode").and_then(Yaml::as_str).is_none_or(|m| m == "timing");
     let drain = p.get("drain").and_then(Yaml::as_bool).unwrap_or(false);
+    let targets: Vec<String> = p
+        .get("targets")
+        .and_then(Yaml::as_sequence)
+        .map(|s| s.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
     let cut = header.end.filter(|e| timing && !drain && !e.inclusive).map(|e| e.ps);
 
     let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
@@ -115,7 +120,7 @@ pub fn replay(req: &Request) -> Result<Replayed> {
     let drams: Vec<String> =
         topo.instances.iter().filter(|i| i.kind == "dram_controller").map(|i| i.name.clone()).collect();
     let (text, json) =
-        summarise(req, &header.topology, &player_name, &drams, &report.stats, report.end, outcome, timing);
+        summarise(req, &header.topology, (&player_name, &targets), &drams, &report.stats, report.end, outcome, timing);
     Ok(Replayed { text, json, stats: report.stats, end: report.end })
 }
 
@@ -140,7 +145,7 @@ fn ns(ps: u64) -> String {
 fn summarise(
     req: &Request,
     recorded: &str,
-    player: &str,
+    (player, targets): (&str, &[String]),
     drams: &[String],
     s: &StatsSnapshot,
     end: SimTime,
@@ -169,6 +174,14 @@ fn summarise(
         pc("unanswered"),
         pc("not_issued")
     );
+    if pc("skipped") > 0 || !targets.is_empty() {
+        let _ = writeln!(
+            t,
+            "  level    replayed the requests to {}; skipped {} records to other memories",
+            if targets.is_empty() { "the trace's one target".to_string() } else { targets.join(", ") },
+            pc("skipped")
+        );
+    }
     if let Some(StatValue::Histogram(h)) = s.get(&format!("{player}.latency_ps")) {
         let _ = writeln!(
             t,
@@ -215,7 +228,9 @@ fn summarise(
     let mut dram_json = Vec::new();
     for name in drams {
         let d = DramFigures::from_stats(s, name);
-        let b: Breakdown = d.breakdown(pc("idle_ps"), pc("rw_switches"));
+        let span = s.value(&format!("{player}.span_ps")).unwrap_or(0.0) as u64;
+        let idle = idle_over_run(end.as_ps(), span, pc("idle_ps"));
+        let b: Breakdown = d.breakdown(end.as_ps(), idle, pc("rw_switches"));
         let _ = write!(t, "\n{}", dram_text(&d, &b));
         let mut j = d.json();
         j["breakdown"] = b.json();
@@ -248,6 +263,7 @@ fn summarise(
             "name": player,
             "records": pc("records"), "issued": pc("issued"), "completed": pc("completed"),
             "unanswered": pc("unanswered"), "not_issued": pc("not_issued"), "late": pc("late"),
+            "skipped": pc("skipped"), "targets": targets,
             "lateness_ps": hist_json(s, &format!("{player}.lateness_ps")),
             "latency_ps": hist_json(s, &format!("{player}.latency_ps")),
             "idle_ps": pc("idle_ps"), "rw_switches": pc("rw_switches"),

@@ -50,7 +50,8 @@ fn check(fixture: &str, expected: &str) {
 #[case::negative_latency(
     "bad_unit_value.yaml",
     "error: {f}:8:5: `latency_ns` must be a finite number >= 0, not -5
-  field: connections[0].latency_ns"
+  field: connections[0].latency_ns
+  fix: give a latency of 0 or more (a channel cannot deliver before it sends)"
 )]
 #[case::zero_frequency(
     "bad_frequency.yaml",
@@ -60,7 +61,8 @@ fn check(fixture: &str, expected: &str) {
 #[case::missing_latency(
     "missing_latency.yaml",
     "error: {f}:6:5: give a latency: `latency_ps`, `latency_ns` or `latency_cycles` (0 is allowed)
-  field: connections[0]"
+  field: connections[0]
+  fix: add `latency_ns: 1` (or latency_ps / latency_cycles with a clock)"
 )]
 #[case::unknown_clock(
     "unknown_clock.yaml",

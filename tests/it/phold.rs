@@ -33,5 +33,5 @@ fn phold_topology_yaml_counts_the_same() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("events     29815148 in"), "{text}");
-    assert!(text.contains("phold_lp.events                                  29815148 (over 1024)"), "{text}");
+    assert!(text.contains("phold_lp.events                                  29815148 sum    (over 1024)"), "{text}");
 }

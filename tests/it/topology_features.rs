@@ -101,7 +101,7 @@ fn run_writes_json_and_csv() {
     assert_eq!(json["stats"]["sink.received"], 20);
     assert_eq!(json["seed"], 7);
     let csv = std::fs::read_to_string(dir.join("stats.csv")).unwrap();
-    assert!(csv.starts_with("name,kind,value,mean,max,count,p50,p95,p99,min\n"));
+    assert!(csv.starts_with("name,kind,value,mean,max,count,p50,p95,p99,min,num,den\n"));
     assert!(csv.contains("sink.received,counter,20,"));
     // Same inputs, same bytes.
     let dir2 = scratch("run_out2");

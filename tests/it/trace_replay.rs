@@ -232,7 +232,7 @@ fn replay_writes_json_and_csv() {
     }
     let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
     assert_eq!(read("banks.csv").lines().count(), 1 + 16);
-    assert!(read("causes.csv").lines().any(|l| l.starts_with("bp,1,1355,86720,")), "{}", read("causes.csv"));
+    assert!(read("causes.csv").lines().any(|l| l.starts_with("bp,1,4227,270528,")), "{}", read("causes.csv"));
     let bw = read("bandwidth.csv");
     let bytes: f64 = bw
         .lines()

@@ -96,7 +96,7 @@ impl<T: Real> FloatModel<T> {
     pub fn update(&mut self, grads: &[GradAccum<T>], batch: usize, opt: &Optimizer) {
         for (l, g) in self.layers.iter_mut().zip(grads) {
             sgd_float(&mut l.weights, &mut l.vel_w, &g.weights, batch, opt);
-            sgd_float(&mut l.bias, &mut l.vel_b, &g.bias, batch, opt);
+            sgd_float(&mut l.bias, &mut l.vel_b, &g.bias, batch, &opt.for_bias());
         }
     }
 
@@ -146,9 +146,7 @@ impl Int8Layer {
         let sw = RoundingStream::new(seed, step, 0, layer, TensorKind::WeightUpdate);
         let sb = RoundingStream::new(seed, step, 0, layer, TensorKind::BiasUpdate);
         self.master_w.update(&grads.weights, act_exp + err_exp, batch, opt, rounding, &sw);
-        // Weight decay does not apply to biases.
-        let opt_b = Optimizer { weight_decay: 0.0, ..*opt };
-        self.master_b.update(&grads.bias, err_exp, batch, &opt_b, rounding, &sb);
+        self.master_b.update(&grads.bias, err_exp, batch, &opt.for_bias(), rounding, &sb);
         (self.w, self.w_exp) = self.master_w.copy_i8();
     }
 
@@ -284,5 +282,32 @@ impl Int8Model {
             self.quant.err_exp[n - 1] = e;
         }
         self.refresh_biases();
+    }
+}
+
+#[cfg(test)]
+mod weight_decay_tests {
+    use super::*;
+
+    /// With no gradient, weight decay alone moves the weights toward zero and leaves the
+    /// biases where they were — in f32 and in int8 alike.
+    #[test]
+    fn weight_decay_shrinks_weights_and_spares_biases_in_both_modes() {
+        let opt = Optimizer::sgd(0.5, 0.0, 0.1);
+        let reals = vec![(vec![0.5, -0.25], vec![0.5, -0.25])];
+        let grads = GradAccum { weights: vec![0.0f32; 2], bias: vec![0.0f32; 2] };
+        let mut f = FloatModel::<f32>::from_reals(&reals);
+        f.update(&[grads], 1, &opt);
+        let (w, b) = &f.reals()[0];
+        assert!(w[0] < 0.5 && w[1] > -0.25, "weights decay: {w:?}");
+        assert_eq!(b, &reals[0].1, "biases do not decay in f32");
+
+        let mut l =
+            Int8Layer::new(MasterTensor::from_reals(&reals[0].0, 16, 0), MasterTensor::from_reals(&reals[0].1, 16, 0));
+        let zero = GradAccum { weights: vec![0i64; 2], bias: vec![0i64; 2] };
+        l.update(&zero, 0, 0, 1, &opt, Rounding::NearestEven, 1, 0, 0);
+        let (w, b) = (l.master_w.to_reals(), l.master_b.to_reals());
+        assert!(w[0] < 0.5 && w[1] > -0.25, "weights decay: {w:?}");
+        assert_eq!(b, reals[0].1, "biases do not decay in int8");
     }
 }

@@ -26,6 +26,14 @@ impl Optimizer {
         Optimizer { learning_rate, momentum, weight_decay, lr_decay: 1.0 }
     }
 
+    /// The hyper-parameters for a layer's biases: weight decay does not apply to biases
+    /// (models/README.md; the usual practice, e.g. Goodfellow et al., Deep Learning, §7.1:
+    /// decaying biases adds little and can underfit). Both numeric modes take their bias
+    /// update from here, so they follow one rule.
+    pub fn for_bias(&self) -> Optimizer {
+        Optimizer { weight_decay: 0.0, ..*self }
+    }
+
     /// The hyper-parameters in effect during epoch `epoch` (0-based). The power is a loop of
     /// multiplications, so it is the same on every machine.
     pub fn at_epoch(&self, epoch: usize) -> Optimizer {

@@ -919,6 +919,7 @@ impl Component<Msg> for Controller {
             stats.counter(&format!("epoch.{}.end_ps", e + 1), *end);
         }
         stats.counter("epochs", self.epochs_done.len() as u64);
+        stats.counter("epochs_planned", self.p.epochs as u64);
         stats.counter("steps", self.step);
         stats.counter("samples", self.epochs_done.iter().map(|e| e.4 as u64).sum());
         if self.p.data_parallel.is_some() {

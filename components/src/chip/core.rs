@@ -402,8 +402,8 @@ impl<D: Datapath> Component<Msg> for Core<D> {
         stats.counter("macs", self.stats.macs);
         stats.counter("busy_cycles", busy);
         stats.counter("cycles", total);
-        stats.value("utilisation", if total == 0 { 0.0 } else { self.stats.macs as f64 / (total * pes) as f64 });
-        stats.value("active_utilisation", if busy == 0 { 0.0 } else { self.stats.macs as f64 / (busy * pes) as f64 });
+        stats.ratio("utilisation", self.stats.macs as f64, (total * pes) as f64);
+        stats.ratio("active_utilisation", self.stats.macs as f64, (busy * pes) as f64);
         stats.counter("operand_wait_ps", self.stats.operand_wait_ps);
         stats.counter("store_ps", self.stats.store_ps);
         stats.counter("bytes_read", self.mem.bytes_read);

@@ -37,7 +37,7 @@ impl DramController {
         stats.counter("row_misses", d.row_misses);
         stats.counter("row_conflicts", d.row_conflicts);
         let served = d.row_hits + d.row_misses + d.row_conflicts;
-        stats.value("row_hit_rate", if served == 0 { 0.0 } else { d.row_hits as f64 / served as f64 });
+        stats.ratio("row_hit_rate", d.row_hits as f64, served as f64);
         let g = &self.cfg.geometry;
         let (nr, nb) = (g.ranks as usize, g.banks as usize);
         for (i, n) in self.device.bank_accesses().enumerate() {
@@ -57,11 +57,11 @@ impl DramController {
         }
         let span = self.first_arrival.map_or(0, |f| self.last_response.max(self.last_done).saturating_sub(f));
         let bytes = (c.bytes_read + c.bytes_written) as f64;
-        let bandwidth = if span == 0 { 0.0 } else { bytes / (span as f64 * 1e-12) };
-        stats.counter("span_ps", span);
-        stats.value("bandwidth_bytes_per_s", bandwidth);
-        stats.value("peak_bytes_per_s", self.cfg.peak_bytes_per_s);
-        stats.value("bandwidth_efficiency", bandwidth / self.cfg.peak_bytes_per_s);
+        let bandwidth = sim_core::StatValue::ratio(bytes, span as f64 * 1e-12);
+        stats.extent("span_ps", span as f64);
+        stats.ratio("bandwidth_bytes_per_s", bytes, span as f64 * 1e-12);
+        stats.extent("peak_bytes_per_s", self.cfg.peak_bytes_per_s);
+        stats.ratio("bandwidth_efficiency", bandwidth, self.cfg.peak_bytes_per_s);
         self.write_energy(stats, &d, end);
     }
 

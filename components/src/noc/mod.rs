@@ -364,7 +364,7 @@ impl Component<Msg> for Noc {
 
     fn finish(&mut self, stats: &mut StatsWriter<'_>) {
         let elapsed = stats.now().as_ps();
-        let utilisation = |busy: u64| if elapsed == 0 { 0.0 } else { busy as f64 / elapsed as f64 };
+        let utilisation = |busy: u64| sim_core::StatValue::ratio(busy as f64, elapsed as f64);
         let mut sum = 0.0f64;
         let mut max = 0.0f64;
         for (link, state) in self.net.links.iter().zip(&self.links) {
@@ -375,10 +375,10 @@ impl Component<Msg> for Noc {
             stats.counter(&format!("link.{n}.bytes"), state.bytes);
             stats.counter(&format!("link.{n}.packets"), state.packets);
             stats.counter(&format!("link.{n}.busy_ps"), state.busy_ps);
-            stats.value(&format!("link.{n}.utilisation"), u);
+            stats.ratio(&format!("link.{n}.utilisation"), state.busy_ps as f64, elapsed as f64);
         }
-        stats.value("link_utilisation_max", max);
-        stats.value("link_utilisation_mean", sum / self.links.len() as f64);
+        stats.extent("link_utilisation_max", max);
+        stats.ratio("link_utilisation_mean", sum, self.links.len() as f64);
         for (r, rs) in self.routers.iter().enumerate() {
             let n = network::router_name(r as u32);
             stats.counter(&format!("router.{n}.packets"), rs.packets);

@@ -74,6 +74,8 @@ pub struct TracePlayer {
     records: u64,
     end_scheduled: bool,
     skipped: u64,
+    /// With no `targets`: the target of the first record, which every record must share.
+    sole_target: Option<u32>,
     exhausted: bool,
     blocked: bool,
     timer_at: Option<u64>,
@@ -124,6 +126,7 @@ impl TracePlayer {
             records: 0,
             end_scheduled: false,
             skipped: 0,
+            sole_target: None,
             exhausted: false,
             blocked: false,
             timer_at: None,
@@ -154,10 +157,26 @@ impl TracePlayer {
     }
 
     /// The port for `rec` and its address there (`None`: skip it), or why no port serves it.
-    fn route(&self, rec: &TraceRecord) -> Result<Option<(usize, u64)>, String> {
+    /// With no `targets`, the one port serves one memory: a trace with requests to two (a
+    /// buffer and the DRAM behind it, `--trace-buffer`) would mix levels, and is refused.
+    fn route(&mut self, rec: &TraceRecord) -> Result<Option<(usize, u64)>, String> {
         match self.p.route {
             Route::Target => {
                 let name = self.source.instances().get(rec.target as usize).map_or("?", |s| s.as_str());
+                if self.p.targets.is_empty() {
+                    let first = *self.sole_target.get_or_insert(rec.target);
+                    if first != rec.target {
+                        let first = self.source.instances().get(first as usize).map_or("?", |s| s.as_str());
+                        return Err(format!(
+                            "record {} goes to `{name}`, earlier ones to `{first}`: the trace holds requests to two \
+                             memory levels (recorded with --trace-buffer?) and this player, with no `targets`, would \
+                             send both to one memory; replay one level: --set player.targets=[{first}] --set \
+                             player.skip_other_targets=true (or a topology for the other level, e.g. \
+                             topologies/memory/paper-chip-buffer.yaml)",
+                            self.records - 1
+                        ));
+                    }
+                }
                 match self.port_of.get(rec.target as usize).copied().flatten() {
                     Some(port) => Ok(Some((port, rec.addr))),
                     None if self.p.skip_other_targets => Ok(None),
@@ -391,8 +410,8 @@ impl Component<Msg> for TracePlayer {
         stats.counter("rw_switches", self.rw_switches);
         let span = self.first_send.map_or(0, |f| self.last_response.saturating_sub(f));
         let bytes = (self.bytes_read + self.bytes_written) as f64;
-        stats.counter("span_ps", span);
-        stats.value("bandwidth_bytes_per_s", if span == 0 { 0.0 } else { bytes / (span as f64 * 1e-12) });
+        stats.extent("span_ps", span as f64);
+        stats.ratio("bandwidth_bytes_per_s", bytes, span as f64 * 1e-12);
         self.windows.extend_to(end);
         stats.series("window_bytes_per_s", self.windows.step_ps(), self.windows.rates());
         for ((phase, layer), c) in &self.causes {
