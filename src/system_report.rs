@@ -248,6 +248,8 @@ pub fn summarise(topo: &Topology, r: &Report) -> Option<SystemSummary> {
             "total": per_epoch(chip_pj + link_pj + off_pj),
         },
         "exposed_comm_mean": mean("exposed_comm"),
+        "busiest_link": busiest.first().map(|l| json!({"link": l["link"], "busy_fraction": l["busy_fraction"],
+                                                         "queue_delay_mean_ps": l["queue_delay_mean_ps"]})),
         "core_busy_mean": mean("core_busy"),
         "allreduce": { "per_chip": collectives / chips.len() as u64, "mean_ps": coll_ps,
                        "phases_mean_ps": phases.iter().map(|(p, v)| (p.clone(), json!(v))).collect::<serde_json::Map<_, _>>() },
