@@ -299,7 +299,15 @@ fn run(args: RunArgs) -> Result<()> {
             .field("--save")
             .into());
     }
-    let outcome = run_with_progress(&topo, &mut sim, end)?;
+    // Held-out figures are taken from each epoch's model as the run goes (between slices),
+    // so the models are not kept to the end.
+    let mut held = tasim::chip_report::HeldOut::default();
+    let mut drain = || match &setup {
+        Some(setup) => held.drain(setup, &outputs.training),
+        None => Ok(()),
+    };
+    let outcome = run_with_progress(&topo, &mut sim, end, &mut drain)?;
+    drain()?;
     let wall = start.elapsed().as_secs_f64();
     tracing::info!("run ended ({outcome:?}) at {} after {} events", sim.now(), sim.events());
     let used_threads = sim.threads();
@@ -329,11 +337,10 @@ fn run(args: RunArgs) -> Result<()> {
     );
     let chip = match &setup {
         Some(setup) => {
-            let result = outputs.training.lock().expect("sink lock").clone();
-            let summary = tasim::chip_report::summarise(&topo, &report, setup, &result)?;
+            let summary = tasim::chip_report::summarise(&topo, &report, setup, &held)?;
             say!("\n{}", summary.text.trim_end());
             if let Some(dir) = &args.save {
-                let Some(last) = result.last.clone() else {
+                let Some(last) = outputs.training.lock().expect("sink lock").last.clone() else {
                     return Err(InputError::new("the run ended before the model was set up: nothing to save").into());
                 };
                 let mut trainer = setup.trainer.clone();
@@ -378,11 +385,13 @@ fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// Runs to `end` (or to the end of events) in slices, with a progress bar on a terminal.
+/// Runs to `end` (or to the end of events) in slices, with a progress bar on a terminal;
+/// `after_slice` runs after each slice.
 fn run_with_progress(
     topo: &topology::Topology,
     sim: &mut sim_core::Simulation<components::Msg>,
     end: Option<u64>,
+    after_slice: &mut dyn FnMut() -> std::result::Result<(), tasim::error::InputError>,
 ) -> Result<RunOutcome> {
     let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         ProgressBar::new(1000)
@@ -398,6 +407,7 @@ fn run_with_progress(
             for k in 1..=100u64 {
                 let t = (u128::from(end) * u128::from(k) / 100) as u64;
                 outcome = sim.run_until(SimTime(t)).map_err(|e| aborted(topo, e))?;
+                after_slice()?;
                 bar.set_position(k * 10);
                 bar.set_message(format!("{}", SimTime(t)));
                 if outcome != RunOutcome::ReachedEnd {
@@ -416,6 +426,7 @@ fn run_with_progress(
                 let from = sim.next_event_time().unwrap_or(sim.now());
                 let outcome =
                     sim.run_until(SimTime(from.as_ps().saturating_add(1_000_000_000))).map_err(|e| aborted(topo, e))?;
+                after_slice()?;
                 bar.set_message(format!("{}", sim.now()));
                 bar.tick();
                 if outcome != RunOutcome::ReachedEnd {
