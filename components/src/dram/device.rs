@@ -409,6 +409,21 @@ impl Device {
             self.stats.precharges += open;
             self.stats.refreshes += 1;
             self.stats.refresh_busy_ps += end - due;
+            // Idle (banks closed and free when it fell due, and this refresh over before the
+            // next): the refreshes up to `now` are all alike, so count them at once. Idle
+            // time then costs nothing however long it is (`refi` is whole cycles, so each
+            // waits for its clock edge alike).
+            let skip = now.saturating_sub(rank.next_refresh) / t.refi;
+            if open == 0 && ref_at == due && end <= due + t.refi && skip > 0 {
+                let shift = skip * t.refi;
+                rank.blocked_until = end + shift;
+                rank.next_refresh += shift;
+                for bank in &mut self.banks[banks.clone()] {
+                    bank.next_act = bank.next_act.max(end + shift);
+                }
+                self.stats.refreshes += skip;
+                self.stats.refresh_busy_ps += skip * (end - due);
+            }
         }
     }
 }
