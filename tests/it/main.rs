@@ -9,6 +9,7 @@ mod cli_support;
 mod dram;
 mod dvfs;
 mod global_buffer;
+mod long_and_large;
 mod noc;
 mod paper_chip;
 mod phold;
