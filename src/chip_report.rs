@@ -80,11 +80,10 @@ fn sum_series(s: &StatsSnapshot, suffix: &str, step: u64) -> Vec<f64> {
     out
 }
 
-/// Energy of `series` (pJ per window of `w` ps) over `[from, to)` ps, windows cut at the
-/// edges in proportion to time (exact while an epoch's edges fall on window edges or the
-/// windows are 1 µs; in windows coarsened by a long run, the edge windows are shared out
-/// by time).
-fn energy_between(series: &[f64], w: u64, from: u64, to: u64) -> f64 {
+/// Energy of `series` (pJ per window of `w` ps, the last one ending with the run at
+/// `run_end`) over `[from, to)` ps: a window cut by `from` or `to` counts in proportion to
+/// the time of it inside (windows coarsened by a long run share out more of an epoch).
+fn energy_between(series: &[f64], w: u64, from: u64, to: u64, run_end: u64) -> f64 {
     let first = (from / w) as usize;
     let last = (to.div_ceil(w) as usize).min(series.len());
     series[first.min(last)..last]
@@ -94,7 +93,9 @@ fn energy_between(series: &[f64], w: u64, from: u64, to: u64) -> f64 {
             let i = i + first;
             let (a, b) = (i as u64 * w, (i as u64 + 1) * w);
             let overlap = b.min(to).saturating_sub(a.max(from));
-            e * overlap as f64 / w as f64
+            // The last window holds only the energy up to the end of the run.
+            let len = if b > run_end && run_end > a { run_end - a } else { w };
+            e * overlap as f64 / len as f64
         })
         .sum()
 }
@@ -172,8 +173,8 @@ pub fn summarise(topo: &Topology, r: &Report, setup: &TrainSetup, held: &HeldOut
         let (start, end) = (counter(s, &format!("{p}.start_ps")), counter(s, &format!("{p}.end_ps")));
         let (loss, acc) = (value(s, &format!("{p}.train_loss")), value(s, &format!("{p}.train_accuracy")));
         let held = held.after(e);
-        let chip_uj = energy_between(&chip_series, step, start, end) * 1e-6;
-        let off_uj = energy_between(&off_series, step, start, end) * 1e-6;
+        let chip_uj = energy_between(&chip_series, step, start, end, end_ps) * 1e-6;
+        let off_uj = energy_between(&off_series, step, start, end, end_ps) * 1e-6;
         let ms = (end - start) as f64 * 1e-9;
         let _ = write!(t, "  epoch {e}  train loss {loss:.4}, accuracy {:.2}%", 100.0 * acc);
         if let Some((hl, ha)) = held {

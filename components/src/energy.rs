@@ -104,6 +104,9 @@ pub struct EnergyMeter {
     now: u64,
     /// Set by [`EnergyMeter::spread`]: energy added is spread evenly over this span.
     span: Option<(u64, u64)>,
+    /// The last clock period seen and its voltage: `at` runs once per event, and the period
+    /// changes only under DVFS.
+    voltage_of: (u64, f64),
 }
 
 impl EnergyMeter {
@@ -119,6 +122,7 @@ impl EnergyMeter {
             windows: power_windows(),
             now: 0,
             span: None,
+            voltage_of: (0, 0.0),
         }
     }
 
@@ -129,9 +133,14 @@ impl EnergyMeter {
     /// Sets the simulated time that the next energy is spent at (its power window), and
     /// returns the supply voltage then: call it once per event, before `add`.
     pub fn at<M: sim_core::Message>(&mut self, ctx: &mut Context<'_, M>) -> f64 {
-        self.now = ctx.now().0;
+        let now = ctx.now();
+        self.now = now.0;
         self.span = None;
-        self.domain.voltage(ctx)
+        let period = ctx.clock(self.domain.clock).period_at(now).as_ps();
+        if self.voltage_of.0 != period {
+            self.voltage_of = (period, self.domain.voltage_at_period(period));
+        }
+        self.voltage_of.1
     }
 
     /// Spreads the energy added next (until the next [`EnergyMeter::at`]) evenly over
@@ -141,9 +150,14 @@ impl EnergyMeter {
     }
 
     fn add_to_windows(&mut self, pj: f64) {
-        let (from, to) = self.span.unwrap_or((self.now, self.now.saturating_add(1)));
-        let len = (to - from) as f64;
-        self.windows.add_over(from, to, |d| pj * d as f64 / len);
+        match self.span {
+            // Energy at one instant: all of it in that instant's window.
+            None => self.windows.add(self.now, pj),
+            Some((from, to)) => {
+                let len = (to - from) as f64;
+                self.windows.add_over(from, to, |d| pj * d as f64 / len);
+            }
+        }
     }
 
     /// Adds energy spent at time `t_ps` (used for idle clock energy, charged per window).
@@ -170,7 +184,8 @@ impl EnergyMeter {
         }
         self.dynamic += pj;
         self.add_to_windows(pj);
-        match self.kinds.iter_mut().find(|(k, _)| *k == kind) {
+        // Kinds are string literals: the same pointer almost always (compared first, cheaply).
+        match self.kinds.iter_mut().find(|(k, _)| std::ptr::eq(*k, kind) || *k == kind) {
             Some((_, e)) => *e += pj,
             None => self.kinds.push((kind, pj)),
         }
