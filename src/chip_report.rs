@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use components::chip::update_core::TrainingResult;
 use components::energy::POWER_WINDOW_PS;
+use components::windows::Windows;
 use serde_json::{json, Value};
 use sim_core::{Report, StatValue, StatsSnapshot};
 use train_math::{storage_report, ModelState};
@@ -58,32 +58,58 @@ pub fn rate(bytes_per_s: f64) -> String {
     format!("{v:.3} {unit}")
 }
 
-/// Element-wise sum of the series named `*.<suffix>`, in snapshot (rank) order.
-fn sum_series(s: &StatsSnapshot, suffix: &str) -> Vec<f64> {
+/// The series named `*.<suffix>`, in snapshot (rank) order, with their window widths.
+fn series_named<'a>(s: &'a StatsSnapshot, suffix: &'a str) -> impl Iterator<Item = (u64, &'a Vec<f64>)> + 'a {
+    s.iter().filter(move |(k, _)| k.ends_with(suffix)).filter_map(|(_, v)| match v {
+        StatValue::Series { step_ps, values } => Some((*step_ps, values)),
+        _ => None,
+    })
+}
+
+/// Element-wise sum of the series named `*.<suffix>`, in snapshot (rank) order, in windows of
+/// `step` ps (series in narrower windows are merged to it; windows double as a run grows).
+fn sum_series(s: &StatsSnapshot, suffix: &str, step: u64) -> Vec<f64> {
     let mut out: Vec<f64> = Vec::new();
-    for (k, v) in s.iter() {
-        if let (true, StatValue::Series { values, .. }) = (k.ends_with(suffix), v) {
-            if out.len() < values.len() {
-                out.resize(values.len(), 0.0);
+    for (st, values) in series_named(s, suffix) {
+        let merged;
+        let values = if st == step {
+            values
+        } else {
+            // Windows double as a run grows: merge this one to the common width.
+            let mut w = Windows::new(st, usize::MAX);
+            for (i, v) in values.iter().enumerate() {
+                w.add(i as u64 * st, *v);
             }
-            for (o, x) in out.iter_mut().zip(values) {
-                *o += x;
-            }
+            w.coarsen_to(step);
+            merged = w.values().to_vec();
+            &merged
+        };
+        if out.len() < values.len() {
+            out.resize(values.len(), 0.0);
+        }
+        for (o, x) in out.iter_mut().zip(values) {
+            *o += x;
         }
     }
     out
 }
 
-/// Energy of `series` (pJ per window) over `[from, to)` ps, windows cut at the edges.
-fn energy_between(series: &[f64], from: u64, to: u64) -> f64 {
-    let w = POWER_WINDOW_PS;
-    series
+/// Energy of `series` (pJ per window of `w` ps, the last one ending with the run at
+/// `run_end`) over `[from, to)` ps: a window cut by `from` or `to` counts in proportion to
+/// the time of it inside (windows coarsened by a long run share out more of an epoch).
+fn energy_between(series: &[f64], w: u64, from: u64, to: u64, run_end: u64) -> f64 {
+    let first = (from / w) as usize;
+    let last = (to.div_ceil(w) as usize).min(series.len());
+    series[first.min(last)..last]
         .iter()
         .enumerate()
         .map(|(i, e)| {
+            let i = i + first;
             let (a, b) = (i as u64 * w, (i as u64 + 1) * w);
             let overlap = b.min(to).saturating_sub(a.max(from));
-            e * overlap as f64 / w as f64
+            // The last window holds only the energy up to the end of the run.
+            let len = if b > run_end && run_end > a { run_end - a } else { w };
+            e * overlap as f64 / len as f64
         })
         .sum()
 }
@@ -111,14 +137,48 @@ fn of_kind<'a>(topo: &'a Topology, kind: &str) -> Vec<&'a str> {
     topo.instances.iter().filter(|i| i.kind == kind).map(|i| i.name.as_str()).collect()
 }
 
-/// Builds the report. `result` holds the model after each epoch; `setup` the trainer the
-/// run started from (for evaluation and the storage figures).
-pub fn summarise(
-    topo: &Topology,
-    r: &Report,
-    setup: &TrainSetup,
-    result: &TrainingResult,
-) -> Result<ChipSummary, InputError> {
+/// Held-out (loss, accuracy) of the model in `state` (the pre-trained one if `None`), or
+/// nothing without held-out samples.
+fn evaluate(setup: &TrainSetup, state: Option<&train_math::Int8Model>) -> Result<Option<(f64, f64)>, InputError> {
+    let test = &setup.data.split.test;
+    if test.is_empty() {
+        return Ok(None);
+    }
+    let mut tr = setup.trainer.clone();
+    if let Some(m) = state {
+        tr.state = ModelState::Int8(m.clone());
+    }
+    let e = tr.evaluate(test).map_err(|e| InputError::new(e.to_string()).fix(e.fix()))?;
+    Ok(Some((e.loss, e.accuracy)))
+}
+
+/// Held-out loss and accuracy after each epoch, evaluated while the run goes on: each
+/// [`HeldOut::drain`] takes the models the update core handed out since the last one, so a
+/// run of any number of epochs keeps one small record per epoch, not a model per epoch.
+#[derive(Debug, Default)]
+pub struct HeldOut {
+    /// (epoch from 1, held-out loss and accuracy after it).
+    epochs: Vec<(usize, Option<(f64, f64)>)>,
+}
+
+impl HeldOut {
+    /// Evaluates and drops the epoch models waiting in `sink`.
+    pub fn drain(&mut self, setup: &TrainSetup, outputs: &crate::chip_types::Outputs) -> Result<(), InputError> {
+        let models = outputs.take_epoch_models();
+        for (e, m) in models {
+            self.epochs.push((e, evaluate(setup, Some(&m))?));
+        }
+        Ok(())
+    }
+
+    fn after(&self, epoch: usize) -> Option<(f64, f64)> {
+        self.epochs.iter().find(|(n, _)| *n == epoch).and_then(|(_, h)| *h)
+    }
+}
+
+/// Builds the report. `held` holds the held-out figures after each epoch; `setup` the trainer
+/// the run started from (for evaluation and the storage figures).
+pub fn summarise(topo: &Topology, r: &Report, setup: &TrainSetup, held: &HeldOut) -> Result<ChipSummary, InputError> {
     let s = &r.stats;
     let ctrl = of_kind(topo, "controller").first().copied().unwrap_or("ctrl").to_string();
     let end_ps = r.end.as_ps().max(1);
@@ -126,23 +186,16 @@ pub fn summarise(
     let mut t = String::new();
 
     // Training.
-    let test = &setup.data.split.test;
-    let evaluate = |state: Option<&train_math::Int8Model>| -> Result<Option<(f64, f64)>, InputError> {
-        if test.is_empty() {
-            return Ok(None);
-        }
-        let mut tr = setup.trainer.clone();
-        if let Some(m) = state {
-            tr.state = ModelState::Int8(m.clone());
-        }
-        let e = tr.evaluate(test).map_err(|e| InputError::new(e.to_string()).fix(e.fix()))?;
-        Ok(Some((e.loss, e.accuracy)))
-    };
-    let before = evaluate(None)?;
+    let before = evaluate(setup, None)?;
     let epochs = counter(s, &format!("{ctrl}.epochs")) as usize;
     let epochs_planned = counter(s, &format!("{ctrl}.epochs_planned")) as usize;
-    let chip_series = sum_series(s, ".energy.series_pj");
-    let off_series = sum_series(s, ".energy_offchip.series_pj");
+    // One window width for every series: the widest any meter had to take.
+    let step = series_named(s, ".energy.series_pj")
+        .chain(series_named(s, ".energy_offchip.series_pj"))
+        .map(|(st, _)| st)
+        .fold(POWER_WINDOW_PS, u64::max);
+    let chip_series = sum_series(s, ".energy.series_pj", step);
+    let off_series = sum_series(s, ".energy_offchip.series_pj", step);
     let mut epoch_rows = Vec::new();
     let _ = writeln!(t, "training   {} on {}", setup.model.spec.name, setup.data.description);
     if let Some((l, a)) = before {
@@ -152,9 +205,9 @@ pub fn summarise(
         let p = format!("{ctrl}.epoch.{e}");
         let (start, end) = (counter(s, &format!("{p}.start_ps")), counter(s, &format!("{p}.end_ps")));
         let (loss, acc) = train_metrics(topo, s, e);
-        let held = evaluate(result.epochs.iter().find(|(n, _)| *n == e).map(|(_, m)| m))?;
-        let chip_uj = energy_between(&chip_series, start, end) * 1e-6;
-        let off_uj = energy_between(&off_series, start, end) * 1e-6;
+        let held = held.after(e);
+        let chip_uj = energy_between(&chip_series, step, start, end, end_ps) * 1e-6;
+        let off_uj = energy_between(&off_series, step, start, end, end_ps) * 1e-6;
         let ms = (end - start) as f64 * 1e-9;
         let _ = write!(t, "  epoch {e}  train loss {loss:.4}, accuracy {:.2}%", 100.0 * acc);
         if let Some((hl, ha)) = held {
@@ -173,7 +226,7 @@ pub fn summarise(
     let off_pj = sum_suffix(s, ".energy_offchip.total_pj");
     let leak_pj = sum_suffix(s, ".energy.leakage_pj");
     let avg_mw = chip_pj * 1e-12 / secs * 1e3;
-    let peak_mw = chip_series.iter().cloned().fold(0.0, f64::max) * 1e-12 / (POWER_WINDOW_PS as f64 * 1e-12) * 1e3;
+    let peak_mw = chip_series.iter().cloned().fold(0.0, f64::max) * 1e-12 / (step as f64 * 1e-12) * 1e3;
     let off_standby_pj = sum_suffix(s, ".energy_offchip.leakage_pj");
     let _ = writeln!(t, "\ntime       {} simulated ({epochs} of {epochs_planned} epochs complete)", r.end);
     // Per-epoch energy needs a complete epoch; a run cut inside its first has none.
@@ -201,7 +254,8 @@ pub fn summarise(
     }
     let _ = writeln!(
         t,
-        "power      chip average {avg_mw:.2} mW, peak {peak_mw:.2} mW (1 us windows); off-chip average {:.2} mW",
+        "power      chip average {avg_mw:.2} mW, peak {peak_mw:.2} mW ({} us windows); off-chip average {:.2} mW",
+        step / 1_000_000,
         off_pj * 1e-12 / secs * 1e3
     );
 
@@ -346,11 +400,11 @@ pub fn summarise(
     }
 
     let mut power_csv = String::from("time_us,chip_mw,offchip_mw\n");
-    let w_s = POWER_WINDOW_PS as f64 * 1e-12;
+    let w_s = step as f64 * 1e-12;
     for i in 0..chip_series.len().max(off_series.len()) {
         let c = chip_series.get(i).copied().unwrap_or(0.0) * 1e-12 / w_s * 1e3;
         let o = off_series.get(i).copied().unwrap_or(0.0) * 1e-12 / w_s * 1e3;
-        let _ = writeln!(power_csv, "{},{c:.6},{o:.6}", i as u64 * POWER_WINDOW_PS / 1_000_000);
+        let _ = writeln!(power_csv, "{},{c:.6},{o:.6}", i as u64 * step / 1_000_000);
     }
     let mut epochs_csv = String::from("epoch,train_loss,train_accuracy,held_out_loss,held_out_accuracy,start_ps,end_ps,chip_energy_uj,offchip_energy_uj\n");
     for e in &epoch_rows {
@@ -394,7 +448,7 @@ pub fn summarise(
             "system_uj": (chip_pj + off_pj) * 1e-6,
             "per_phase_uj": phases, "per_layer_uj": layers, "per_kind_uj": kinds, "per_component": components,
         },
-        "power": { "chip_average_mw": avg_mw, "chip_peak_mw": peak_mw, "window_ps": POWER_WINDOW_PS, "offchip_average_mw": off_pj * 1e-12 / secs * 1e3 },
+        "power": { "chip_average_mw": avg_mw, "chip_peak_mw": peak_mw, "window_ps": step, "offchip_average_mw": off_pj * 1e-12 / secs * 1e3 },
         "cores": cores,
         "memory": memory,
         "intermediate_data": {

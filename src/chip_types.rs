@@ -51,6 +51,21 @@ impl Outputs {
         v
     }
 
+    /// The models the first chip's update core handed out at the ends of epochs since the
+    /// last call (the other chips' are the same, bit for bit, and are dropped), so that a run
+    /// of many epochs keeps none of them.
+    pub fn take_epoch_models(&self) -> Vec<(usize, train_math::Int8Model)> {
+        let sinks = self.sinks.lock().expect("outputs lock");
+        let mut first = None;
+        let mut keys: Vec<&String> = sinks.keys().collect();
+        keys.sort_by_key(|k| (k.len(), (*k).clone()));
+        for k in keys {
+            let taken = std::mem::take(&mut sinks[k].lock().expect("sink lock").epochs);
+            first.get_or_insert(taken);
+        }
+        first.unwrap_or_default()
+    }
+
     /// The first chip's trained model.
     pub fn training(&self) -> TrainingResult {
         self.results().into_iter().next().map(|(_, r)| r).unwrap_or_default()

@@ -69,12 +69,9 @@ pub fn elaborate(topo: &Topology, opts: Options) -> Result<Simulation<Msg>, Inpu
     if !errors.is_empty() {
         return Err(InputErrors(errors));
     }
-    let id_of = |name: &str| {
-        ids[topo.instances.iter().position(|i| i.name == name).expect("names resolved at load")].expect("built")
-    };
+    let id_of = |name: &str| ids[topo.instance_position(name).expect("names resolved at load")].expect("built");
 
-    let clock_index =
-        |name: &str| topo.clocks.iter().position(|c| c.name == name).expect("clock names resolved at load");
+    let clock_index = |name: &str| topo.clock_position(name).expect("clock names resolved at load");
     let latency_ps = |l: &Latency| match l {
         Latency::Ps(ps) => *ps,
         Latency::Cycles { cycles, clock } => cycles * topo.clocks[clock_index(clock)].period_ps,

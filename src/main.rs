@@ -387,7 +387,15 @@ fn run(args: RunArgs) -> Result<Value> {
             .field("--save")
             .into());
     }
-    let outcome = run_with_progress(&topo, &mut sim, end)?;
+    // Held-out figures are taken from each epoch's model as the run goes (between slices),
+    // so the models are not kept to the end.
+    let mut held = tasim::chip_report::HeldOut::default();
+    let mut drain = || match &setup {
+        Some(setup) => held.drain(setup, &outputs),
+        None => Ok(()),
+    };
+    let outcome = run_with_progress(&topo, &mut sim, end, &mut drain)?;
+    drain()?;
     let wall = start.elapsed().as_secs_f64();
     tracing::info!("run ended ({outcome:?}) at {} after {} events", sim.now(), sim.events());
     let used_threads = sim.threads();
@@ -397,9 +405,8 @@ fn run(args: RunArgs) -> Result<Value> {
         _ => None,
     };
 
-    let result = outputs.training();
     let summary = match &setup {
-        Some(setup) => Some(tasim::chip_report::summarise(&topo, &report, setup, &result)?),
+        Some(setup) => Some(tasim::chip_report::summarise(&topo, &report, setup, &held)?),
         None => None,
     };
     let outcome_line = outcome_text(outcome, summary.as_ref());
@@ -533,11 +540,13 @@ fn outcome_text(outcome: RunOutcome, chip: Option<&tasim::chip_report::ChipSumma
     }
 }
 
-/// Runs to `end` (or to the end of events) in slices, with a progress bar on a terminal.
+/// Runs to `end` (or to the end of events) in slices, with a progress bar on a terminal;
+/// `after_slice` runs after each slice.
 fn run_with_progress(
     topo: &topology::Topology,
     sim: &mut sim_core::Simulation<components::Msg>,
     end: Option<u64>,
+    after_slice: &mut dyn FnMut() -> std::result::Result<(), tasim::error::InputError>,
 ) -> Result<RunOutcome> {
     let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         ProgressBar::new(1000)
@@ -553,6 +562,7 @@ fn run_with_progress(
             for k in 1..=100u64 {
                 let t = (u128::from(end) * u128::from(k) / 100) as u64;
                 outcome = sim.run_until(SimTime(t)).map_err(|e| aborted(topo, e))?;
+                after_slice()?;
                 bar.set_position(k * 10);
                 bar.set_message(format!("{}", SimTime(t)));
                 if outcome != RunOutcome::ReachedEnd {
@@ -571,6 +581,7 @@ fn run_with_progress(
                 let from = sim.next_event_time().unwrap_or(sim.now());
                 let outcome =
                     sim.run_until(SimTime(from.as_ps().saturating_add(1_000_000_000))).map_err(|e| aborted(topo, e))?;
+                after_slice()?;
                 bar.set_message(format!("{}", sim.now()));
                 bar.tick();
                 if outcome != RunOutcome::ReachedEnd {

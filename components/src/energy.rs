@@ -8,6 +8,7 @@ use std::sync::Arc;
 use sim_core::{ClockId, Context, Message, SimTime, StatsWriter};
 
 use crate::mem::{Cause, Phase};
+use crate::windows::Windows;
 
 /// Voltage as a function of the clock: the operating points of one power domain (a clock
 /// domain is also a voltage domain).
@@ -73,10 +74,21 @@ pub struct Leakage {
     pub voltage_exponent: f64,
 }
 
-/// Width of the windows energy is recorded in over time (for power traces and peak power).
+/// Width of the windows energy is recorded in over time (for power traces and peak power),
+/// while a run fits [`POWER_WINDOWS_MAX`] of them.
 pub const POWER_WINDOW_PS: u64 = 1_000_000;
 
-/// One component's energy, by kind, by phase, by layer and by 1 µs window of time.
+/// The most power windows a meter keeps: past 8.192 ms of simulated time the windows double
+/// (2 µs, 4 µs, ...), so a meter's memory does not grow with simulated time. 8,192 keeps the
+/// shipped runs (3 epochs, under 4 ms) at 1 µs.
+pub const POWER_WINDOWS_MAX: usize = 8192;
+
+fn power_windows<T: Copy + Default + std::ops::Add<Output = T>>() -> Windows<T> {
+    Windows::new(POWER_WINDOW_PS, POWER_WINDOWS_MAX)
+}
+
+/// One component's energy, by kind, by phase, by layer and by window of time (1 µs, wider
+/// in long runs: [`POWER_WINDOWS_MAX`]).
 #[derive(Clone, Debug)]
 pub struct EnergyMeter {
     domain: PowerDomain,
@@ -86,12 +98,15 @@ pub struct EnergyMeter {
     phases: [f64; Phase::ALL.len()],
     layers: Vec<f64>,
     dynamic: f64,
-    /// Dynamic energy per window.
-    windows: Vec<f64>,
+    /// Dynamic energy per window, pJ.
+    windows: Windows<f64>,
     /// The time of the last [`EnergyMeter::at`]: dynamic energy lands in its window.
     now: u64,
     /// Set by [`EnergyMeter::spread`]: energy added is spread evenly over this span.
     span: Option<(u64, u64)>,
+    /// The last clock period seen and its voltage: `at` runs once per event, and the period
+    /// changes only under DVFS.
+    voltage_of: (u64, f64),
 }
 
 impl EnergyMeter {
@@ -104,9 +119,10 @@ impl EnergyMeter {
             phases: [0.0; Phase::ALL.len()],
             layers: Vec::new(),
             dynamic: 0.0,
-            windows: Vec::new(),
+            windows: power_windows(),
             now: 0,
             span: None,
+            voltage_of: (0, 0.0),
         }
     }
 
@@ -117,9 +133,14 @@ impl EnergyMeter {
     /// Sets the simulated time that the next energy is spent at (its power window), and
     /// returns the supply voltage then: call it once per event, before `add`.
     pub fn at<M: sim_core::Message>(&mut self, ctx: &mut Context<'_, M>) -> f64 {
-        self.now = ctx.now().0;
+        let now = ctx.now();
+        self.now = now.0;
         self.span = None;
-        self.domain.voltage(ctx)
+        let period = ctx.clock(self.domain.clock).period_at(now).as_ps();
+        if self.voltage_of.0 != period {
+            self.voltage_of = (period, self.domain.voltage_at_period(period));
+        }
+        self.voltage_of.1
     }
 
     /// Spreads the energy added next (until the next [`EnergyMeter::at`]) evenly over
@@ -129,26 +150,20 @@ impl EnergyMeter {
     }
 
     fn add_to_windows(&mut self, pj: f64) {
-        let w = POWER_WINDOW_PS;
-        let (from, to) = self.span.unwrap_or((self.now, self.now + 1));
-        let last = ((to - 1) / w) as usize;
-        if self.windows.len() <= last {
-            self.windows.resize(last + 1, 0.0);
-        }
-        let len = (to - from) as f64;
-        let mut t = from;
-        while t < to {
-            let k = t / w;
-            let stop = ((k + 1) * w).min(to);
-            self.windows[k as usize] += pj * (stop - t) as f64 / len;
-            t = stop;
+        match self.span {
+            // Energy at one instant: all of it in that instant's window.
+            None => self.windows.add(self.now, pj),
+            Some((from, to)) => {
+                let len = (to - from) as f64;
+                self.windows.add_over(from, to, |d| pj * d as f64 / len);
+            }
         }
     }
 
-    /// Adds energy spent in window `w` (used for idle clock energy, charged per window).
-    pub fn add_in_window(&mut self, w: usize, kind: &'static str, pj: f64, cause: Cause) {
+    /// Adds energy spent at time `t_ps` (used for idle clock energy, charged per window).
+    pub fn add_at(&mut self, t_ps: u64, kind: &'static str, pj: f64, cause: Cause) {
         let saved = (self.now, self.span);
-        self.now = w as u64 * POWER_WINDOW_PS;
+        self.now = t_ps;
         self.span = None;
         self.add_pj(kind, pj, cause);
         (self.now, self.span) = saved;
@@ -169,7 +184,8 @@ impl EnergyMeter {
         }
         self.dynamic += pj;
         self.add_to_windows(pj);
-        match self.kinds.iter_mut().find(|(k, _)| *k == kind) {
+        // Kinds are string literals: the same pointer almost always (compared first, cheaply).
+        match self.kinds.iter_mut().find(|(k, _)| std::ptr::eq(*k, kind) || *k == kind) {
             Some((_, e)) => *e += pj,
             None => self.kinds.push((kind, pj)),
         }
@@ -204,28 +220,21 @@ impl EnergyMeter {
     }
 
     /// Energy per window over `[0, now]`: dynamic as spent, leakage over its segments.
-    fn series(&self, stats: &StatsWriter<'_>) -> Vec<f64> {
-        let end = stats.now().0;
-        let n = end.div_ceil(POWER_WINDOW_PS).max(self.windows.len() as u64) as usize;
+    fn series(&self, stats: &StatsWriter<'_>) -> Windows<f64> {
         let mut out = self.windows.clone();
-        out.resize(n, 0.0);
+        out.extend_to(stats.now().0);
         let clock = stats.clock(self.domain.clock);
         for (a, b, period) in clock.segments(SimTime::ZERO, stats.now()) {
             let v = self.domain.voltage_at_period(period);
             let mw = self.leakage.mw_at_nominal * (v / self.leakage.nominal_v).powf(self.leakage.voltage_exponent);
-            let mut t = a.0;
-            while t < b.0 {
-                let w = t / POWER_WINDOW_PS;
-                let stop = ((w + 1) * POWER_WINDOW_PS).min(b.0);
-                out[w as usize] += mw * (stop - t) as f64 * 1e-3;
-                t = stop;
-            }
+            out.add_over(a.0, b.0, |d| mw * d as f64 * 1e-3);
         }
         out
     }
 
     /// Writes `energy.*` (on-chip) or `energy_offchip.*` statistics, in pJ, and the energy
-    /// per [`POWER_WINDOW_PS`] window as `<scope>.series_pj`.
+    /// per window ([`POWER_WINDOW_PS`] wide, or wider past [`POWER_WINDOWS_MAX`]) as
+    /// `<scope>.series_pj`.
     pub fn write_stats(&self, stats: &mut StatsWriter<'_>) {
         let leak = self.leakage_pj(stats);
         let p = match self.scope {
@@ -249,17 +258,23 @@ impl EnergyMeter {
             }
         }
         let series = self.series(stats);
-        stats.series(&format!("{p}.series_pj"), POWER_WINDOW_PS, series);
+        stats.series(&format!("{p}.series_pj"), series.step_ps(), series.values().to_vec());
     }
 }
 
 /// When a component's clock was doing work, so that idle cycles (whose clock energy clock
 /// gating only partly saves) can be charged exactly under DVFS and placed in time.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ClockActivity {
     busy: Vec<(u64, u64)>,
     /// Busy time per power window, ps.
-    busy_ps: Vec<u64>,
+    busy_ps: Windows<u64>,
+}
+
+impl Default for ClockActivity {
+    fn default() -> Self {
+        ClockActivity { busy: Vec::new(), busy_ps: power_windows() }
+    }
 }
 
 impl ClockActivity {
@@ -269,16 +284,8 @@ impl ClockActivity {
             Some((_, c)) => *c += cycles,
             None => self.busy.push((period_ps, cycles)),
         }
-        let (mut t, end) = (start.0, start.0 + cycles * period_ps);
-        while t < end {
-            let w = t / POWER_WINDOW_PS;
-            let stop = ((w + 1) * POWER_WINDOW_PS).min(end);
-            if self.busy_ps.len() <= w as usize {
-                self.busy_ps.resize(w as usize + 1, 0);
-            }
-            self.busy_ps[w as usize] += stop - t;
-            t = stop;
-        }
+        let end = start.0.saturating_add(cycles.saturating_mul(period_ps));
+        self.busy_ps.add_over(start.0, end, |d| d);
     }
 
     pub fn busy_cycles(&self) -> u64 {
@@ -295,20 +302,24 @@ impl ClockActivity {
     pub fn charge_idle(&self, meter: &mut EnergyMeter, stats: &StatsWriter<'_>, pj_per_cycle: f64, fraction: f64) {
         let clock = stats.clock(meter.domain.clock);
         let cause = Cause::new(Phase::Other, Cause::NO_LAYER);
+        let now = stats.now().0;
+        let mut busy_ps = self.busy_ps.clone();
+        busy_ps.extend_to(now);
+        let step = busy_ps.step_ps();
         for (a, b, period) in clock.segments(SimTime::ZERO, stats.now()) {
             let v = meter.domain.voltage_at_period(period);
             let scale = pj_per_cycle * fraction * (v / meter.leakage.nominal_v).powi(2);
             let mut t = a.0;
             while t < b.0 {
-                let w = t / POWER_WINDOW_PS;
-                let stop = ((w + 1) * POWER_WINDOW_PS).min(b.0);
+                let w = t / step;
+                let stop = ((w + 1).saturating_mul(step)).min(b.0);
                 // Busy time recorded in this window counts against the part of it in this
                 // segment, in proportion (DVFS switches inside a window are rare).
-                let window_len = POWER_WINDOW_PS.min(stats.now().0.saturating_sub(w * POWER_WINDOW_PS)).max(1);
-                let busy =
-                    self.busy_ps.get(w as usize).copied().unwrap_or(0) as f64 * (stop - t) as f64 / window_len as f64;
+                let window_len = step.min(now.saturating_sub(w * step)).max(1);
+                let busy = busy_ps.values().get(w as usize).copied().unwrap_or(0) as f64 * (stop - t) as f64
+                    / window_len as f64;
                 let idle_cycles = ((stop - t) as f64 - busy).max(0.0) / period as f64;
-                meter.add_in_window(w as usize, "clock_idle", scale * idle_cycles, cause);
+                meter.add_at(w * step, "clock_idle", scale * idle_cycles, cause);
                 t = stop;
             }
         }
@@ -329,6 +340,28 @@ mod tests {
         assert!((d.voltage_at_period(13_333) - 0.6).abs() < 1e-3);
         assert_eq!(d.voltage_at_period(5_000), 0.7);
         assert_eq!(d.voltage_at_period(40_000), 0.5);
+    }
+
+    #[test]
+    fn power_windows_stay_bounded_however_long_the_run() {
+        let d = PowerDomain::new(ClockId(0), vec![(20_000, 0.5)]);
+        let mut m =
+            EnergyMeter::new(d, Scope::Chip, Leakage { mw_at_nominal: 0.0, nominal_v: 1.0, voltage_exponent: 3.0 });
+        let cause = Cause::default();
+        // Within the first 8.192 ms: 1 µs windows, as the shipped runs report them.
+        m.add_at(0, "x", 1.0, cause);
+        m.add_at(POWER_WINDOWS_MAX as u64 * POWER_WINDOW_PS - 1, "x", 2.0, cause);
+        assert_eq!((m.windows.step_ps(), m.windows.values().len()), (POWER_WINDOW_PS, POWER_WINDOWS_MAX));
+        // Ten seconds, then the far end of time: wider windows, never more of them.
+        for t in [10_000_000_000_000u64, 8_000_000_000_000_000_000, u64::MAX - 1] {
+            m.add_at(t, "x", 1.0, cause);
+            assert!(m.windows.values().len() <= POWER_WINDOWS_MAX, "{t}");
+        }
+        assert_eq!(m.windows.values().iter().sum::<f64>(), 6.0);
+        let mut busy = ClockActivity::default();
+        busy.busy(20_000, 1_000, SimTime(8_000_000_000_000_000_000));
+        assert!(busy.busy_ps.values().len() <= POWER_WINDOWS_MAX);
+        assert_eq!(busy.busy_ps.values().iter().sum::<u64>(), 20_000_000);
     }
 
     #[test]

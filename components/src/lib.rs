@@ -14,6 +14,7 @@ pub mod phold;
 pub mod simple_memory;
 pub mod trace;
 pub mod traffic;
+pub mod windows;
 
 use sim_core::Message;
 

@@ -1,5 +1,6 @@
 //! Reads a topology file with its includes and sub-topologies and flattens it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -33,6 +34,11 @@ struct Loader {
     /// Array names (full, e.g. `chip0.pe`) with their instance names, for fabric attachments.
     arrays: Vec<(String, Vec<String>)>,
     pending: Vec<Pending>,
+    /// Full name -> index in `clocks`, `instances`, `arrays`: every name check is a hash
+    /// lookup, so loading stays linear in the number of instances (thousands of chips).
+    clock_index: HashMap<String, usize>,
+    instance_index: HashMap<String, usize>,
+    array_index: HashMap<String, usize>,
 }
 
 /// Loads `path` and everything it refers to. `overrides` are `instance.param=value` pairs
@@ -46,6 +52,9 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Topology, InputErrors> 
         instances: Vec::new(),
         arrays: Vec::new(),
         pending: Vec::new(),
+        clock_index: HashMap::new(),
+        instance_index: HashMap::new(),
+        array_index: HashMap::new(),
     };
     let (file, mut doc) = l.read(path, None).map_err(InputErrors::from)?;
     let overrides = l.structural_overrides(&file, &mut doc, overrides);
@@ -104,6 +113,8 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Topology, InputErrors> 
         connections,
         fabrics,
         files: l.files,
+        clock_index: l.clock_index,
+        instance_index: l.instance_index,
     })
 }
 
@@ -159,6 +170,7 @@ impl Loader {
                 None => InputError::new(msg).fix("check the path"),
             }
         })?;
+        super::nesting::refuse_deep(path, &text)?;
         let doc: TopologyFile = serde_yaml::from_str(&text).map_err(|e| {
             let msg = e.to_string();
             let mut err = InputError::new(strip_position(&msg)).in_file(path);
@@ -233,7 +245,7 @@ impl Loader {
         }
         for (i, c) in doc.clocks.iter().enumerate() {
             let origin = Origin::at(file, format!("clocks[{i}]"));
-            if self.clocks.iter().any(|k| k.name == format!("{scope}{}", c.name)) {
+            if self.clock_index.contains_key(&format!("{scope}{}", c.name)) {
                 self.errors.push(origin.error("name", format!("duplicate clock name `{scope}{}`", c.name)));
                 continue;
             }
@@ -293,6 +305,7 @@ impl Loader {
                 }
                 (None, None) => 1.0,
             };
+            self.clock_index.insert(format!("{scope}{}", c.name), self.clocks.len());
             self.clocks.push(Clock {
                 name: format!("{scope}{}", c.name),
                 period_ps,
@@ -359,7 +372,7 @@ impl Loader {
         let mut names = Vec::new();
         for k in 0..count {
             let name = if c.count.is_some() { format!("{scope}{}{k}", c.name) } else { format!("{scope}{}", c.name) };
-            if let Some(first) = self.instances.iter().find(|i| i.name == name) {
+            if let Some(first) = self.instance_index.get(&name).map(|&i| &self.instances[i]) {
                 let at = first.origin.location().and_then(|(f, l)| {
                     l.map(|l| format!(" (first declared at {}:{}:{})", f.display(), l.line, l.column))
                 });
@@ -371,6 +384,7 @@ impl Loader {
                 return;
             }
             names.push(name.clone());
+            self.instance_index.insert(name.clone(), self.instances.len());
             self.instances.push(Instance {
                 name,
                 kind: c.kind.clone(),
@@ -383,7 +397,9 @@ impl Loader {
                 overrides: Vec::new(),
             });
         }
-        self.arrays.push((format!("{scope}{}", c.name), names));
+        let array = format!("{scope}{}", c.name);
+        self.array_index.entry(array.clone()).or_insert(self.arrays.len());
+        self.arrays.push((array, names));
     }
 
     fn subsystem(&mut self, s: &SubsystemDecl, origin: Origin, scope: &str, partition: u32) {
@@ -393,14 +409,15 @@ impl Loader {
             self.errors.push(origin.error("", "`count` and `spread_partitions` must be at least 1"));
             return;
         }
+        // Read and parse once; every instance expands the same document.
+        let Some((f, d, canon)) = self.read_nested(&s.topology, &origin, "topology") else { return };
         for k in 0..count {
-            let Some((f, d, canon)) = self.read_nested(&s.topology, &origin, "topology") else { return };
             let prefix =
                 if s.count.is_some() { format!("{scope}{}{k}.", s.name) } else { format!("{scope}{}.", s.name) };
             let part =
                 partition + s.partition.unwrap_or(0) + (u64::from(k) * u64::from(spread) / u64::from(count)) as u32;
             let first = self.instances.len();
-            self.stack.push(canon);
+            self.stack.push(canon.clone());
             self.expand(&f, &d, &prefix, part);
             self.stack.pop();
             for (key, value) in &s.set {
@@ -544,7 +561,7 @@ impl Loader {
             return None;
         };
         let full = format!("{scope}{inst}");
-        if self.instances.iter().any(|i| i.name == full) {
+        if self.instance_index.contains_key(&full) {
             return Some((full, port.to_string()));
         }
         let local: Vec<&str> = self.instances.iter().filter_map(|i| i.name.strip_prefix(scope)).collect();
@@ -599,7 +616,7 @@ impl Loader {
         let mut s = scope;
         loop {
             let full = format!("{s}{name}");
-            if self.clocks.iter().any(|c| c.name == full) {
+            if self.clock_index.contains_key(&full) {
                 return Some(full);
             }
             if s.is_empty() {
@@ -677,8 +694,8 @@ impl Loader {
             for name in a.instances.names() {
                 let full = format!("{scope}{name}");
                 // An array's name stands for all its instances; a single instance for itself.
-                let members: Vec<String> = if let Some((_, m)) = self.arrays.iter().find(|(n, _)| *n == full) {
-                    m.clone()
+                let members: Vec<String> = if let Some(&a) = self.array_index.get(&full) {
+                    self.arrays[a].1.clone()
                 } else {
                     let local: Vec<&str> = self.arrays.iter().filter_map(|(n, _)| n.strip_prefix(scope)).collect();
                     let e = origin

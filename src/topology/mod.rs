@@ -10,9 +10,11 @@ mod flatten;
 mod overrides;
 pub(crate) use flatten::serde_fix;
 pub mod locate;
+pub mod nesting;
 pub mod schema;
 pub mod units;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -190,11 +192,25 @@ pub struct Topology {
     pub fabrics: Vec<Fabric>,
     /// Every file read, the top-level one first.
     pub files: Vec<Arc<SourceFile>>,
+    /// Full name -> index in `clocks` and `instances` (filled by [`load`]; lookups by name
+    /// are hash lookups so that elaboration stays linear in the instance count).
+    clock_index: HashMap<String, usize>,
+    instance_index: HashMap<String, usize>,
 }
 
 impl Topology {
     pub fn instance(&self, name: &str) -> Option<&Instance> {
-        self.instances.iter().find(|i| i.name == name)
+        self.instance_position(name).map(|i| &self.instances[i])
+    }
+
+    /// Index of the instance named `name` in `instances`.
+    pub fn instance_position(&self, name: &str) -> Option<usize> {
+        self.instance_index.get(name).copied()
+    }
+
+    /// Index of the clock with full name `name` in `clocks`.
+    pub fn clock_position(&self, name: &str) -> Option<usize> {
+        self.clock_index.get(name).copied()
     }
 
     /// Resolves a clock name as seen from `scope` (`chip0.`): the innermost enclosing
@@ -203,7 +219,7 @@ impl Topology {
         let mut scope = scope;
         loop {
             let full = format!("{scope}{name}");
-            if let Some(i) = self.clocks.iter().position(|c| c.name == full) {
+            if let Some(i) = self.clock_position(&full) {
                 return Some(i);
             }
             if scope.is_empty() {

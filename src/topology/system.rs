@@ -300,6 +300,15 @@ impl Loader {
     }
 
     fn push_generated(&mut self, name: &str, kind: &str, params: Value, scope: &str, partition: u32, origin: &Origin) {
+        if self.instance_index.contains_key(name) {
+            self.errors.push(
+                origin
+                    .error("", format!("the system declares `{name}`, which the chip topology declares too"))
+                    .fix("rename the chip's instance: the system's engine is `coll`, its links `d<k>_...`, its switches `sw_d<k>_<g>`"),
+            );
+            return;
+        }
+        self.instance_index.insert(name.to_string(), self.instances.len());
         self.instances.push(Instance {
             name: name.into(),
             kind: kind.into(),

@@ -2,9 +2,11 @@
 //! read/write mix, sizes, bandwidth offered over time against the recorded DRAM's peak,
 //! inter-arrival times, footprint and reuse, per issuer and target, per phase and layer, and
 //! (given a memory topology) the load it puts on each bank. One pass, bounded memory: the
-//! footprint costs one bit per line touched, grouped by 4 KiB page.
+//! footprint costs one bit per line touched, grouped by 64 lines, or one range for whole
+//! groups a large request touches; every request costs the same whatever its size
+//! ([`super::spans`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use components::dram::Config;
@@ -14,6 +16,7 @@ use serde_json::{json, Value};
 use sim_core::{Histogram, HistogramSummary};
 
 use super::memory_report::sparkline;
+use super::spans::{BankCounter, Footprint};
 use super::{TraceReader, TraceRecord};
 use crate::error::InputError;
 
@@ -79,11 +82,8 @@ pub fn analyse(reader: &mut dyn TraceReader, opts: Options, memory: Option<&Conf
     let mut by_cause: BTreeMap<(usize, u16), Count> = BTreeMap::new();
     let (mut sizes, mut gaps, mut leads) = (Histogram::new(), Histogram::new(), Histogram::new());
     let mut windows = Windows::new(opts.window_ps, 1024);
-    let mut pages: HashMap<u64, u64> = HashMap::new();
-    let (mut line_touches, mut reused) = (0u64, 0u64);
-    let mut banks: Vec<u64> = memory
-        .map(|m| vec![0; (m.geometry.channels * m.geometry.ranks * m.geometry.banks) as usize])
-        .unwrap_or_default();
+    let mut footprint = Footprint::default();
+    let mut banks = memory.map(BankCounter::new);
     let (mut first, mut last, mut switches, mut prev_write) = (None, 0u64, 0u64, None);
     while let Some(r) = reader.next_record()? {
         all.add(&r);
@@ -103,34 +103,19 @@ pub fn analyse(reader: &mut dyn TraceReader, opts: Options, memory: Option<&Conf
         }
         prev_write = Some(r.write);
         let end = r.addr.saturating_add(u64::from(r.bytes).max(1));
-        for l in r.addr / line..end.div_ceil(line) {
-            // 64 lines per footprint word.
-            let bit = 1u64 << (l % 64);
-            let word = pages.entry(l / 64).or_insert(0);
-            line_touches += 1;
-            if *word & bit != 0 {
-                reused += 1;
-            }
-            *word |= bit;
-        }
-        if let Some(m) = memory {
-            let bb = u64::from(m.geometry.burst_bytes);
-            for b in r.addr / bb..end.div_ceil(bb) {
-                let loc = m.mapping.decode(b * bb);
-                let g = &m.geometry;
-                let i = ((loc.channel * g.ranks + loc.rank) * g.banks + loc.bank) as usize;
-                if let Some(n) = banks.get_mut(i) {
-                    *n += 1;
-                }
-            }
+        footprint.touch(r.addr / line, end.div_ceil(line));
+        if let Some(b) = &mut banks {
+            b.add(r.addr, end);
         }
     }
     let end = reader.end();
     let first = first.unwrap_or(0);
     let active_ps = last - first;
     let offered = if active_ps == 0 { 0.0 } else { all.bytes as f64 / (active_ps as f64 * 1e-12) };
-    let footprint_lines: u64 = pages.values().map(|w| u64::from(w.count_ones())).sum();
+    let footprint_lines = footprint.lines();
+    let (line_touches, reused) = (footprint.touches, footprint.reused);
     let reuse = if line_touches == 0 { 0.0 } else { reused as f64 / line_touches as f64 };
+    let banks: Vec<u64> = banks.map(|b| b.counts).unwrap_or_default();
     if let Some(e) = end {
         windows.extend_to(e.ps);
     }

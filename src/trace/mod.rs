@@ -21,6 +21,7 @@ pub mod memory_report;
 pub mod open;
 pub mod record;
 pub mod replay;
+mod spans;
 pub mod text;
 mod varint;
 

@@ -263,6 +263,7 @@ pub fn load(path: &Path) -> Result<LoadedModel, InputError> {
 
 /// Check a model given as text (`path` is only used in messages).
 pub fn parse(path: &Path, text: String) -> Result<LoadedModel, InputError> {
+    crate::topology::nesting::refuse_deep(path, &text)?;
     let file: ModelFile = serde_yaml::from_str(&text).map_err(|e| {
         let loc = e.location();
         let mut err = InputError::new(format!("malformed model: {}", strip_location(&e.to_string())))

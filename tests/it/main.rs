@@ -11,6 +11,7 @@ mod dram;
 mod dvfs;
 mod global_buffer;
 mod json_output;
+mod long_and_large;
 mod multichip;
 mod noc;
 mod paper_chip;

@@ -1,5 +1,6 @@
-//! The backing store: the bytes the DRAM holds. Sparse (4 KiB pages, allocated on first
-//! write), zero where nothing was ever written, ordered (`BTreeMap`) so that nothing about
+//! The backing store: the bytes the DRAM holds. Sparse (4 KiB pages, allocated on the first
+//! write of a non-zero byte: zeros cost nothing, so a replay, whose writes carry no data, or
+//! a run that writes zeros allocates no pages), zero where nothing was ever written, ordered (`BTreeMap`) so that nothing about
 //! it depends on hashing.
 
 use std::collections::BTreeMap;
@@ -38,15 +39,24 @@ impl Store {
         }
     }
 
-    /// Writes `data` starting at `addr`.
+    /// Writes `data` starting at `addr`. Zeros written where no page exists allocate none
+    /// (the page reads zero already).
     pub fn write(&mut self, addr: u64, data: &[u8]) {
         let mut done = 0;
         while done < data.len() {
             let a = addr + done as u64;
             let (page, off) = (a >> PAGE_BITS, (a & (PAGE - 1)) as usize);
             let n = (PAGE as usize - off).min(data.len() - done);
-            let p = self.pages.entry(page).or_insert_with(|| vec![0; PAGE as usize].into_boxed_slice());
-            p[off..off + n].copy_from_slice(&data[done..done + n]);
+            let chunk = &data[done..done + n];
+            match self.pages.get_mut(&page) {
+                Some(p) => p[off..off + n].copy_from_slice(chunk),
+                None if chunk.iter().all(|&b| b == 0) => {}
+                None => {
+                    let mut p = vec![0; PAGE as usize].into_boxed_slice();
+                    p[off..off + n].copy_from_slice(chunk);
+                    self.pages.insert(page, p);
+                }
+            }
             done += n;
         }
     }
@@ -63,6 +73,20 @@ mod tests {
         s.read(123_456, &mut buf);
         assert!(buf.iter().all(|&b| b == 0));
         assert_eq!(s.pages(), 0);
+    }
+
+    #[test]
+    fn zeros_allocate_nothing_and_overwrite_what_was_there() {
+        let mut s = Store::new();
+        for k in 0..1000u64 {
+            s.write(k * PAGE + 64, &[0u8; 64]);
+        }
+        assert_eq!(s.pages(), 0, "page-strided zero writes allocate no pages");
+        s.write(5 * PAGE, &[1, 2, 3]);
+        s.write(5 * PAGE + 1, &[0]);
+        let mut back = [9u8; 3];
+        s.read(5 * PAGE, &mut back);
+        assert_eq!((back, s.pages()), ([1, 0, 3], 1));
     }
 
     #[test]

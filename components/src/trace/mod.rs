@@ -16,12 +16,11 @@
 
 mod params;
 pub mod player;
-mod windows;
 
 use crate::mem::Cause;
 
+pub use crate::windows::Windows;
 pub use player::{AddressRange, PlayMode, Route, TracePlayer, TracePlayerParams};
-pub use windows::Windows;
 
 /// One memory transaction of a trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

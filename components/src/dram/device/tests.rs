@@ -230,3 +230,27 @@ fn refresh_waits_for_tras_of_an_open_row() {
     assert_eq!(cmds(&v), [(Activate, 990, 0), (Activate, 1025 + 18 + 100, 0), (Write, 1158, 0)]);
     assert_eq!(d.stats.refresh_busy_ps, (1025 + 18 + 100 - 1000) * NS);
 }
+
+#[test]
+fn idle_refreshes_are_counted_at_once_and_alike() {
+    // Ten seconds idle at tREFI 1 µs: ten million refreshes counted in one step, the same
+    // figures as noticing them a microsecond at a time, and a request after them waits for
+    // the last one only.
+    let (mut once, mut piecemeal) = (device(1000.0), device(1000.0));
+    once.finish(10_000_000_000 * NS);
+    assert_eq!(once.stats.refreshes, 10_000_000);
+    assert_eq!(once.stats.refresh_busy_ps, 10_000_000 * 100 * NS);
+    for k in 1..=5000 {
+        piecemeal.finish(k * 1000 * NS + 500 * NS);
+    }
+    let mut jump = device(1000.0);
+    jump.finish(5000 * 1000 * NS + 500 * NS);
+    assert_eq!((jump.stats.refreshes, jump.stats.refresh_busy_ps), (5000, 5000 * 100 * NS));
+    assert_eq!(
+        (piecemeal.stats.refreshes, piecemeal.stats.refresh_busy_ps),
+        (jump.stats.refreshes, jump.stats.refresh_busy_ps)
+    );
+    put(&mut jump, 0, 0, 1, false);
+    let v = drain(&mut jump, 5_000_050 * NS);
+    assert_eq!(cmds(&v), [(Activate, 5_000_100, 0), (Read, 5_000_115, 0)], "after the REF at 5,000,000 ns");
+}
