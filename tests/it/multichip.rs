@@ -181,7 +181,7 @@ fn all_reduce_results_are_the_sums_on_every_algorithm() {
 
 #[test]
 fn chunking_pipelines_the_steps_of_a_ring() {
-    let base = [format!("system.dimensions.0.size=8"), "system.set.drv.bytes=8388608".to_string()];
+    let base = ["system.dimensions.0.size=8".to_string(), "system.set.drv.bytes=8388608".to_string()];
     let whole = measured_ns(&format!("{MC}/ab-ring.yaml"), &base, "chunk_whole");
     let mut chunked = base.to_vec();
     chunked.extend((0..8).map(|k| format!("chip{k}.coll.chunk_kib=16")));

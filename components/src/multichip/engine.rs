@@ -405,8 +405,8 @@ impl CollectiveEngine {
                     });
                 }
             }
-            for id in first_send..sends.len() {
-                read.add(&sends[id].range.clone(), id);
+            for (id, send) in sends.iter().enumerate().skip(first_send) {
+                read.add(&send.range, id);
             }
             let first_recv = recvs.len();
             for t in &st.recvs {
@@ -428,8 +428,8 @@ impl CollectiveEngine {
                     });
                 }
             }
-            for id in first_recv..recvs.len() {
-                written.add(&recvs[id].range.clone(), id);
+            for (id, recv) in recvs.iter().enumerate().skip(first_recv) {
+                written.add(&recv.range, id);
             }
         }
         let mut step_left = vec![0; steps.len()];

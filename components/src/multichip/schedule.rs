@@ -348,7 +348,7 @@ fn double_binary_tree(dims: &[Dim], rank: usize, d: usize, range: &Range<usize>)
 /// whatever it is given (the dimensions after it see the whole range).
 pub fn all_reduce(dims: &[Dim], rank: usize, n: usize) -> Vec<Step> {
     let mut steps = Vec::new();
-    let mut ranges = vec![0..n];
+    let mut ranges: Vec<Range<usize>> = std::iter::once(0..n).collect();
     let mut stack = Vec::new();
     for d in 0..dims.len() {
         if dims[d].size == 1 {
