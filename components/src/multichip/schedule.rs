@@ -445,6 +445,7 @@ mod tests {
         let len = scheds[0].len();
         assert!(scheds.iter().all(|s| s.len() == len), "every rank takes the same number of steps");
         let mut data = inputs.to_vec();
+        #[allow(clippy::needless_range_loop)] // step k of every rank at once
         for k in 0..len {
             let snapshot = data.clone();
             for r in 0..p {
