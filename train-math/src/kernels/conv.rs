@@ -1,36 +1,70 @@
-//! The multiply-accumulate loops of conv (and FC) layers, generic over the element type.
+//! The multiply-accumulate work of conv (and FC) layers, generic over the element type, as
+//! matrix products: the input (FP, WG) or the conv-output error (BP) is unrolled into columns
+//! (im2col, zero-padded) and multiplied by the weights with [`super::gemm`], whose register
+//! blocks run the vector units across outputs.
 //!
-//! Every output element sums its products in one fixed order (input channel, kernel row,
-//! kernel column for FP) whatever tile it is computed in, so float results are tile-invariant
-//! too; for integers the order does not matter at all.
+//! **Summation order** (unchanged from the direct loops in `reference`, which the tests
+//! compare bit for bit): FP sums each output in (input channel, kernel row, kernel column)
+//! order, BP in (output channel, kernel row, kernel column) order, WG in (output row, output
+//! column) order, each starting from zero, whatever tile it is computed in. The one difference
+//! is that zero-padding taps are now added as `w · 0` instead of skipped: with finite operands
+//! that product is ±0 and an f32 sum that starts at +0 is never −0, so adding it changes no
+//! bit; with an infinite weight the output becomes NaN where the skipped tap left ±∞ (a model
+//! that far gone has a NaN loss anyway). Integer sums are exact either way.
+//! Stride > 1 in BP unrolls structural zeros too (up to stride² more products, same values).
 
+use super::gemm::{copy_short, gemm};
 use crate::spec::LayerGeom;
 use crate::tensor::Element;
 use std::ops::Range;
 
 /// Output columns `ox` whose input column `ox * s + k - p` lies in `0..width`, capped at `limit`.
+/// Empty (never reversed) when there are none, e.g. a 5-wide kernel padded by 2 over a
+/// 1-wide input has no valid column for tap 0.
 #[inline]
-fn valid_cols(k: usize, p: usize, s: usize, width: usize, limit: usize) -> Range<usize> {
+pub(crate) fn valid_cols(k: usize, p: usize, s: usize, width: usize, limit: usize) -> Range<usize> {
     let lo = if k >= p { 0 } else { (p - k).div_ceil(s) };
     let hi = if width + p > k { (width + p - k - 1) / s + 1 } else { 0 };
-    lo..hi.min(limit)
+    lo..hi.min(limit).max(lo)
 }
 
-/// `out[i] += w * x[i]`: the stride-1 inner loop, written over slices so it vectorises.
-#[inline]
-fn axpy<T: Element>(out: &mut [T::Acc], w: T, x: &[T]) {
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o += T::mul(w, v);
+/// Zero-padded im2col of the input for conv-output `rows` (all below `covered().0`) and the
+/// covered columns: `fan_in` rows in (input channel, kernel row, kernel column) order, each
+/// `rows.len() * wc` pixels wide (row-major).
+fn im2col<T: Element>(g: &LayerGeom, input: &[T], rows: Range<usize>) -> Vec<T> {
+    let (_, wc) = g.covered();
+    let (cin, ih, iw) = (g.input.c, g.input.h, g.input.w);
+    let (kh, kw, s, p) = (g.kernel_h, g.kernel_w, g.stride, g.padding);
+    let n = rows.len() * wc;
+    let mut col = vec![T::ZERO; g.fan_in() * n];
+    let mut taps = col.chunks_exact_mut(n.max(1));
+    for ci in 0..cin {
+        for ky in 0..kh {
+            for kx in 0..kw {
+                let dst = taps.next().unwrap_or_default();
+                let cols = valid_cols(kx, p, s, iw, wc);
+                if cols.is_empty() {
+                    continue;
+                }
+                for (ri, oy) in rows.clone().enumerate() {
+                    let iy = oy * s + ky;
+                    if iy < p || iy - p >= ih {
+                        continue;
+                    }
+                    let in_row = &input[(ci * ih + iy - p) * iw..][..iw];
+                    let d = &mut dst[ri * wc..][..wc];
+                    if s == 1 {
+                        copy_short(&mut d[cols.clone()], &in_row[cols.start + kx - p..cols.end + kx - p]);
+                    } else {
+                        for ox in cols.clone() {
+                            d[ox] = in_row[ox * s + kx - p];
+                        }
+                    }
+                }
+            }
+        }
     }
-}
-
-/// `acc + sum(a[i] * b[i])`, in index order.
-#[inline]
-fn dot<T: Element>(mut acc: T::Acc, a: &[T], b: &[T]) -> T::Acc {
-    for (&x, &y) in a.iter().zip(b) {
-        acc += T::mul(x, y);
-    }
-    acc
+    col
 }
 
 /// FP accumulators (no bias) for conv-output `channels` x `rows`, all `conv_out.w` columns.
@@ -43,33 +77,26 @@ pub fn fp_acc<T: Element>(
     rows: Range<usize>,
 ) -> Vec<T::Acc> {
     let (hc, wc) = g.covered();
-    let (cin, ih, iw) = (g.input.c, g.input.h, g.input.w);
-    let (kh, kw, s, p, ow) = (g.kernel_h, g.kernel_w, g.stride, g.padding, g.conv_out.w);
-    let nrows = rows.len();
-    let mut out = vec![T::Acc::default(); channels.len() * nrows * ow];
-    for (oi, oc) in channels.enumerate() {
-        for ci in 0..cin {
-            for ky in 0..kh {
-                for kx in 0..kw {
-                    let w = weights[((oc * cin + ci) * kh + ky) * kw + kx];
-                    let cols = valid_cols(kx, p, s, iw, wc);
-                    for (ri, oy) in rows.clone().enumerate() {
-                        let iy = oy * s + ky;
-                        if oy >= hc || iy < p || iy - p >= ih {
-                            continue;
-                        }
-                        let in_row = &input[(ci * ih + iy - p) * iw..][..iw];
-                        let out_row = &mut out[(oi * nrows + ri) * ow..][..ow];
-                        if s == 1 {
-                            axpy(&mut out_row[cols.clone()], w, &in_row[cols.start + kx - p..cols.end + kx - p]);
-                        } else {
-                            for ox in cols.clone() {
-                                out_row[ox] += T::mul(w, in_row[ox * s + kx - p]);
-                            }
-                        }
-                    }
-                }
-            }
+    let ow = g.conv_out.w;
+    let (m, nrows, k) = (channels.len(), rows.len(), g.fan_in());
+    let mut out = vec![T::Acc::default(); m * nrows * ow];
+    let live = rows.start.min(hc)..rows.end.min(hc);
+    let n = live.len() * wc;
+    if m == 0 || n == 0 {
+        return out;
+    }
+    let col = im2col(g, input, live.clone());
+    // The filters of the tile, transposed to (tap, filter).
+    let mut wt = vec![T::ZERO; k * m];
+    for (i, filter) in weights[channels.start * k..channels.end * k].chunks_exact(k).enumerate() {
+        for (l, &w) in filter.iter().enumerate() {
+            wt[l * m + i] = w;
+        }
+    }
+    let c = gemm(&wt, &col, m, n, k);
+    for (i, sums) in c.chunks_exact(n).enumerate() {
+        for (ri, oy) in live.clone().enumerate() {
+            copy_short(&mut out[(i * nrows + oy - rows.start) * ow..][..wc], &sums[ri * wc..][..wc]);
         }
     }
     out
@@ -85,37 +112,69 @@ pub fn bp_acc<T: Element>(
     rows: Range<usize>,
 ) -> Vec<T::Acc> {
     let (hc, wc) = g.covered();
-    let (cin, ih, iw) = (g.input.c, g.input.h, g.input.w);
+    let (cin, iw) = (g.input.c, g.input.w);
     let (kh, kw, s, p) = (g.kernel_h, g.kernel_w, g.stride, g.padding);
     let (cout, oh, ow) = (g.conv_out.c, g.conv_out.h, g.conv_out.w);
-    let nrows = rows.len();
-    let mut out = vec![T::Acc::default(); channels.len() * nrows * iw];
-    for (ii, ci) in channels.enumerate() {
-        for oc in 0..cout {
-            for ky in 0..kh {
-                for kx in 0..kw {
-                    let w = weights[((oc * cin + ci) * kh + ky) * kw + kx];
-                    let cols = valid_cols(kx, p, s, iw, wc);
-                    for oy in 0..hc {
-                        let iy = oy * s + ky;
-                        if iy < p || !rows.contains(&(iy - p)) || iy - p >= ih {
-                            continue;
-                        }
-                        let d_row = &delta_z[(oc * oh + oy) * ow..][..ow];
-                        let out_row = &mut out[(ii * nrows + iy - p - rows.start) * iw..][..iw];
-                        if s == 1 {
-                            axpy(&mut out_row[cols.start + kx - p..cols.end + kx - p], w, &d_row[cols.clone()]);
-                        } else {
-                            for ox in cols.clone() {
-                                out_row[ox * s + kx - p] += T::mul(w, d_row[ox]);
-                            }
+    let (m, nrows) = (channels.len(), rows.len());
+    let n = nrows * iw;
+    if m == 0 || n == 0 || hc == 0 || wc == 0 {
+        return vec![T::Acc::default(); m * n];
+    }
+    let tap = |oc: usize, ci: usize, ky: usize, kx: usize| weights[((oc * cin + ci) * kh + ky) * kw + kx];
+    if hc == 1 && wc == 1 {
+        // One output position (an FC layer): input (ci, iy, ix) meets only the tap
+        // (iy + p, ix + p), so the sum runs over output channels alone: a vector-matrix
+        // product of the error and the matching weights, with no unrolled zeros.
+        let d: Vec<T> = (0..cout).map(|oc| delta_z[oc * oh * ow]).collect();
+        let mut b = vec![T::ZERO; cout * m * n];
+        for (oc, dst) in b.chunks_exact_mut(m * n).enumerate() {
+            for (i, ci) in channels.clone().enumerate() {
+                for (ri, iy) in rows.clone().enumerate().filter(|&(_, iy)| iy + p < kh) {
+                    for ix in (0..iw).filter(|&ix| ix + p < kw) {
+                        dst[(i * nrows + ri) * iw + ix] = tap(oc, ci, iy + p, ix + p);
+                    }
+                }
+            }
+        }
+        return gemm(&d, &b, 1, m * n, cout);
+    }
+    // Unrolled error: row (oc, ky, kx) holds, at input pixel (iy, ix) of the tile, the error
+    // of the conv output that reads that pixel through that tap, or zero.
+    let k = cout * kh * kw;
+    let mut dcol = vec![T::ZERO; k * n];
+    let mut wt = vec![T::ZERO; k * m];
+    let mut l = 0;
+    for oc in 0..cout {
+        for ky in 0..kh {
+            for kx in 0..kw {
+                for (i, ci) in channels.clone().enumerate() {
+                    wt[l * m + i] = tap(oc, ci, ky, kx);
+                }
+                let dst = &mut dcol[l * n..][..n];
+                l += 1;
+                let cols = valid_cols(kx, p, s, iw, wc);
+                if cols.is_empty() {
+                    continue;
+                }
+                for oy in 0..hc {
+                    let iy = oy * s + ky;
+                    if iy < p || !rows.contains(&(iy - p)) {
+                        continue;
+                    }
+                    let d_row = &delta_z[(oc * oh + oy) * ow..][..ow];
+                    let out_row = &mut dst[(iy - p - rows.start) * iw..][..iw];
+                    if s == 1 {
+                        copy_short(&mut out_row[cols.start + kx - p..cols.end + kx - p], &d_row[cols.clone()]);
+                    } else {
+                        for ox in cols.clone() {
+                            out_row[ox * s + kx - p] = d_row[ox];
                         }
                     }
                 }
             }
         }
     }
-    out
+    gemm(&wt, &dcol, m, n, k)
 }
 
 /// WG of one sample for the filters `filters`: (weight gradients, bias gradients), laid out
@@ -127,52 +186,29 @@ pub fn wg_acc<T: Element>(
     filters: Range<usize>,
 ) -> (Vec<T::Acc>, Vec<T::Acc>) {
     let (hc, wc) = g.covered();
-    let (cin, ih, iw) = (g.input.c, g.input.h, g.input.w);
-    let (kh, kw, s, p) = (g.kernel_h, g.kernel_w, g.stride, g.padding);
     let (oh, ow) = (g.conv_out.h, g.conv_out.w);
-    let fan_in = g.fan_in();
-    let mut dw = vec![T::Acc::default(); filters.len() * fan_in];
-    let mut db = vec![T::Acc::default(); filters.len()];
-    for (fi, oc) in filters.enumerate() {
-        let d = &delta_z[oc * oh * ow..][..oh * ow];
-        let mut b = T::Acc::default();
-        for oy in 0..hc {
-            for ox in 0..wc {
-                b += T::mul(d[oy * ow + ox], one::<T>());
-            }
-        }
-        db[fi] = b;
-        for ci in 0..cin {
-            for ky in 0..kh {
-                for kx in 0..kw {
-                    let cols = valid_cols(kx, p, s, iw, wc);
-                    let mut acc = T::Acc::default();
-                    for oy in 0..hc {
-                        let iy = oy * s + ky;
-                        if iy < p || iy - p >= ih {
-                            continue;
-                        }
-                        let in_row = &input[(ci * ih + iy - p) * iw..][..iw];
-                        let d_row = &d[oy * ow..][..ow];
-                        if s == 1 {
-                            acc = dot(acc, &d_row[cols.clone()], &in_row[cols.start + kx - p..cols.end + kx - p]);
-                        } else {
-                            for ox in cols.clone() {
-                                acc += T::mul(d_row[ox], in_row[ox * s + kx - p]);
-                            }
-                        }
-                    }
-                    dw[fi * fan_in + (ci * kh + ky) * kw + kx] = acc;
-                }
-            }
+    let (m, n, k) = (filters.len(), hc * wc, g.fan_in());
+    let plane = |oc: usize| &delta_z[oc * oh * ow..][..oh * ow];
+    let covered = |oc: usize| plane(oc).chunks_exact(ow).take(hc).flat_map(|row| &row[..wc]);
+    let db = filters.clone().map(|oc| covered(oc).fold(T::Acc::default(), |b, &d| b + T::mul(d, T::ONE))).collect();
+    if m == 0 || n == 0 {
+        return (vec![T::Acc::default(); m * k], db);
+    }
+    // Both operands pixel-major, so each gradient sums over pixels in row-major order.
+    let col = im2col(g, input, 0..hc);
+    let mut colt = vec![T::ZERO; n * k];
+    for (l, row) in col.chunks_exact(n).enumerate() {
+        for (px, &v) in row.iter().enumerate() {
+            colt[px * k + l] = v;
         }
     }
-    (dw, db)
-}
-
-/// The multiplicative identity of an element type, so sums reuse `Element::mul`.
-fn one<T: Element>() -> T {
-    T::ONE
+    let mut dt = vec![T::ZERO; n * m];
+    for (i, oc) in filters.enumerate() {
+        for (px, &d) in covered(oc).enumerate() {
+            dt[px * m + i] = d;
+        }
+    }
+    (gemm(&dt, &colt, m, k, n), db)
 }
 
 #[cfg(test)]
@@ -246,5 +282,91 @@ mod tests {
         let (dw, _) = wg_acc(&g, &x, &d, 0..g.conv_out.c);
         let rhs2: i64 = dw.iter().zip(&w).map(|(&a, &b)| a as i64 * b as i64).sum();
         assert_eq!(lhs, rhs2);
+    }
+}
+
+/// The packed kernels against the direct loops they replaced, on random layers and tiles:
+/// equal for i8, the same bits for f32.
+#[cfg(test)]
+mod same_as_reference {
+    use super::super::reference;
+    use super::*;
+    use crate::rng::SplitMix64;
+    use crate::spec::{LayerKind, LayerSpec, ModelSpec};
+    use crate::tensor::Shape3;
+    use proptest::prelude::*;
+
+    /// A random sub-range of `0..n` (never empty when `n > 0`).
+    fn part(r: &mut SplitMix64, n: usize) -> Range<usize> {
+        let a = r.below(n);
+        a..a + 1 + r.below(n - a)
+    }
+
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// Every kernel on layer `g`, whole and on one random tile, both element types.
+    fn check(g: &LayerGeom, r: &mut SplitMix64) {
+        let i8s = |r: &mut SplitMix64, n: usize| -> Vec<i8> { (0..n).map(|_| (r.below(256) as u8) as i8).collect() };
+        let f32s = |r: &mut SplitMix64, n: usize| -> Vec<f32> {
+            (0..n).map(|_| if r.below(8) == 0 { 0.0 } else { r.uniform(-2.0, 2.0) as f32 }).collect()
+        };
+        let (x, w, d) = (i8s(r, g.input.len()), i8s(r, g.weight_len()), i8s(r, g.conv_out.len()));
+        let (xf, wf, df) = (f32s(r, g.input.len()), f32s(r, g.weight_len()), f32s(r, g.conv_out.len()));
+        let fp_tiles = [(0..g.conv_out.c, 0..g.conv_out.h), (part(r, g.conv_out.c), g.conv_rows(&part(r, g.output.h)))];
+        for (ch, rows) in fp_tiles {
+            assert_eq!(
+                fp_acc(g, &x, &w, ch.clone(), rows.clone()),
+                reference::fp_acc(g, &x, &w, ch.clone(), rows.clone())
+            );
+            assert_eq!(
+                bits(&fp_acc(g, &xf, &wf, ch.clone(), rows.clone())),
+                bits(&reference::fp_acc(g, &xf, &wf, ch, rows))
+            );
+        }
+        for (ch, rows) in [(0..g.input.c, 0..g.input.h), (part(r, g.input.c), part(r, g.input.h))] {
+            assert_eq!(
+                bp_acc(g, &d, &w, ch.clone(), rows.clone()),
+                reference::bp_acc(g, &d, &w, ch.clone(), rows.clone())
+            );
+            assert_eq!(
+                bits(&bp_acc(g, &df, &wf, ch.clone(), rows.clone())),
+                bits(&reference::bp_acc(g, &df, &wf, ch, rows))
+            );
+        }
+        for filters in [0..g.conv_out.c, part(r, g.conv_out.c)] {
+            assert_eq!(wg_acc(g, &x, &d, filters.clone()), reference::wg_acc(g, &x, &d, filters.clone()));
+            let (a, b) = (wg_acc(g, &xf, &df, filters.clone()), reference::wg_acc(g, &xf, &df, filters));
+            assert_eq!((bits(&a.0), bits(&a.1)), (bits(&b.0), bits(&b.1)));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn packed_kernels_equal_the_direct_loops(
+            (cin, h, w) in (1..5usize, 1..12usize, 1..12usize),
+            (cout, k, s, p) in (1..11usize, 1..6usize, 1..4usize, 0..3usize),
+            pool in prop::option::of(1..4usize),
+            fc_out in 1..12usize,
+            seed in any::<u64>(),
+        ) {
+            let spec = ModelSpec {
+                name: "prop".into(),
+                input: Shape3::new(cin, h, w),
+                classes: fc_out,
+                layers: vec![
+                    LayerSpec { kind: LayerKind::Conv { out_channels: cout, kernel: k, stride: s, padding: p }, relu: pool.is_some(), pool },
+                    LayerSpec { kind: LayerKind::Fc { out: fc_out }, relu: false, pool: None },
+                ],
+            };
+            let geometry = spec.geometry();
+            prop_assume!(geometry.is_ok());
+            let mut r = SplitMix64::new(seed);
+            for g in &geometry.unwrap() {
+                check(g, &mut r);
+            }
+        }
     }
 }
