@@ -13,7 +13,7 @@
 //! that far gone has a NaN loss anyway). Integer sums are exact either way.
 //! Stride > 1 in BP unrolls structural zeros too (up to stride² more products, same values).
 
-use super::gemm::{copy_short, gemm};
+use super::gemm::{copy_short, gemm, gemm_at, lanes_short};
 use crate::spec::LayerGeom;
 use crate::tensor::Element;
 use std::ops::Range;
@@ -30,35 +30,37 @@ pub(crate) fn valid_cols(k: usize, p: usize, s: usize, width: usize, limit: usiz
 
 /// Zero-padded im2col of the input for conv-output `rows` (all below `covered().0`) and the
 /// covered columns: `fan_in` rows in (input channel, kernel row, kernel column) order, each
-/// `rows.len() * wc` pixels wide (row-major).
-fn im2col<T: Element>(g: &LayerGeom, input: &[T], rows: Range<usize>) -> Vec<T> {
+/// `rows.len() * wc` pixels wide (row-major), as lanes.
+fn im2col<T: Element>(g: &LayerGeom, input: &[T], rows: Range<usize>) -> Vec<T::Lane> {
     let (_, wc) = g.covered();
     let (cin, ih, iw) = (g.input.c, g.input.h, g.input.w);
     let (kh, kw, s, p) = (g.kernel_h, g.kernel_w, g.stride, g.padding);
+    // The input rows the tile reads, as lanes with `p` zeros on each side, so every tap's
+    // row is one contiguous (or strided) run without range arithmetic.
+    let (hp, wp) = ((rows.len().max(1) - 1) * s + kh, iw + 2 * p);
+    let top = rows.start * s;
+    let mut padded = vec![T::Lane::default(); cin * hp * wp];
+    for ci in 0..cin {
+        for y in 0..hp {
+            let iy = top + y;
+            if iy >= p && iy - p < ih {
+                lanes_short(&mut padded[(ci * hp + y) * wp + p..][..iw], &input[(ci * ih + iy - p) * iw..][..iw]);
+            }
+        }
+    }
     let n = rows.len() * wc;
-    let mut col = vec![T::ZERO; g.fan_in() * n];
-    let mut taps = col.chunks_exact_mut(n.max(1));
+    let mut col = vec![T::Lane::default(); g.fan_in() * n];
+    let mut dst = col.chunks_exact_mut(wc.max(1));
     for ci in 0..cin {
         for ky in 0..kh {
             for kx in 0..kw {
-                let dst = taps.next().unwrap_or_default();
-                let cols = valid_cols(kx, p, s, iw, wc);
-                if cols.is_empty() {
-                    continue;
-                }
-                for (ri, oy) in rows.clone().enumerate() {
-                    let iy = oy * s + ky;
-                    if iy < p || iy - p >= ih {
-                        continue;
-                    }
-                    let in_row = &input[(ci * ih + iy - p) * iw..][..iw];
-                    let d = &mut dst[ri * wc..][..wc];
+                for ri in 0..rows.len() {
+                    let src = &padded[(ci * hp + ri * s + ky) * wp + kx..];
+                    let d = dst.next().unwrap_or_default();
                     if s == 1 {
-                        copy_short(&mut d[cols.clone()], &in_row[cols.start + kx - p..cols.end + kx - p]);
+                        copy_short(d, &src[..wc]);
                     } else {
-                        for ox in cols.clone() {
-                            d[ox] = in_row[ox * s + kx - p];
-                        }
+                        d.iter_mut().zip(src.iter().step_by(s)).for_each(|(d, &v)| *d = v);
                     }
                 }
             }
@@ -87,13 +89,16 @@ pub fn fp_acc<T: Element>(
     }
     let col = im2col(g, input, live.clone());
     // The filters of the tile, transposed to (tap, filter).
-    let mut wt = vec![T::ZERO; k * m];
+    let mut wt = vec![T::Lane::default(); k * m];
     for (i, filter) in weights[channels.start * k..channels.end * k].chunks_exact(k).enumerate() {
         for (l, &w) in filter.iter().enumerate() {
-            wt[l * m + i] = w;
+            wt[l * m + i] = w.lane();
         }
     }
-    let c = gemm(&wt, &col, m, n, k);
+    let c = gemm::<T>(&wt, &col, m, n, k);
+    if wc == ow && live == rows {
+        return c; // already channels x rows x ow
+    }
     for (i, sums) in c.chunks_exact(n).enumerate() {
         for (ri, oy) in live.clone().enumerate() {
             copy_short(&mut out[(i * nrows + oy - rows.start) * ow..][..wc], &sums[ri * wc..][..wc]);
@@ -120,13 +125,13 @@ pub fn bp_acc<T: Element>(
     if m == 0 || n == 0 || hc == 0 || wc == 0 {
         return vec![T::Acc::default(); m * n];
     }
-    let tap = |oc: usize, ci: usize, ky: usize, kx: usize| weights[((oc * cin + ci) * kh + ky) * kw + kx];
+    let tap = |oc: usize, ci: usize, ky: usize, kx: usize| weights[((oc * cin + ci) * kh + ky) * kw + kx].lane();
     if hc == 1 && wc == 1 {
         // One output position (an FC layer): input (ci, iy, ix) meets only the tap
         // (iy + p, ix + p), so the sum runs over output channels alone: a vector-matrix
         // product of the error and the matching weights, with no unrolled zeros.
-        let d: Vec<T> = (0..cout).map(|oc| delta_z[oc * oh * ow]).collect();
-        let mut b = vec![T::ZERO; cout * m * n];
+        let d: Vec<T::Lane> = (0..cout).map(|oc| delta_z[oc * oh * ow].lane()).collect();
+        let mut b = vec![T::Lane::default(); cout * m * n];
         for (oc, dst) in b.chunks_exact_mut(m * n).enumerate() {
             for (i, ci) in channels.clone().enumerate() {
                 for (ri, iy) in rows.clone().enumerate().filter(|&(_, iy)| iy + p < kh) {
@@ -136,20 +141,49 @@ pub fn bp_acc<T: Element>(
                 }
             }
         }
-        return gemm(&d, &b, 1, m * n, cout);
+        return gemm::<T>(&d, &b, 1, m * n, cout);
     }
     // Unrolled error: row (oc, ky, kx) holds, at input pixel (iy, ix) of the tile, the error
     // of the conv output that reads that pixel through that tap, or zero.
     let k = cout * kh * kw;
-    let mut dcol = vec![T::ZERO; k * n];
-    let mut wt = vec![T::ZERO; k * m];
+    let mut dcol = vec![T::Lane::default(); k * n];
+    let mut wt = vec![T::Lane::default(); k * m];
+    for (l, w) in wt.chunks_exact_mut(m).enumerate() {
+        let (oc, ky, kx) = (l / (kh * kw), l / kw % kh, l % kw);
+        for (w, ci) in w.iter_mut().zip(channels.clone()) {
+            *w = tap(oc, ci, ky, kx);
+        }
+    }
+    if s == 1 {
+        // The error zero-padded so that row (oc, ky, kx) is, per tile row, one contiguous run:
+        // q[oc][y][x] = delta_z[oc][rows.start + y + p - (kh - 1)][x + p - (kw - 1)], zero
+        // outside the covered outputs.
+        let (hq, wq) = (nrows + kh - 1, iw + kw - 1);
+        let mut q = vec![T::Lane::default(); cout * hq * wq];
+        let x0 = (kw - 1).saturating_sub(p); // first x with ox >= 0
+        let ox0 = p.saturating_sub(kw - 1); // its ox
+        let len = wc.saturating_sub(ox0).min(wq - x0);
+        for oc in 0..cout {
+            for y in 0..hq {
+                let oy = (rows.start + y + p).checked_sub(kh - 1).filter(|&oy| oy < hc);
+                if let Some(oy) = oy {
+                    let d_row = &delta_z[(oc * oh + oy) * ow + ox0..][..len];
+                    lanes_short(&mut q[(oc * hq + y) * wq + x0..][..len], d_row);
+                }
+            }
+        }
+        for (l, dst) in dcol.chunks_exact_mut(n).enumerate() {
+            let (oc, ky, kx) = (l / (kh * kw), l / kw % kh, l % kw);
+            for (ri, d) in dst.chunks_exact_mut(iw).enumerate() {
+                copy_short(d, &q[(oc * hq + ri + kh - 1 - ky) * wq + kw - 1 - kx..][..iw]);
+            }
+        }
+        return gemm::<T>(&wt, &dcol, m, n, k);
+    }
     let mut l = 0;
     for oc in 0..cout {
         for ky in 0..kh {
             for kx in 0..kw {
-                for (i, ci) in channels.clone().enumerate() {
-                    wt[l * m + i] = tap(oc, ci, ky, kx);
-                }
                 let dst = &mut dcol[l * n..][..n];
                 l += 1;
                 let cols = valid_cols(kx, p, s, iw, wc);
@@ -164,17 +198,17 @@ pub fn bp_acc<T: Element>(
                     let d_row = &delta_z[(oc * oh + oy) * ow..][..ow];
                     let out_row = &mut dst[(iy - p - rows.start) * iw..][..iw];
                     if s == 1 {
-                        copy_short(&mut out_row[cols.start + kx - p..cols.end + kx - p], &d_row[cols.clone()]);
+                        lanes_short(&mut out_row[cols.start + kx - p..cols.end + kx - p], &d_row[cols.clone()]);
                     } else {
                         for ox in cols.clone() {
-                            out_row[ox * s + kx - p] = d_row[ox];
+                            out_row[ox * s + kx - p] = d_row[ox].lane();
                         }
                     }
                 }
             }
         }
     }
-    gemm(&wt, &dcol, m, n, k)
+    gemm::<T>(&wt, &dcol, m, n, k)
 }
 
 /// WG of one sample for the filters `filters`: (weight gradients, bias gradients), laid out
@@ -194,21 +228,23 @@ pub fn wg_acc<T: Element>(
     if m == 0 || n == 0 {
         return (vec![T::Acc::default(); m * k], db);
     }
-    // Both operands pixel-major, so each gradient sums over pixels in row-major order.
+    // dW^T = col · dZ^T: each gradient sums over pixels in row-major order, the vector
+    // lanes run across filters.
     let col = im2col(g, input, 0..hc);
-    let mut colt = vec![T::ZERO; n * k];
-    for (l, row) in col.chunks_exact(n).enumerate() {
-        for (px, &v) in row.iter().enumerate() {
-            colt[px * k + l] = v;
-        }
-    }
-    let mut dt = vec![T::ZERO; n * m];
+    let mut dt = vec![T::Lane::default(); n * m];
     for (i, oc) in filters.enumerate() {
         for (px, &d) in covered(oc).enumerate() {
-            dt[px * m + i] = d;
+            dt[px * m + i] = d.lane();
         }
     }
-    (gemm(&dt, &colt, m, k, n), db)
+    let dwt = gemm_at::<T>(&col, &dt, k, m, n);
+    let mut dw = vec![T::Acc::default(); m * k];
+    for (l, sums) in dwt.chunks_exact(m).enumerate() {
+        for (i, &v) in sums.iter().enumerate() {
+            dw[i * k + l] = v;
+        }
+    }
+    (dw, db)
 }
 
 #[cfg(test)]

@@ -14,24 +14,27 @@
 //! checks and emit SIMD on the baseline target (SSE2 on x86-64).
 
 use crate::tensor::Element;
+use std::ops::{AddAssign, Mul, Range};
 
 /// Rows of the register block (one broadcast each per `l`).
 const MR: usize = 4;
 /// Columns of the register block (the vectorised direction): two SSE registers of f32/i32.
 const NR: usize = 8;
 
-/// `C` (m×n, row-major) from `a` (k×m) and `b` (k×n), summing in ascending `l`.
+/// `C` (m×n, row-major) from `a` (k×m) and `b` (k×n), summing in ascending `l`, in the
+/// element's lane type ([`Element::Lane`]: f32 for i8, exact in runs of
+/// [`Element::LANE_RUN`] products whose sums are then added as accumulators).
 ///
 /// Picks the orientation that wastes fewer padded lanes (computing `Cᵀ = Bᵀ·A` has the same
 /// sums in the same order) so thin products (an FC layer's single output position) stay
 /// vectorised. Panics if a slice is shorter than its shape, which the callers in
 /// [`super::conv`] rule out by construction.
-pub fn gemm<T: Element>(a: &[T], b: &[T], m: usize, n: usize, k: usize) -> Vec<T::Acc> {
+pub fn gemm<T: Element>(a: &[T::Lane], b: &[T::Lane], m: usize, n: usize, k: usize) -> Vec<T::Acc> {
     assert!(a.len() >= k * m && b.len() >= k * n, "gemm operands shorter than {k}x{m} and {k}x{n}");
     if n.next_multiple_of(NR) * m <= m.next_multiple_of(NR) * n {
-        oriented(a, b, m, n, k)
+        oriented::<T>(|l, i| a[l * m + i], b, m, n, k)
     } else {
-        let ct = oriented(b, a, n, m, k);
+        let ct = oriented::<T>(|l, j| b[l * n + j], a, n, m, k);
         let mut c = vec![T::Acc::default(); m * n];
         for (j, row) in ct.chunks_exact(m).enumerate() {
             for (i, &v) in row.iter().enumerate() {
@@ -42,8 +45,22 @@ pub fn gemm<T: Element>(a: &[T], b: &[T], m: usize, n: usize, k: usize) -> Vec<T
     }
 }
 
-/// [`gemm`] with the vector lanes along `n`.
-fn oriented<T: Element>(a: &[T], b: &[T], m: usize, n: usize, k: usize) -> Vec<T::Acc> {
+/// [`gemm`] with `A` given transposed (`a_t` is m×k: row `i` holds `A[·][i]`), so a caller
+/// whose data is already laid out that way needs no transposed copy. The vector lanes run
+/// along `n`.
+pub fn gemm_at<T: Element>(a_t: &[T::Lane], b: &[T::Lane], m: usize, n: usize, k: usize) -> Vec<T::Acc> {
+    assert!(a_t.len() >= k * m && b.len() >= k * n, "gemm operands shorter than {m}x{k} and {k}x{n}");
+    oriented::<T>(|l, i| a_t[i * k + l], b, m, n, k)
+}
+
+/// [`gemm`] with the vector lanes along `n`; `a(l, i)` reads `A[l][i]`.
+fn oriented<T: Element>(
+    a: impl Fn(usize, usize) -> T::Lane,
+    b: &[T::Lane],
+    m: usize,
+    n: usize,
+    k: usize,
+) -> Vec<T::Acc> {
     let mut c = vec![T::Acc::default(); m * n];
     if m == 0 || n == 0 || k == 0 {
         return c;
@@ -52,64 +69,77 @@ fn oriented<T: Element>(a: &[T], b: &[T], m: usize, n: usize, k: usize) -> Vec<T
     // a zero-padded k×NR buffer: its padded lanes compute outputs that are dropped.
     let full = n / NR;
     let tail = n % NR;
-    let mut last = vec![T::ZERO; if tail > 0 { k * NR } else { 0 }];
+    let mut last = vec![T::Lane::default(); if tail > 0 { k * NR } else { 0 }];
     for (l, dst) in last.chunks_exact_mut(NR).enumerate() {
         copy_short(&mut dst[..tail], &b[l * n + full * NR..][..tail]);
     }
-    let mut i = 0;
-    while i < m {
-        if m - i >= MR {
-            for p in 0..full {
-                let acc = block::<T, MR>(a, m, i, b, n, p * NR, k);
-                for (r, row) in acc.iter().enumerate() {
-                    c[(i + r) * n + p * NR..][..NR].copy_from_slice(row);
+    // Each output starts at zero and adds the sum of each run (one run for floats).
+    let runs = (0..k).step_by(T::LANE_RUN).map(|l| l..k.min(l.saturating_add(T::LANE_RUN)));
+    for run in runs {
+        let mut i = 0;
+        while i < m {
+            let rows = if m - i >= MR { MR } else { 1 };
+            for p in 0..full + usize::from(tail > 0) {
+                let (panel, ldb, j, w) = if p < full { (b, n, p * NR, NR) } else { (&last[..], NR, 0, tail) };
+                let mut add = |r: usize, sums: &[T::Lane; NR]| {
+                    for (o, &v) in c[(i + r) * n + p * NR..][..w].iter_mut().zip(sums) {
+                        *o += T::acc_from_lane(v);
+                    }
+                };
+                if rows == MR {
+                    let acc = block::<T::Lane, MR>(&a, i, panel, ldb, j, run.clone());
+                    acc.iter().enumerate().for_each(|(r, sums)| add(r, sums));
+                } else {
+                    add(0, &block::<T::Lane, 1>(&a, i, panel, ldb, j, run.clone())[0]);
                 }
             }
-            if tail > 0 {
-                let acc = block::<T, MR>(a, m, i, &last, NR, 0, k);
-                for (r, row) in acc.iter().enumerate() {
-                    copy_short(&mut c[(i + r) * n + full * NR..][..tail], &row[..tail]);
-                }
-            }
-            i += MR;
-        } else {
-            for p in 0..full {
-                let acc = block::<T, 1>(a, m, i, b, n, p * NR, k);
-                c[i * n + p * NR..][..NR].copy_from_slice(&acc[0]);
-            }
-            if tail > 0 {
-                let acc = block::<T, 1>(a, m, i, &last, NR, 0, k);
-                copy_short(&mut c[i * n + full * NR..][..tail], &acc[0][..tail]);
-            }
-            i += 1;
+            i += rows;
         }
     }
     c
 }
 
-/// The micro-kernel: the `R`×NR block of sums at rows `i..i + R` of `a` (k×m) and columns
-/// `j..j + NR` of `b` (k rows of stride `ldb`), one outer product per `l`.
+/// The micro-kernel: the `R`×NR block of sums over `l` in `run` at rows `i..i + R` of `A`
+/// (read by `a(l, i)`) and columns `j..j + NR` of `b` (k rows of stride `ldb`), one outer
+/// product per `l`.
 #[inline(always)]
-fn block<T: Element, const R: usize>(
-    a: &[T],
-    m: usize,
+fn block<L, const R: usize>(
+    a: &impl Fn(usize, usize) -> L,
     i: usize,
-    b: &[T],
+    b: &[L],
     ldb: usize,
     j: usize,
-    k: usize,
-) -> [[T::Acc; NR]; R] {
-    let mut acc = [[T::Acc::default(); NR]; R];
-    for l in 0..k {
-        let av: &[T; R] = a[l * m + i..][..R].try_into().expect("R values");
-        let bv: &[T; NR] = b[l * ldb + j..][..NR].try_into().expect("NR values");
-        for (row, &x) in acc.iter_mut().zip(av) {
+    run: Range<usize>,
+) -> [[L; NR]; R]
+where
+    L: Copy + Default + AddAssign + Mul<Output = L>,
+{
+    let mut acc = [[L::default(); NR]; R];
+    for l in run {
+        let av: [L; R] = std::array::from_fn(|r| a(l, i + r));
+        let bv: &[L; NR] = b[l * ldb + j..][..NR].try_into().expect("NR values");
+        for (row, x) in acc.iter_mut().zip(av) {
             for (o, &y) in row.iter_mut().zip(bv) {
-                *o += T::mul(x, y);
+                *o += x * y;
             }
         }
     }
     acc
+}
+
+/// `dst[i] = src[i].lane()` for a few elements, in fixed-size chunks the compiler unrolls.
+#[inline(always)]
+pub(super) fn lanes_short<T: Element>(dst: &mut [T::Lane], src: &[T]) {
+    let mut d = dst.chunks_exact_mut(NR);
+    let mut s = src.chunks_exact(NR);
+    for (d, s) in (&mut d).zip(&mut s) {
+        let d: &mut [T::Lane; NR] = d.try_into().expect("NR lanes");
+        let s: &[T; NR] = s.try_into().expect("NR values");
+        *d = s.map(T::lane);
+    }
+    for (d, &s) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        *d = s.lane();
+    }
 }
 
 /// `dst.copy_from_slice(src)` for a few elements, without a call to `memcpy` (which costs
@@ -157,11 +187,34 @@ mod tests {
         let mut r = SplitMix64::new(3);
         let a: Vec<f32> = (0..m * k).map(|_| r.uniform(-1.0, 1.0) as f32).collect();
         let b: Vec<f32> = (0..n * k).map(|_| r.uniform(-1.0, 1.0) as f32).collect();
-        let got = gemm(&a, &b, m, n, k);
+        let got = gemm::<f32>(&a, &b, m, n, k);
         let want = naive(&a, &b, m, n, k);
         assert_eq!(
             got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
             want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
         );
+    }
+
+    /// Sums longer than one exact f32 run (2^10 products) at the largest i8 products: the
+    /// runs' sums add in i32, so every sum is exact (a single f32 sum would round past 2^24).
+    #[rstest::rstest]
+    #[case(1024, -128)]
+    #[case(1025, -128)]
+    #[case(3000, -128)]
+    #[case(3000, 0)]
+    fn int8_sums_stay_exact_past_one_f32_run(#[case] k: usize, #[case] fill: i8) {
+        let (m, n) = (5, 11);
+        let mut r = SplitMix64::new(k as u64);
+        let draw = |r: &mut SplitMix64| if fill == 0 { (r.below(256) as u8) as i8 } else { fill };
+        let a: Vec<i8> = (0..m * k).map(|_| draw(&mut r)).collect();
+        let b: Vec<i8> = (0..n * k).map(|_| draw(&mut r)).collect();
+        let lanes = |v: &[i8]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+        let got = gemm::<i8>(&lanes(&a), &lanes(&b), m, n, k);
+        for i in 0..m {
+            for j in 0..n {
+                let want: i32 = (0..k).map(|l| a[l * m + i] as i32 * b[l * n + j] as i32).sum();
+                assert_eq!(got[i * n + j], want, "C[{i}][{j}]");
+            }
+        }
     }
 }
