@@ -9,9 +9,9 @@
 //! column) order, each starting from zero, whatever tile it is computed in. The one difference
 //! is that zero-padding taps are now added as `w · 0` instead of skipped: with finite operands
 //! that product is ±0 and an f32 sum that starts at +0 is never −0, so adding it changes no
-//! bit; with an infinite weight the output becomes NaN where the skipped tap left ±∞ (a model
-//! that far gone has a NaN loss anyway). Integer sums are exact either way.
-//! Stride > 1 in BP unrolls structural zeros too (up to stride² more products, same values).
+//! bit; with an infinite weight the output becomes NaN where the skipped tap left ±∞.
+//! Integer sums are exact either way. Stride > 1 in BP unrolls structural zeros too (up to
+//! stride² more products, same values); an FC layer's BP (one output position) unrolls none.
 
 use super::gemm::{copy_short, gemm, gemm_at, lanes_short};
 use crate::spec::LayerGeom;
@@ -375,6 +375,28 @@ mod same_as_reference {
             assert_eq!(wg_acc(g, &x, &d, filters.clone()), reference::wg_acc(g, &x, &d, filters.clone()));
             let (a, b) = (wg_acc(g, &xf, &df, filters.clone()), reference::wg_acc(g, &xf, &df, filters));
             assert_eq!((bits(&a.0), bits(&a.1)), (bits(&b.0), bits(&b.1)));
+        }
+    }
+
+    /// Found by the property test: the direct loops panicked when a tap has no valid column.
+    #[test]
+    fn kernel_wider_than_the_padded_input_has_taps_without_columns() {
+        let spec = ModelSpec {
+            name: "wide".into(),
+            input: Shape3::new(1, 1, 1),
+            classes: 2,
+            layers: vec![
+                LayerSpec {
+                    kind: LayerKind::Conv { out_channels: 1, kernel: 5, stride: 1, padding: 2 },
+                    relu: false,
+                    pool: None,
+                },
+                LayerSpec { kind: LayerKind::Fc { out: 2 }, relu: false, pool: None },
+            ],
+        };
+        let mut r = SplitMix64::new(0);
+        for g in &spec.geometry().expect("valid layer") {
+            check(g, &mut r);
         }
     }
 
