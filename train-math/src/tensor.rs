@@ -5,7 +5,7 @@
 //! is also what the simulated cores hold (raw bytes carried by transactions).
 
 use std::fmt;
-use std::ops::{Add, AddAssign, Range};
+use std::ops::{Add, AddAssign, Mul, Range};
 
 /// Shape of a (channels, height, width) feature map.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -87,38 +87,80 @@ impl Tile {
 pub trait Element: Copy + PartialOrd + Default + fmt::Debug + Send + Sync + 'static {
     /// The accumulator type: i32 for i8, the float itself for floats.
     type Acc: Copy + Default + PartialOrd + fmt::Debug + Add<Output = Self::Acc> + AddAssign;
+    /// What the packed matrix product of `kernels::conv` multiplies and adds in: the float
+    /// itself for floats; f32 for i8, because the baseline x86-64 vector unit (SSE2) has f32
+    /// multiplies but no 32-bit integer one, and f32 is exact here: an i8 product is an
+    /// integer of magnitude at most 2^14, so a sum of at most [`Self::LANE_RUN`] = 2^10 of
+    /// them stays an integer within ±2^24, where every f32 addition is exact.
+    type Lane: Copy + Default + fmt::Debug + Add<Output = Self::Lane> + AddAssign + Mul<Output = Self::Lane>;
+    /// Longest run of products summed in `Lane` before the run's sum moves to `Acc`
+    /// (`usize::MAX`: one run, so floats keep their single left-to-right sum).
+    const LANE_RUN: usize;
     const ZERO: Self;
     const ONE: Self;
     fn mul(a: Self, b: Self) -> Self::Acc;
+    fn lane(self) -> Self::Lane;
+    /// A run's sum as an accumulator: exact (an integer-valued f32 within ±2^24 for i8).
+    fn acc_from_lane(sum: Self::Lane) -> Self::Acc;
 }
 
 impl Element for i8 {
     type Acc = i32;
+    type Lane = f32;
+    const LANE_RUN: usize = 1 << 10;
     const ZERO: Self = 0;
     const ONE: Self = 1;
     #[inline]
     fn mul(a: i8, b: i8) -> i32 {
         a as i32 * b as i32
     }
+    #[inline]
+    fn lane(self) -> f32 {
+        self as f32
+    }
+    #[inline]
+    fn acc_from_lane(sum: f32) -> i32 {
+        sum as i32
+    }
 }
 
 impl Element for f32 {
     type Acc = f32;
+    type Lane = f32;
+    const LANE_RUN: usize = usize::MAX;
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
     #[inline]
     fn mul(a: f32, b: f32) -> f32 {
         a * b
     }
+    #[inline]
+    fn lane(self) -> f32 {
+        self
+    }
+    #[inline]
+    fn acc_from_lane(sum: f32) -> f32 {
+        sum
+    }
 }
 
 impl Element for f64 {
     type Acc = f64;
+    type Lane = f64;
+    const LANE_RUN: usize = usize::MAX;
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
     #[inline]
     fn mul(a: f64, b: f64) -> f64 {
         a * b
+    }
+    #[inline]
+    fn lane(self) -> f64 {
+        self
+    }
+    #[inline]
+    fn acc_from_lane(sum: f64) -> f64 {
+        sum
     }
 }
 

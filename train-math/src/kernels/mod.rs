@@ -8,8 +8,11 @@
 
 pub mod conv;
 pub mod float;
+mod gemm;
 pub mod int8;
 pub mod loss;
+#[cfg(any(test, feature = "bench-reference"))]
+pub mod reference;
 pub mod route;
 
 pub use loss::LossOut;
