@@ -5,6 +5,7 @@ mod backpressure;
 mod bandwidth;
 mod clock_change;
 mod elaboration;
+mod end_of_time;
 mod ordering;
 mod partitions;
 mod rng_streams;
