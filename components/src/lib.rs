@@ -9,6 +9,7 @@ pub mod global_buffer;
 pub mod mem;
 pub mod mem_traffic;
 pub mod noc;
+pub mod param;
 pub mod phold;
 pub mod simple_memory;
 pub mod trace;

@@ -235,8 +235,8 @@ impl<M: Message> Context<'_, M> {
     /// Ends the run: `what` would happen at or past the end of simulated time.
     fn past_the_end(&mut self, what: &str) {
         let msg = format!(
-            "{what} would happen after {} + more than the rest of simulated time (u64 picoseconds, \
-             about 213 days); a time or duration in the input is too large",
+            "{what} would fall at or past the end of simulated time (2^64 ps, about 213 days; now {}): \
+             a time or duration in the input is too large",
             SimTime(self.core.now)
         );
         self.abort(msg);

@@ -18,6 +18,17 @@ pub struct SimTime(pub u64);
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SimDuration(pub u64);
 
+/// Why a number read from input is not a simulated time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TimeValueError {
+    #[error("must be a finite number >= 0")]
+    NotATime,
+    #[error("is beyond the simulator's time range for inputs (9e18 ps, about 104 days)")]
+    TooLarge,
+    #[error("is finer than the 1 ps time resolution")]
+    TooFine,
+}
+
 impl SimTime {
     pub const ZERO: SimTime = SimTime(0);
     /// The end of time: `run_until(SimTime::MAX)` runs until no event is left.
@@ -78,6 +89,30 @@ impl SimDuration {
     }
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 * 1e-12
+    }
+    /// `value` units of `ps_per_unit` picoseconds each (1e3 for ns), checked: finite, not
+    /// negative, at most [`SimDuration::INPUT_LIMIT`], and a whole number of picoseconds
+    /// (within 1e-6 relative, what an f64 decimal such as 0.1 ns keeps).
+    pub fn from_units(value: f64, ps_per_unit: f64) -> Result<SimDuration, TimeValueError> {
+        if !value.is_finite() || value < 0.0 {
+            return Err(TimeValueError::NotATime);
+        }
+        let ps = value * ps_per_unit;
+        if ps > Self::INPUT_LIMIT.0 as f64 {
+            return Err(TimeValueError::TooLarge);
+        }
+        let rounded = ps.round();
+        if (ps - rounded).abs() > 1e-6 * rounded.max(1.0) {
+            return Err(TimeValueError::TooFine);
+        }
+        Ok(SimDuration(rounded as u64))
+    }
+    /// Whole picoseconds from input, checked against [`SimDuration::INPUT_LIMIT`].
+    pub fn from_input_ps(ps: u64) -> Result<SimDuration, TimeValueError> {
+        if ps > Self::INPUT_LIMIT.0 {
+            return Err(TimeValueError::TooLarge);
+        }
+        Ok(SimDuration(ps))
     }
     pub const fn is_zero(self) -> bool {
         self.0 == 0
@@ -180,5 +215,16 @@ mod tests {
         let limit = SimTime(SimDuration::INPUT_LIMIT.as_ps());
         assert!(limit.checked_add(SimDuration::INPUT_LIMIT).is_some());
         assert_eq!(SimDuration::ps(u64::MAX) + SimDuration::ps(1), SimDuration::ps(u64::MAX));
+    }
+
+    #[test]
+    fn input_values_are_checked() {
+        assert_eq!(SimDuration::from_units(1.5, 1e3), Ok(SimDuration::ps(1_500)));
+        assert_eq!(SimDuration::from_units(-1.0, 1e3), Err(TimeValueError::NotATime));
+        assert_eq!(SimDuration::from_units(f64::NAN, 1.0), Err(TimeValueError::NotATime));
+        assert_eq!(SimDuration::from_units(0.0004, 1e3), Err(TimeValueError::TooFine));
+        assert_eq!(SimDuration::from_units(1e19, 1.0), Err(TimeValueError::TooLarge));
+        assert_eq!(SimDuration::from_input_ps(u64::MAX), Err(TimeValueError::TooLarge));
+        assert_eq!(SimDuration::from_input_ps(9_000_000_000_000_000_000), Ok(SimDuration::INPUT_LIMIT));
     }
 }

@@ -7,6 +7,7 @@ mod clock_change;
 mod elaboration;
 mod end_of_time;
 mod ordering;
+mod ordering_props;
 mod partitions;
 mod rng_streams;
 mod support;
