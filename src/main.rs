@@ -11,13 +11,17 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sim_core::{RunOutcome, SimTime};
 use tasim::elaborate::{elaborate, Options};
 use tasim::error::is_input_error;
-use tasim::output::{ensure_dir, write_atomic};
+use tasim::output::{check_out_dir, write_atomic, OutDir};
 use tasim::{graph, registry, report, topology, InputError};
 use tracing_subscriber::EnvFilter;
 
 /// Set once standard output is gone (`tasim ... | head`): later text is dropped, and the run
 /// goes on (its `--out` files still get written).
 static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A write to standard output that failed for another reason than a closed pipe (a full
+/// disk, `> /dev/full`): the command fails with it at the end, exit code 1.
+static STDOUT_ERROR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Prints to standard output.
 fn emit(text: &str) {
@@ -27,8 +31,11 @@ fn emit(text: &str) {
         return;
     }
     let mut out = std::io::stdout().lock();
-    if out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_err() {
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         STDOUT_CLOSED.store(true, Ordering::Relaxed);
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            let _ = STDOUT_ERROR.set(e.to_string());
+        }
     }
 }
 
@@ -161,7 +168,13 @@ fn main() -> ExitCode {
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).init();
     match dispatch(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => match STDOUT_ERROR.get() {
+            None => ExitCode::SUCCESS,
+            Some(e) => {
+                eprintln!("error: writing to standard output: {e}");
+                ExitCode::from(1)
+            }
+        },
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(if is_input_error(e.as_ref()) { 2 } else { 1 })
@@ -205,8 +218,8 @@ fn dispatch(cmd: Command) -> Result<()> {
         Command::Types => {
             for t in registry::registry() {
                 say!("{}\n  {}\n  params:", t.name, t.summary);
-                for line in t.params.lines() {
-                    say!("    {}", line.trim());
+                for line in registry::param_lines(t) {
+                    say!("    {line}");
                 }
             }
             Ok(())
@@ -215,15 +228,17 @@ fn dispatch(cmd: Command) -> Result<()> {
             which:
                 BenchCommand::Phold { lps, population, lookahead_ps, spread_ps, end_ps, seed, threads, partitions, repeat },
         } => {
-            if lps == 0 || lps > u64::from(u32::MAX) {
-                return Err(InputError::new(format!("--lps {lps} is out of range"))
-                    .fix("use 1 to 4294967295 LPs")
-                    .into());
-            }
             if threads == 0 {
                 return Err(InputError::new("--threads 0").fix("use at least one thread").into());
             }
             let p = PholdParams { lps, population, lookahead_ps, spread_ps, end_ps, seed };
+            // The same declared ranges as a `phold_lp` in a topology; named as options here.
+            registry::check_phold(&p).map_err(|e| {
+                let option = format!("--{}", e.param.replace('_', "-"));
+                InputError::new(e.message.replace(&format!("`{}`", e.param), &format!("`{option}`")))
+                    .field(option)
+                    .fix(e.fix.unwrap_or_default())
+            })?;
             for _ in 0..repeat.max(1) {
                 let r = tasim::bench::run_phold(p, partitions.unwrap_or(threads as u32), threads);
                 say!(
@@ -261,6 +276,12 @@ fn partitions(topo: &topology::Topology) -> usize {
 fn run(args: RunArgs) -> Result<()> {
     let mut topo = topology::load(&args.file, &args.set)?;
     tasim::trace::cli::reject_players(&topo)?;
+    // Output places are checked before the run, not found wrong after it.
+    for (dir, option) in [(&args.out, "--out"), (&args.save, "--save")] {
+        if let Some(dir) = dir {
+            check_out_dir(dir, option)?;
+        }
+    }
     if let Some(seed) = args.seed {
         topo.seed = seed;
     }
@@ -355,7 +376,6 @@ fn run(args: RunArgs) -> Result<()> {
         say!("\ntrace      {n} memory transactions recorded in {}", path.display());
     }
     if let Some(dir) = &args.out {
-        ensure_dir(dir)?;
         let json = serde_json::json!({
             "topology": topo.name,
             "seed": topo.seed,
@@ -363,17 +383,18 @@ fn run(args: RunArgs) -> Result<()> {
             "events": report.events,
             "stats": report::stats_json(&report.stats),
         });
-        write_atomic(&dir.join("stats.json"), serde_json::to_string_pretty(&json)?.as_bytes())?;
-        write_atomic(&dir.join("stats.csv"), report::stats_csv(&report.stats).as_bytes())?;
-        let mut written = vec!["stats.json", "stats.csv"];
+        let mut files = OutDir::new();
+        files.add("stats.json", serde_json::to_string_pretty(&json)?);
+        files.add("stats.csv", report::stats_csv(&report.stats));
         if let Some(c) = &chip {
-            write_atomic(&dir.join("summary.json"), serde_json::to_string_pretty(&c.json)?.as_bytes())?;
-            write_atomic(&dir.join("power.csv"), c.power_csv.as_bytes())?;
-            write_atomic(&dir.join("epochs.csv"), c.epochs_csv.as_bytes())?;
-            write_atomic(&dir.join("energy_components.csv"), c.components_csv.as_bytes())?;
-            written.extend(["summary.json", "power.csv", "epochs.csv", "energy_components.csv"]);
+            files.add("summary.json", serde_json::to_string_pretty(&c.json)?);
+            files.add("power.csv", c.power_csv.as_str());
+            files.add("epochs.csv", c.epochs_csv.as_str());
+            files.add("energy_components.csv", c.components_csv.as_str());
         }
-        say!("\nwrote {} in {}", written.join(", "), dir.display());
+        let written = files.names().join(", ");
+        files.commit(dir, false)?;
+        say!("\nwrote {written} in {}", dir.display());
     }
     Ok(())
 }
