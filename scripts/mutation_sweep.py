@@ -140,8 +140,11 @@ class Sweep:
             TRACES[kind] = dst.name
 
     def limits(self):
-        gib = self.args.mem_gib * (1 << 30)
-        resource.setrlimit(resource.RLIMIT_AS, (gib, gib))
+        limit = int(self.args.mem_gib * (1 << 30))
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
     def run(self, kind, n, argv, files):
@@ -184,7 +187,7 @@ class Sweep:
             src = w / rng.choice(TOPOLOGIES)
             m = src.with_name(f".mut-{n}-{src.name}")
             m.write_bytes(mutate_text(src.read_bytes(), rng))
-            cmd = rng.choice([["validate", str(m)], ["run", str(m), "--until-ns", "2000000"]])
+            cmd = rng.choice([["validate", str(m)], ["run", str(m), "--until-ns", "20000"]])
             try:
                 return self.run(kind, n, cmd, [m])
             finally:
@@ -233,11 +236,11 @@ class Sweep:
                 ["run", str(w / "tests/data/topologies/pipeline.yaml"), "--set", f"src.packets={v}"],
                 ["run", str(w / "tests/data/topologies/pipeline.yaml"), "--until-ns", v],
                 ["run", str(w / "tests/data/topologies/pipeline.yaml"), "--threads", v],
-                ["run", str(w / "topologies/paper-chip.yaml"), "--set", f"ctrl.epochs={v}", "--until-ns", "1000000"],
+                ["run", str(w / "topologies/paper-chip.yaml"), "--set", f"ctrl.epochs={v}", "--until-ns", "200000"],
                 ["run", str(w / "topologies/paper-chip.yaml"), "--set", f"gb.energy.read_pj_per_byte={v}",
-                 "--until-ns", "1000000"],
+                 "--until-ns", "200000"],
                 ["run", str(w / "topologies/paper-chip.yaml"), "--set", f"ctrl.samples_in_flight={v}",
-                 "--until-ns", "1000000"],
+                 "--until-ns", "200000"],
                 ["validate", str(w / "topologies/paper-chip.yaml"), "--set", f"noc.link_bytes_per_cycle={v}"],
                 ["validate", str(w / "topologies/paper-chip.yaml"), "--set", f"dram.timing.trcd_ns={v}"],
                 ["bench", "phold", "--lps", "4", "--end-ps", "100000", "--lookahead-ps", v],

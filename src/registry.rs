@@ -445,7 +445,17 @@ pub fn check_phold(p: &PholdParams) -> Result<(), ParamError> {
         end_ps: p.end_ps,
         seed: p.seed,
     };
-    check_declared(&y, PholdYaml::PARAMS)
+    check_declared(&y, PholdYaml::PARAMS)?;
+    // Every LP starts with `population` events: all are in the queue at once.
+    let limit = components::param::MAX_ALLOCATED_COUNT;
+    if p.lps.saturating_mul(p.population) > limit {
+        return Err(ParamError::new(
+            "population",
+            format!("`population` = {} with `lps` = {} is more than {limit} events in flight", p.population, p.lps),
+        )
+        .fix("use fewer LPs or a smaller population"));
+    }
+    Ok(())
 }
 
 fn build_phold(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
@@ -492,8 +502,8 @@ impl Declared for SourceYaml {
         ParamDecl {
             name: "packets",
             default: "1",
-            range: Range::count(0, u64::MAX),
-            doc: "packets to send (one at a time: nothing is allocated per packet)",
+            range: Range::count(0, 1 << 22),
+            doc: "packets to send; with interval_ps 0 into an unbounded channel all are queued at once, so at most 4M",
         },
         ParamDecl {
             name: "bytes",

@@ -95,6 +95,14 @@ fn a_bad_clock_is_reported_once() {
     &["bench", "phold", "--lps", "2", "--end-ps", "1000", "--lookahead-ps", "0"],
     &["`--lookahead-ps` = 0 must be at least 1 ps", "field: --lookahead-ps", "fix:"]
 )]
+#[case::packets_all_queued_at_once(
+    &["run", "tests/data/topologies/pipeline.yaml", "--set", "src.packets=9223372036854775808"],
+    &["`packets` = 9223372036854775808 must be a whole number from 0 to 4194304", "field: --set src.packets="]
+)]
+#[case::phold_events_in_flight(
+    &["bench", "phold", "--lps", "1048576", "--population", "1024"],
+    &["`--population` = 1024 with `lps` = 1048576 is more than 16777216 events in flight", "field: --population"]
+)]
 #[case::phold_too_many_lps(
     &["bench", "phold", "--lps", "4294967296"],
     &["`--lps` = 4294967296 must be a whole number from 1 to 1048576", "field: --lps"]
