@@ -18,6 +18,7 @@ use crate::error::InputError;
 use crate::registry::BuildCtx;
 use crate::train::model_file::{BpPathName, PrecisionName, RoundingName};
 use crate::train::setup::{setup, TrainChoices, TrainSetup};
+use crate::train::MAX_EPOCHS;
 
 /// What leaves a chip simulation besides statistics: the trained model (filled by the update
 /// core) and the training set-up the controller was built from (for evaluation and saving).
@@ -115,10 +116,6 @@ struct ControllerEnergy {
     leakage_mw: f64,
     nominal_v: f64,
 }
-
-/// Epochs stop here: each epoch's sample order is planned ahead (one index per sample), and
-/// 100,000 epochs of a 1,200-sample set are 1 GB of plan; issue 9 asks for 1,000.
-const MAX_EPOCHS: u64 = 100_000;
 
 impl Declared for ControllerYaml {
     const PARAMS: &'static [ParamDecl] = &[

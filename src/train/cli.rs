@@ -73,6 +73,12 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.out {
         crate::output::check_out_dir(dir, "--out")?;
     }
+    if args.epochs as u64 > super::MAX_EPOCHS {
+        return Err(InputError::new(format!("--epochs {} is more than {}", args.epochs, super::MAX_EPOCHS))
+            .field("--epochs")
+            .fix(format!("train at most {} epochs in one run (continue with --pretrained)", super::MAX_EPOCHS))
+            .into());
+    }
     if args.epochs == 0 && args.save.is_none() && args.out.is_none() && args.pretrained.is_none() {
         return Err(InputError::new("--epochs 0 with nothing to evaluate or save")
             .field("--epochs")

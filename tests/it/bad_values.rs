@@ -103,6 +103,10 @@ fn a_bad_clock_is_reported_once() {
     &["bench", "phold", "--lps", "1048576", "--population", "1024"],
     &["`--population` = 1024 with `lps` = 1048576 is more than 16777216 events in flight", "field: --population"]
 )]
+#[case::train_epochs_that_overflow(
+    &["train", "--model", "models/paper-cnn.yaml", "--dataset", "synth:personal", "--epochs", "9223372036854775808"],
+    &["--epochs 9223372036854775808 is more than 100000", "field: --epochs", "fix:"]
+)]
 #[case::phold_too_many_lps(
     &["bench", "phold", "--lps", "4294967296"],
     &["`--lps` = 4294967296 must be a whole number from 1 to 1048576", "field: --lps"]
