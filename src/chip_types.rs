@@ -10,8 +10,9 @@ use components::chip::controller::{DataParallel, Overlap};
 use components::chip::core::Core;
 use components::chip::propagation_core::{PropagationCoreParams, PropagationDatapath};
 use components::chip::update_core::{TrainingResult, TrainingSink, UpdateCoreParams, UpdateDatapath};
+use components::param::{Declared, ParamDecl, Range};
 use components::Msg;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sim_core::Component;
 use train_math::data::image_to_i8;
 
@@ -19,6 +20,7 @@ use crate::error::InputError;
 use crate::registry::BuildCtx;
 use crate::train::model_file::{BpPathName, PrecisionName, RoundingName};
 use crate::train::setup::{setup, TrainChoices, TrainSetup};
+use crate::train::MAX_EPOCHS;
 
 /// What leaves a chip simulation besides statistics: the trained model of each chip (filled
 /// by its update core, keyed by the chip's scope: `""` for one chip, `chip3.` in a system)
@@ -77,7 +79,7 @@ fn check<T>(r: Result<T, (&'static str, String)>, ctx: &BuildCtx<'_>) -> Result<
 }
 
 pub fn build_propagation_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: PropagationCoreParams = ctx.params()?;
+    let p: PropagationCoreParams = ctx.declared()?;
     check(p.validate(), ctx)?;
     let domain = ctx.power_domain("clock", &p.clock)?;
     let dp = PropagationDatapath::new(&p);
@@ -149,7 +151,7 @@ pub fn check_chip(topo: &crate::topology::Topology, outputs: &Outputs) -> Vec<In
 }
 
 pub fn build_update_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: UpdateCoreParams = ctx.params()?;
+    let p: UpdateCoreParams = ctx.declared()?;
     check(p.validate(), ctx)?;
     let domain = ctx.power_domain("clock", &p.clock)?;
     let dp = UpdateDatapath::new(&p, ctx.outputs.sink(&ctx.instance.scope));
@@ -164,10 +166,10 @@ pub fn build_update_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, 
     )))
 }
 
-/// YAML parameters of a `controller`.
-#[derive(Deserialize)]
+/// YAML parameters of a `controller`; declared in [`Declared::PARAMS`].
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct ControllerYaml {
+pub(crate) struct ControllerYaml {
     #[serde(default = "sys_clk")]
     clock: String,
     /// Model file, relative to the topology file.
@@ -214,7 +216,7 @@ struct ControllerYaml {
     data_parallel: Option<DataParallelYaml>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct DataParallelYaml {
     rank: usize,
@@ -227,13 +229,130 @@ fn per_layer() -> String {
     "per_layer".into()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct ControllerEnergy {
     /// Decoding and sending one task descriptor (a few hundred gates switching).
     task_pj: f64,
     leakage_mw: f64,
     nominal_v: f64,
+}
+
+impl Declared for ControllerYaml {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl {
+            name: "clock",
+            default: "sys_clk",
+            range: Range::Other,
+            doc: "clock and power domain of the controller",
+        },
+        ParamDecl { name: "model", default: "", range: Range::Other, doc: "model file, relative to the topology" },
+        ParamDecl {
+            name: "dataset",
+            default: "synth:personal",
+            range: Range::Other,
+            doc: "data set spec, as tasim train --dataset",
+        },
+        ParamDecl {
+            name: "pretrained",
+            default: "(none: fresh)",
+            range: Range::Other,
+            doc: "starting weights directory, relative to the topology",
+        },
+        ParamDecl {
+            name: "epochs",
+            default: "1",
+            range: Range::count(1, MAX_EPOCHS),
+            doc: "epochs to train (as tasim train); each is planned ahead",
+        },
+        ParamDecl {
+            name: "seed",
+            default: "1",
+            range: Range::Other,
+            doc: "seed of sample order and stochastic rounding (as tasim train --seed)",
+        },
+        ParamDecl {
+            name: "master_bits",
+            default: "(the model file's)",
+            range: Range::Other,
+            doc: "master weight bits, as tasim train --master-bits",
+        },
+        ParamDecl {
+            name: "rounding",
+            default: "(the model file's)",
+            range: Range::Other,
+            doc: "nearest-even | stochastic",
+        },
+        ParamDecl {
+            name: "masking",
+            default: "(the model file's)",
+            range: Range::Other,
+            doc: "true: BP from 1-bit masks; false: from kept activations",
+        },
+        ParamDecl {
+            name: "propagation_cores",
+            default: "2",
+            range: Range::count(1, 64),
+            doc: "FP/BP tiles split over this many cores (the paper's 2)",
+        },
+        ParamDecl {
+            name: "samples_in_flight",
+            default: "0",
+            range: Range::count(0, 1 << 16),
+            doc: "sample slots in memory (0: the batch size)",
+        },
+        ParamDecl {
+            name: "schedule",
+            default: "overlapped",
+            range: Range::Other,
+            doc: "overlapped | serial (one task at a time)",
+        },
+        ParamDecl { name: "priority", default: "fp_first", range: Range::Other, doc: "fp_first | sample_first" },
+        ParamDecl {
+            name: "wg_tasks_per_layer",
+            default: "1",
+            range: Range::count(1, 4096),
+            doc: "weight-gradient tasks per layer and sample",
+        },
+        ParamDecl {
+            name: "tasks_per_core",
+            default: "2",
+            range: Range::count(1, 1024),
+            doc: "tasks queued at a core (2 lets it prefetch)",
+        },
+        ParamDecl { name: "base_addr", default: "0", range: Range::Other, doc: "start of the chip's memory map" },
+        ParamDecl {
+            name: "max_outstanding",
+            default: "4",
+            range: Range::count(1, 4096),
+            doc: "image-load requests in flight",
+        },
+        ParamDecl {
+            name: "request_bytes",
+            default: "256",
+            range: Range::count(1, 1 << 20),
+            doc: "largest image-load request",
+        },
+        ParamDecl {
+            name: "energy",
+            default: "",
+            range: Range::Group(ControllerEnergy::PARAMS),
+            doc: "energy coefficients at nominal_v",
+        },
+    ];
+}
+
+impl Declared for ControllerEnergy {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl {
+            name: "task_pj",
+            default: "5.0",
+            range: Range::ENERGY_PJ,
+            doc: "decoding and sending one task descriptor (a few hundred gates switching)",
+        },
+        ParamDecl { name: "leakage_mw", default: "0.2", range: Range::POWER_MW, doc: "leakage at nominal_v" },
+        ParamDecl { name: "nominal_v", default: "0.9", range: Range::VOLTAGE_V, doc: "voltage of the figures above" },
+    ];
 }
 
 impl Default for ControllerEnergy {
@@ -271,7 +390,7 @@ fn fp_first() -> String {
 }
 
 pub fn build_controller(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let y: ControllerYaml = ctx.params()?;
+    let y: ControllerYaml = ctx.declared()?;
     let data_parallel = match &y.data_parallel {
         None => None,
         Some(d) => {

@@ -72,10 +72,27 @@ pub fn elaborate(topo: &Topology, opts: Options) -> Result<Simulation<Msg>, Inpu
     let id_of = |name: &str| ids[topo.instance_position(name).expect("names resolved at load")].expect("built");
 
     let clock_index = |name: &str| topo.clock_position(name).expect("clock names resolved at load");
-    let latency_ps = |l: &Latency| match l {
-        Latency::Ps(ps) => *ps,
-        Latency::Cycles { cycles, clock } => cycles * topo.clocks[clock_index(clock)].period_ps,
+    // Cycles of a clock, within the input time range ([`SimDuration::INPUT_LIMIT`]).
+    let latency_ps = |l: &Latency, origin: &Origin| match l {
+        Latency::Ps(ps) => Ok(*ps),
+        Latency::Cycles { cycles, clock } => {
+            let ps = cycles.checked_mul(topo.clocks[clock_index(clock)].period_ps).unwrap_or(u64::MAX);
+            SimDuration::from_input_ps(ps).map(|d| d.as_ps()).map_err(|e| {
+                origin.error("latency_cycles", format!("`latency_cycles` = {cycles} cycles of `{clock}` {e}"))
+            })
+        }
     };
+    let latencies: Vec<Result<u64, InputError>> = topo
+        .connections
+        .iter()
+        .map(|c| latency_ps(&c.latency, &c.origin))
+        .chain(topo.fabrics.iter().map(|f| latency_ps(&f.latency, &f.origin)))
+        .collect();
+    let errors: Vec<InputError> = latencies.iter().filter_map(|r| r.as_ref().err().cloned()).collect();
+    if !errors.is_empty() {
+        return Err(InputErrors(errors));
+    }
+    let mut latencies = latencies.into_iter().map(|r| r.expect("errors returned above"));
     for c in &topo.connections {
         let bandwidth = match &c.rate {
             Rate::Unlimited => Bandwidth::Unlimited,
@@ -84,14 +101,15 @@ pub fn elaborate(topo: &Topology, opts: Options) -> Result<Simulation<Msg>, Inpu
                 Bandwidth::BytesPerCycle { bytes: *bytes, clock: clock_ids[clock_index(clock)] }
             }
         };
-        let mut spec = ChannelSpec::new(SimDuration::ps(latency_ps(&c.latency))).bandwidth(bandwidth);
+        let latency = latencies.next().expect("one latency per connection");
+        let mut spec = ChannelSpec::new(SimDuration::ps(latency)).bandwidth(bandwidth);
         if let Some(d) = c.depth {
             spec = spec.depth(d);
         }
         b.connect(id_of(&c.from.0), &c.from.1, id_of(&c.to.0), &c.to.1, spec);
     }
     for f in &topo.fabrics {
-        let fid = b.fabric(f.name.clone(), SimDuration::ps(latency_ps(&f.latency)));
+        let fid = b.fabric(f.name.clone(), SimDuration::ps(latencies.next().expect("one latency per fabric")));
         for (inst, out, inp) in &f.endpoints {
             b.attach(fid, id_of(inst), out.as_deref(), inp.as_deref());
         }

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use sim_core::{RunOutcome, SimTime};
 use tasim::elaborate::{elaborate, Options};
 use tasim::error::is_input_error;
-use tasim::output::{ensure_dir, write_atomic, OutputFormat};
+use tasim::output::{check_out_dir, ensure_dir, write_atomic, OutDir, OutputFormat};
 use tasim::{graph, registry, report, topology, InputError};
 use tracing_subscriber::EnvFilter;
 
@@ -23,6 +23,10 @@ static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicB
 /// Set with `--format json`: the text report is not printed; the command's one JSON
 /// document is, at the end.
 static TEXT_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A write to standard output that failed for another reason than a closed pipe (a full
+/// disk, `> /dev/full`): the command fails with it at the end, exit code 1.
+static STDOUT_ERROR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Prints text to standard output (not with `--format json`).
 fn emit(text: &str) {
@@ -38,8 +42,11 @@ fn emit_raw(text: &str) {
         return;
     }
     let mut out = std::io::stdout().lock();
-    if out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_err() {
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         STDOUT_CLOSED.store(true, Ordering::Relaxed);
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            let _ = STDOUT_ERROR.set(e.to_string());
+        }
     }
 }
 
@@ -197,7 +204,13 @@ fn main() -> ExitCode {
             if let (true, Some(doc)) = (json, doc) {
                 emit_raw(&format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default()));
             }
-            ExitCode::SUCCESS
+            match STDOUT_ERROR.get() {
+                None => ExitCode::SUCCESS,
+                Some(e) => {
+                    eprintln!("error: writing to standard output: {e}");
+                    ExitCode::from(1)
+                }
+            }
         }
         Err(e) => {
             if json {
@@ -288,8 +301,8 @@ fn dispatch(cmd: Command) -> Result<Option<Value>> {
             let mut types = Vec::new();
             for t in registry::registry() {
                 say!("{}\n  {}\n  params:", t.name, t.summary);
-                for line in t.params.lines() {
-                    say!("    {}", line.trim());
+                for line in registry::param_lines(t) {
+                    say!("    {line}");
                 }
                 let params: Vec<&str> = t.params.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
                 types.push(json!({"name": t.name, "summary": t.summary, "params": params}));
@@ -300,15 +313,17 @@ fn dispatch(cmd: Command) -> Result<Option<Value>> {
             which:
                 BenchCommand::Phold { lps, population, lookahead_ps, spread_ps, end_ps, seed, threads, partitions, repeat },
         } => {
-            if lps == 0 || lps > u64::from(u32::MAX) {
-                return Err(InputError::new(format!("--lps {lps} is out of range"))
-                    .fix("use 1 to 4294967295 LPs")
-                    .into());
-            }
             if threads == 0 {
                 return Err(InputError::new("--threads 0").fix("use at least one thread").into());
             }
             let p = PholdParams { lps, population, lookahead_ps, spread_ps, end_ps, seed };
+            // The same declared ranges as a `phold_lp` in a topology; named as options here.
+            registry::check_phold(&p).map_err(|e| {
+                let option = format!("--{}", e.param.replace('_', "-"));
+                InputError::new(e.message.replace(&format!("`{}`", e.param), &format!("`{option}`")))
+                    .field(option)
+                    .fix(e.fix.unwrap_or_default())
+            })?;
             for _ in 0..repeat.max(1) {
                 let r = tasim::bench::run_phold(p, partitions.unwrap_or(threads as u32), threads);
                 say!(
@@ -349,6 +364,12 @@ fn partitions(topo: &topology::Topology) -> usize {
 fn run(args: RunArgs) -> Result<Value> {
     let mut topo = topology::load(&args.file, &args.set)?;
     tasim::trace::cli::reject_players(&topo)?;
+    // Output places are checked before the run, not found wrong after it.
+    for (dir, option) in [(&args.out, "--out"), (&args.save, "--save")] {
+        if let Some(dir) = dir {
+            check_out_dir(dir, option)?;
+        }
+    }
     if let Some(seed) = args.seed {
         topo.seed = seed;
     }
@@ -473,9 +494,8 @@ fn run(args: RunArgs) -> Result<Value> {
     if let Some((n, path)) = &recorded {
         say!("\ntrace      {n} memory transactions recorded in {}", path.display());
     }
-    let mut written = Vec::new();
+    let mut written: Vec<String> = Vec::new();
     if let Some(dir) = &args.out {
-        ensure_dir(dir)?;
         let json = serde_json::json!({
             "topology": topo.name,
             "seed": topo.seed,
@@ -483,27 +503,24 @@ fn run(args: RunArgs) -> Result<Value> {
             "events": report.events,
             "stats": report::stats_json(&report.stats),
         });
-        write_atomic(&dir.join("stats.json"), serde_json::to_string_pretty(&json)?.as_bytes())?;
-        write_atomic(&dir.join("stats.csv"), report::stats_csv(&report.stats).as_bytes())?;
-        written.extend(["stats.json", "stats.csv"]);
+        let mut files = OutDir::new();
+        files.add("stats.json", serde_json::to_string_pretty(&json)?);
+        files.add("stats.csv", report::stats_csv(&report.stats));
         if let Some(c) = &chip {
-            write_atomic(&dir.join("summary.json"), serde_json::to_string_pretty(&c.json)?.as_bytes())?;
-            write_atomic(&dir.join("power.csv"), c.power_csv.as_bytes())?;
-            write_atomic(&dir.join("epochs.csv"), c.epochs_csv.as_bytes())?;
-            write_atomic(&dir.join("energy_components.csv"), c.components_csv.as_bytes())?;
-            written.extend(["summary.json", "power.csv", "epochs.csv", "energy_components.csv"]);
+            files.add("summary.json", serde_json::to_string_pretty(&c.json)?);
+            files.add("power.csv", c.power_csv.as_str());
+            files.add("epochs.csv", c.epochs_csv.as_str());
+            files.add("energy_components.csv", c.components_csv.as_str());
         }
         if let Some(sys) = &system {
             let mut summary = chip.as_ref().map_or_else(|| serde_json::json!({}), |c| c.json.clone());
             summary["system"] = sys.json.clone();
-            write_atomic(&dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
-            write_atomic(&dir.join("chips.csv"), sys.chips_csv.as_bytes())?;
-            write_atomic(&dir.join("links.csv"), sys.links_csv.as_bytes())?;
-            if chip.is_none() {
-                written.push("summary.json");
-            }
-            written.extend(["chips.csv", "links.csv"]);
+            files.add("summary.json", serde_json::to_string_pretty(&summary)?);
+            files.add("chips.csv", sys.chips_csv.as_str());
+            files.add("links.csv", sys.links_csv.as_str());
         }
+        written = files.names().iter().map(|n| n.to_string()).collect();
+        files.commit(dir, false)?;
         say!("\nwrote {} in {}", written.join(", "), dir.display());
     }
     Ok(json!({

@@ -11,13 +11,14 @@ use components::mem::Phase;
 
 use components::mem_traffic::{MemRequester, MemRequesterParams, MemTarget, MemTargetParams};
 use components::noc::{Noc, NocParams};
+use components::param::{Declared, Number, ParamDecl, Range};
 use components::phold::{PholdLp, PholdParams};
 use components::simple_memory::{SimpleMemory, SimpleMemoryParams};
 use components::trace::{RecordSource, TracePlayer, TracePlayerParams, VecSource};
 use components::traffic::{MemTraffic, MemTrafficParams, Relay, Sink, TrafficSource};
 use components::{Msg, ParamError};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
 use sim_core::{ClockId, Component};
 
@@ -55,6 +56,16 @@ impl BuildCtx<'_> {
             let what = if field.is_empty() { msg } else { format!("parameter `{field}`: {msg}") };
             self.instance.param_error(&field, what).fix(fix)
         })
+    }
+
+    /// The parameters as `T`, every declared number checked against its range
+    /// ([`Declared::PARAMS`]) — the defaults included, after deserialisation and before
+    /// the constructor allocates anything from them. The first value out of range is the
+    /// error, located at its YAML line (or at its `--set`).
+    pub fn declared<T: DeserializeOwned + Serialize + Declared>(&self) -> Result<T, InputError> {
+        let p: T = self.params()?;
+        check_declared(&p, T::PARAMS).map_err(|e| self.param_error(e))?;
+        Ok(p)
     }
 
     /// An error about parameter `param` of this instance.
@@ -108,6 +119,67 @@ impl BuildCtx<'_> {
     }
 }
 
+/// Checks `p` against `decls` (see [`BuildCtx::declared`]).
+pub fn check_declared<T: Serialize>(p: &T, decls: &'static [ParamDecl]) -> Result<(), ParamError> {
+    // Plain parameter structs always serialise; a failure would be a bug worth a message.
+    let value = serde_yaml::to_value(p)
+        .map_err(|e| ParamError::new("", format!("internal: parameters do not serialise: {e}")))?;
+    for (path, d) in components::param::flatten(decls) {
+        let mut v = &value;
+        for key in path.split('.') {
+            match v.get(key) {
+                Some(inner) => v = inner,
+                None => break,
+            }
+        }
+        if let Value::Number(n) = v {
+            let n = match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => Number::Unsigned(u),
+                (None, Some(i), _) => Number::Signed(i),
+                (None, None, Some(f)) => Number::Real(f),
+                _ => continue,
+            };
+            d.check(&path, n)?;
+        }
+    }
+    Ok(())
+}
+
+/// The declared parameters of the component type `name`, for the types whose parameters
+/// are declared ([`Declared`]); `tasim types` prints these, and their constructors check them.
+pub fn declared(name: &str) -> Option<&'static [ParamDecl]> {
+    Some(match name {
+        "phold_lp" => PholdYaml::PARAMS,
+        "traffic_source" => SourceYaml::PARAMS,
+        "sink" => SinkYaml::PARAMS,
+        "relay" => RelayYaml::PARAMS,
+        "global_buffer" => GlobalBufferParams::PARAMS,
+        "propagation_core" => components::chip::propagation_core::PropagationCoreParams::PARAMS,
+        "update_core" => components::chip::update_core::UpdateCoreParams::PARAMS,
+        "controller" => crate::chip_types::ControllerYaml::PARAMS,
+        _ => return None,
+    })
+}
+
+/// The lines `tasim types` prints for a type's parameters: from its declarations when it
+/// has them (name, default, range, doc), else its hand-written listing.
+pub fn param_lines(t: &ComponentType) -> Vec<String> {
+    match declared(t.name) {
+        Some(decls) => components::param::flatten(decls)
+            .into_iter()
+            .map(|(path, d)| {
+                let default = if d.default.is_empty() { "(required)" } else { d.default };
+                let range = match d.range {
+                    Range::Other => String::new(),
+                    r => format!("  in {r}"),
+                };
+                format!("{path}: {default}{range}  — {}", d.doc)
+            })
+            .collect(),
+        None => t.params.lines().map(|l| l.trim().to_string()).collect(),
+    }
+}
+
 type Constructor = fn(&BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError>;
 
 /// One component type.
@@ -115,7 +187,8 @@ type Constructor = fn(&BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputErr
 pub struct ComponentType {
     pub name: &'static str,
     pub summary: &'static str,
-    /// Parameters with units and defaults, one per line, for `tasim types`.
+    /// Parameters with units and defaults, one per line, for `tasim types`; empty for the
+    /// types whose parameters are declared ([`declared`]), which `tasim types` prints instead.
     pub params: &'static str,
     pub build: Constructor,
 }
@@ -130,71 +203,37 @@ const BASE: &[ComponentType] = &[
     ComponentType {
         name: "phold_lp",
         summary: "PHOLD logical process (benches/PHOLD.md); ports: out, in (protocol phold) on a fabric",
-        params: "lps: 1024          logical processes (destinations drawn in 0..lps)\n\
-                 population: 16     events each LP starts with\n\
-                 lookahead_ps: 1000 must equal the fabric latency\n\
-                 spread_ps: 9000    extra delay drawn in [0, spread_ps)\n\
-                 end_ps: 10000000   events at or after this time are dropped\n\
-                 seed: 1            PHOLD's own seed (its streams are fixed by the benchmark)",
+        params: "", // declared: see `declared`
         build: build_phold,
     },
     ComponentType {
         name: "traffic_source",
         summary: "sends fixed-size packets at an interval or as fast as its channel takes them; port: out",
-        params: "packets: 1          packets to send\n\
-                 bytes: 64           size of each packet\n\
-                 interval_ps: 0      time between packets (0: as fast as the channel accepts)\n\
-                 start_ps: 0         time of the first packet\n\
-                 protocol: data      protocol of the port",
+        params: "", // declared: see `declared`
         build: build_source,
     },
     ComponentType {
         name: "sink",
         summary: "receives packets, records their latency; with service_ps > 0 a slow consumer that pushes back; port: in",
-        params: "service_ps: 0       time to serve one packet, holding its channel slot (0: instant)\n\
-                 protocol: data      protocol of the port",
+        params: "", // declared: see `declared`
         build: build_sink,
     },
     ComponentType {
         name: "controller",
         summary: "the training schedule: tasks to the cores, images into memory; ports: mem_req, mem_resp, pc<i>_task, pc<i>_done, uc_task, uc_done, dvfs (optional)",
-        params: "model: ../models/paper-cnn.yaml    model file (relative to the topology)\n\
-                 dataset: synth:personal            data set spec, as tasim train --dataset\n\
-                 pretrained: DIR                    starting weights (default: fresh)\n\
-                 epochs: 1, seed: 1                 as tasim train\n\
-                 master_bits, rounding, masking     default: the model file's\n\
-                 propagation_cores: 2               FP/BP tiles split over this many cores\n\
-                 samples_in_flight: 0               sample slots in memory (0: the batch size)\n\
-                 schedule: overlapped               overlapped | serial (one task at a time)\n\
-                 priority: fp_first                 fp_first | sample_first\n\
-                 wg_tasks_per_layer: 1              weight-gradient tasks per layer and sample\n\
-                 tasks_per_core: 2                  tasks queued at a core (2 lets it prefetch)\n\
-                 clock: sys_clk, base_addr: 0, max_outstanding: 4, request_bytes: 256\n\
-                 energy: {task_pj: 5, leakage_mw: 0.2, nominal_v: 0.9}",
+        params: "", // declared: see `declared`
         build: crate::chip_types::build_controller,
     },
     ComponentType {
         name: "propagation_core",
         summary: "FP and BP of conv layers with the masking scheme, on a PE array; ports: mem_req, mem_resp, task, done",
-        params: "clock: core_clk                    compute clock (and its voltage)\n\
-                 pe_rows: 8, pe_cols: 8             output-stationary PE array\n\
-                 input_buffer_kib: 4, weight_buffer_kib: 2, output_buffer_kib: 4\n\
-                 route_ops_per_element: 1           BP routing on the vector unit\n\
-                 double_buffer: true                load the next task while computing\n\
-                 max_outstanding: 4, request_bytes: 256\n\
-                 energy: {mac_pj: 0.45, buffer_read_pj_per_byte: 1.9, buffer_write_pj_per_byte: 1.9,\n\
-                 local_memory_pj_per_byte: 4.5, clock_pj_per_pe_cycle: 0.5, idle_clock_fraction: 0.1,\n\
-                 leakage_mw: 1, nominal_v: 0.9, leakage_voltage_exponent: 3}",
+        params: "", // declared: see `declared`
         build: crate::chip_types::build_propagation_core,
     },
     ComponentType {
         name: "update_core",
         summary: "weight gradients (large window), the weight update with master weights, the FC layer and the loss; ports: mem_req, mem_resp, task, done",
-        params: "clock: core_clk, pe_rows: 8, pe_cols: 8\n\
-                 local_kib: 64                      master weights, momentum and gradient sums\n\
-                 operand_buffer_kib: 4              a task's operands\n\
-                 loss_ops_per_class: 8, wu_ops_per_param: 6\n\
-                 max_outstanding: 4, request_bytes: 256, energy: as propagation_core",
+        params: "", // declared: see `declared`
         build: crate::chip_types::build_update_core,
     },
     ComponentType {
@@ -213,15 +252,7 @@ const BASE: &[ComponentType] = &[
     ComponentType {
         name: "global_buffer",
         summary: "banked write-back SRAM buffer in front of DRAM (real bytes); ports: in, out (from/to the interconnect), dram_req, dram_resp",
-        params: "clock: sys_clk              clock of the banks (and its voltage)\n\
-                 capacity_kib: 256           capacity\n\
-                 line_bytes: 64              line size (DRAM transfer unit)\n\
-                 ways: 8                     associativity\n\
-                 banks: 8                    lines interleaved over banks\n\
-                 bank_bytes_per_cycle: 16    port width of a bank\n\
-                 access_latency_cycles: 2    SRAM pipeline per access\n\
-                 max_active_requests: 8      requests in service at once\n\
-                 energy: {read_pj_per_byte: 3.75, write_pj_per_byte: 3.75, leakage_mw: 2.0, nominal_v: 0.9, leakage_voltage_exponent: 3}",
+        params: "", // declared: see `declared`
         build: build_global_buffer,
     },
     ComponentType {
@@ -297,7 +328,7 @@ const BASE: &[ComponentType] = &[
     ComponentType {
         name: "relay",
         summary: "forwards messages from its input to its output unchanged; ports: in, out",
-        params: "protocol: data      protocol of both ports",
+        params: "", // declared: see `declared`
         build: build_relay,
     },
     ComponentType {
@@ -351,7 +382,7 @@ pub fn lookup(name: &str) -> Option<&'static ComponentType> {
     registry().iter().find(|t| t.name == name)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct PholdYaml {
     lps: u64,
@@ -376,11 +407,73 @@ impl Default for PholdYaml {
     }
 }
 
-fn build_phold(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: PholdYaml = ctx.params()?;
-    if p.lps == 0 {
-        return Err(ctx.error("lps", "`lps` must be at least 1"));
+impl Declared for PholdYaml {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl {
+            name: "lps",
+            default: "1024",
+            range: Range::count(1, 1 << 20),
+            doc: "logical processes (destinations drawn in 0..lps); shared/bench/PHOLD.md",
+        },
+        ParamDecl {
+            name: "population",
+            default: "16",
+            range: Range::count(0, 1 << 20),
+            doc: "events each LP starts with (PHOLD.md)",
+        },
+        ParamDecl {
+            name: "lookahead_ps",
+            default: "1000",
+            range: Range::Time { ps_per_unit: 1.0, nonzero: true },
+            doc: "minimum delay of an event; must equal the fabric latency (PHOLD.md)",
+        },
+        ParamDecl {
+            name: "spread_ps",
+            default: "9000",
+            range: Range::PS,
+            doc: "extra delay drawn in [0, spread_ps) (PHOLD.md)",
+        },
+        ParamDecl {
+            name: "end_ps",
+            default: "10000000",
+            range: Range::PS,
+            doc: "events at or after this time are dropped (PHOLD.md)",
+        },
+        ParamDecl {
+            name: "seed",
+            default: "1",
+            range: Range::Other,
+            doc: "PHOLD's own seed (its streams are fixed by the benchmark)",
+        },
+    ];
+}
+
+/// Checks PHOLD parameters given elsewhere than in a topology (`tasim bench phold`)
+/// against the same declarations as a `phold_lp`'s.
+pub fn check_phold(p: &PholdParams) -> Result<(), ParamError> {
+    let y = PholdYaml {
+        lps: p.lps,
+        population: p.population,
+        lookahead_ps: p.lookahead_ps,
+        spread_ps: p.spread_ps,
+        end_ps: p.end_ps,
+        seed: p.seed,
+    };
+    check_declared(&y, PholdYaml::PARAMS)?;
+    // Every LP starts with `population` events: all are in the queue at once.
+    let limit = components::param::MAX_ALLOCATED_COUNT;
+    if p.lps.saturating_mul(p.population) > limit {
+        return Err(ParamError::new(
+            "population",
+            format!("`population` = {} with `lps` = {} is more than {limit} events in flight", p.population, p.lps),
+        )
+        .fix("use fewer LPs or a smaller population"));
     }
+    Ok(())
+}
+
+fn build_phold(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
+    let p: PholdYaml = ctx.declared()?;
     Ok(Box::new(PholdLp::<Msg>::new(PholdParams {
         lps: p.lps,
         population: p.population,
@@ -395,7 +488,7 @@ fn default_protocol() -> String {
     "data".into()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct SourceYaml {
     #[serde(default = "one")]
@@ -418,12 +511,37 @@ fn sixty_four() -> u32 {
     64
 }
 
+impl Declared for SourceYaml {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl {
+            name: "packets",
+            default: "1",
+            range: Range::count(0, 1 << 22),
+            doc: "packets to send; with interval_ps 0 into an unbounded channel all are queued at once, so at most 4M",
+        },
+        ParamDecl {
+            name: "bytes",
+            default: "64",
+            range: Range::count(0, u32::MAX as u64),
+            doc: "size of each packet (a cache line)",
+        },
+        ParamDecl {
+            name: "interval_ps",
+            default: "0",
+            range: Range::PS,
+            doc: "time between packets (0: as fast as the channel accepts)",
+        },
+        ParamDecl { name: "start_ps", default: "0", range: Range::PS, doc: "time of the first packet" },
+        ParamDecl { name: "protocol", default: "data", range: Range::Other, doc: "protocol of the port" },
+    ];
+}
+
 fn build_source(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: SourceYaml = ctx.params()?;
+    let p: SourceYaml = ctx.declared()?;
     Ok(Box::new(TrafficSource::<Msg>::new(p.protocol, p.packets, p.bytes, p.interval_ps, p.start_ps)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct SinkYaml {
     #[serde(default)]
@@ -432,25 +550,42 @@ struct SinkYaml {
     protocol: String,
 }
 
+impl Declared for SinkYaml {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl {
+            name: "service_ps",
+            default: "0",
+            range: Range::PS,
+            doc: "time to serve one packet, holding its channel slot (0: instant)",
+        },
+        ParamDecl { name: "protocol", default: "data", range: Range::Other, doc: "protocol of the port" },
+    ];
+}
+
 fn build_sink(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: SinkYaml = ctx.params()?;
+    let p: SinkYaml = ctx.declared()?;
     Ok(Box::new(Sink::<Msg>::new(p.protocol, p.service_ps)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RelayYaml {
     #[serde(default = "default_protocol")]
     protocol: String,
 }
 
+impl Declared for RelayYaml {
+    const PARAMS: &'static [ParamDecl] =
+        &[ParamDecl { name: "protocol", default: "data", range: Range::Other, doc: "protocol of both ports" }];
+}
+
 fn build_relay(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: RelayYaml = ctx.params()?;
+    let p: RelayYaml = ctx.declared()?;
     Ok(Box::new(Relay::<Msg>::new(p.protocol)))
 }
 
 fn build_global_buffer(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: GlobalBufferParams = ctx.params()?;
+    let p: GlobalBufferParams = ctx.declared()?;
     p.validate().map_err(|(field, m)| ctx.error(field, format!("`{field}` {m}")))?;
     let domain = ctx.power_domain("clock", &p.clock)?;
     Ok(Box::new(GlobalBuffer::new(p, domain)))

@@ -24,17 +24,18 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sim_core::{
     Component, Context, Histogram, PortId, PortSpec, Refused, SimDuration, SimTime, StatsWriter, TimeAverage,
 };
 
 use crate::energy::{EnergyMeter, Leakage, PowerDomain, Scope};
 use crate::mem::{Cause, MemReq, MemResp};
+use crate::param::{Declared, ParamDecl, Range};
 use crate::Msg;
 
-/// Parameters (YAML `params` of a `global_buffer`).
-#[derive(Clone, Debug, Deserialize)]
+/// Parameters (YAML `params` of a `global_buffer`); declared in [`Declared::PARAMS`].
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GlobalBufferParams {
     /// Clock of the banks (the buffer runs on the system supply).
@@ -59,7 +60,7 @@ pub struct GlobalBufferParams {
 }
 
 /// Energy coefficients at `nominal_v`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GlobalBufferEnergy {
     /// Per byte read from the array. Horowitz (ISSCC 2014, 45 nm, 0.9 V): 20 pJ per 64-bit
@@ -99,6 +100,95 @@ impl Default for GlobalBufferParams {
             energy: GlobalBufferEnergy::default(),
         }
     }
+}
+
+impl Declared for GlobalBufferParams {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl {
+            name: "clock",
+            default: "sys_clk",
+            range: Range::Other,
+            doc: "clock of the banks (and its voltage): the system supply",
+        },
+        ParamDecl {
+            name: "capacity_kib",
+            default: "256",
+            range: Range::count(1, 65_536),
+            doc: "capacity; a few hundred KiB of SRAM fit the paper's 10.24 mm2 at 65 nm (not published); up to 64 MiB",
+        },
+        ParamDecl {
+            name: "line_bytes",
+            default: "64",
+            range: Range::count(1, 4096),
+            doc: "line (DRAM transfer) size, a power of two; 64 B = one LPDDR4 burst (BL16 x 32 bit)",
+        },
+        ParamDecl {
+            name: "ways",
+            default: "8",
+            range: Range::count(1, 1024),
+            doc: "associativity; 8 ways keep conflict misses low at this size",
+        },
+        ParamDecl {
+            name: "banks",
+            default: "8",
+            range: Range::count(1, 1024),
+            doc: "lines interleaved over banks; 8 let three cores stream without constant conflicts",
+        },
+        ParamDecl {
+            name: "bank_bytes_per_cycle",
+            default: "16",
+            range: Range::count(1, 4096),
+            doc: "port width of a bank: 16 B = 128-bit SRAM macros",
+        },
+        ParamDecl {
+            name: "access_latency_cycles",
+            default: "2",
+            range: Range::count(0, 1 << 20),
+            doc: "SRAM pipeline added to every line access",
+        },
+        ParamDecl {
+            name: "max_active_requests",
+            default: "8",
+            range: Range::count(1, 1 << 16),
+            doc: "requests in service at once; more wait in the channel (backpressure)",
+        },
+        ParamDecl {
+            name: "energy",
+            default: "",
+            range: Range::Group(GlobalBufferEnergy::PARAMS),
+            doc: "energy coefficients at nominal_v",
+        },
+    ];
+}
+
+impl Declared for GlobalBufferEnergy {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl {
+            name: "read_pj_per_byte",
+            default: "3.75",
+            range: Range::ENERGY_PJ,
+            doc: "per byte read; Horowitz (ISSCC 2014): 20 pJ per 64-bit read of 32 KB at 45 nm, x1.5 for 65 nm",
+        },
+        ParamDecl {
+            name: "write_pj_per_byte",
+            default: "3.75",
+            range: Range::ENERGY_PJ,
+            doc: "per byte written: as a read (bit lines swing fully either way)",
+        },
+        ParamDecl {
+            name: "leakage_mw",
+            default: "2.0",
+            range: Range::POWER_MW,
+            doc: "leakage of the whole array at nominal_v",
+        },
+        ParamDecl {
+            name: "nominal_v",
+            default: "0.9",
+            range: Range::VOLTAGE_V,
+            doc: "voltage of the figures above (Horowitz's 0.9 V)",
+        },
+        crate::param::LEAKAGE_VOLTAGE_EXPONENT,
+    ];
 }
 
 impl GlobalBufferParams {

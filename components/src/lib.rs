@@ -10,6 +10,7 @@ pub mod mem;
 pub mod mem_traffic;
 pub mod multichip;
 pub mod noc;
+pub mod param;
 pub mod phold;
 pub mod simple_memory;
 pub mod trace;

@@ -73,7 +73,9 @@ impl Bandwidth {
         match *self {
             Bandwidth::Unlimited => 0,
             Bandwidth::BytesPerSecond(rate) => {
-                (u128::from(bytes) * 1_000_000_000_000u128).div_ceil(u128::from(rate)) as u64
+                // Saturates at the end of time (a zero rate is refused at elaboration).
+                let ps = (u128::from(bytes) * 1_000_000_000_000u128).div_ceil(u128::from(rate));
+                u64::try_from(ps).unwrap_or(u64::MAX)
             }
             Bandwidth::BytesPerCycle { bytes: rate, clock } => {
                 clocks[clock.0 as usize].cycles(start, bytes.div_ceil(rate)).0

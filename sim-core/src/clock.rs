@@ -55,12 +55,14 @@ impl ClockDomain {
     }
 
     /// The duration of `n` cycles at the period in force at `now` (serialisation, pipelines).
+    /// Saturates at `u64::MAX` ps (the end of time) instead of wrapping.
     pub fn cycles(&self, now: SimTime, n: u64) -> SimDuration {
-        SimDuration(n * self.period_at(now).0)
+        SimDuration(n.saturating_mul(self.period_at(now).0))
     }
 
     /// The time of the `n`-th edge strictly after `now` (`n >= 1`), honouring a pending
-    /// period change. `n = 0` returns `now`.
+    /// period change. `n = 0` returns `now`. Past the end of time it is [`SimTime::MAX`],
+    /// where the kernel schedules nothing.
     pub fn edge_after(&self, now: SimTime, n: u64) -> SimTime {
         if n == 0 {
             return now;
@@ -74,11 +76,11 @@ impl ClockDomain {
                 if n <= old_count {
                     return SimTime(first + (n - 1) * old_period);
                 }
-                return SimTime(self.anchor + (n - old_count) * self.period);
+                return SimTime(self.anchor.saturating_add((n - old_count).saturating_mul(self.period)));
             }
         }
         let first = next_edge_after(self.anchor, self.period, t);
-        SimTime(first + (n - 1) * self.period)
+        SimTime(first.saturating_add((n - 1).saturating_mul(self.period)))
     }
 
     /// Changes the period; takes effect at the first edge at or after `now`.
@@ -135,7 +137,7 @@ fn next_edge_after(anchor: u64, period: u64, t: u64) -> u64 {
     if t < anchor {
         anchor
     } else {
-        anchor + ((t - anchor) / period + 1) * period
+        anchor.saturating_add(((t - anchor) / period + 1).saturating_mul(period))
     }
 }
 

@@ -94,17 +94,17 @@ impl<M: Message> Context<'_, M> {
             return Err(Refused(msg));
         }
         let bytes = msg.size_bytes();
-        let start = (now + delay.0).max(ch.busy_until);
+        let start = now.saturating_add(delay.0).max(ch.busy_until);
         let ser = ch.bandwidth.serialisation(bytes, SimTime(start), &core.clocks);
-        ch.busy_until = start + ser;
-        ch.busy_ps += ser;
+        ch.busy_until = start.saturating_add(ser);
+        ch.busy_ps = ch.busy_ps.saturating_add(ser);
         ch.messages += 1;
         ch.bytes += bytes;
         if ch.depth != 0 {
             ch.occupancy += 1;
             ch.occupancy_avg.set(SimTime(now), f64::from(ch.occupancy));
         }
-        let arrival = start + ser + ch.latency;
+        let arrival = start.saturating_add(ser).saturating_add(ch.latency);
         let (dst, dst_port) = (ch.dst, ch.dst_port);
         self.deliver(port, dst, dst_port, arrival, msg);
         Ok(())
@@ -114,6 +114,10 @@ impl<M: Message> Context<'_, M> {
     /// fabrics alike).
     #[inline]
     fn deliver(&mut self, port: PortId, to: Place, to_port: u16, arrival: u64, msg: M) {
+        if arrival == u64::MAX {
+            let what = format!("a message on port `{}`", self.port_name(port));
+            return self.past_the_end(&what);
+        }
         let core = &mut *self.core;
         let now = core.now;
         let key = EventKey { time: arrival, send_time: now, origin: next_origin(self.st) };
@@ -162,7 +166,7 @@ impl<M: Message> Context<'_, M> {
             panic!("fabric {}: no endpoint {dest} (it has {})", fabric.name, fabric.endpoints.len());
         };
         assert!(ep.in_port != u16::MAX, "fabric {}: endpoint {dest} only sends", fabric.name);
-        let arrival = core.now + delay.0 + fabric.latency;
+        let arrival = core.now.saturating_add(delay.0).saturating_add(fabric.latency);
         let (place, in_port) = (ep.place, ep.in_port);
         self.deliver(port, place, in_port, arrival, msg);
     }
@@ -199,16 +203,21 @@ impl<M: Message> Context<'_, M> {
     /// Calls `on_timer(tag)` after `delay`.
     #[inline]
     pub fn schedule(&mut self, delay: SimDuration, tag: u64) {
-        let at = SimTime(self.core.now + delay.0);
+        let at = SimTime(self.core.now).saturating_add(delay);
         self.schedule_at(at, tag);
     }
 
-    /// Calls `on_timer(tag)` at time `at` (not before now).
+    /// Calls `on_timer(tag)` at time `at` (not before now). At the end of time
+    /// ([`SimTime::MAX`], where sums of times saturate) nothing is scheduled and the run ends
+    /// with an error naming this instance.
     ///
     /// # Panics
-    /// If `at` is in the past.
+    /// If `at` is in the past (a bug in the component, not an input).
     pub fn schedule_at(&mut self, at: SimTime, tag: u64) {
         let now = self.core.now;
+        if at.is_end() {
+            return self.past_the_end("a timer");
+        }
         assert!(at.0 >= now, "{}: timer at {at} is before now ({})", self.name(), SimTime(now));
         let key = EventKey { time: at.0, send_time: now, origin: next_origin(self.st) };
         let kind = Kind::Timer { comp: self.st.local, tag };
@@ -221,6 +230,16 @@ impl<M: Message> Context<'_, M> {
         let now = self.now();
         let at = self.clock(clock).edge_after(now, cycles);
         self.schedule_at(at, tag);
+    }
+
+    /// Ends the run: `what` would happen at or past the end of simulated time.
+    fn past_the_end(&mut self, what: &str) {
+        let msg = format!(
+            "{what} would fall at or past the end of simulated time (2^64 ps, about 213 days; now {}): \
+             a time or duration in the input is too large",
+            SimTime(self.core.now)
+        );
+        self.abort(msg);
     }
 
     /// A clock domain of this component's partition.

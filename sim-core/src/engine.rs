@@ -142,7 +142,8 @@ impl<M: Message> Core<M> {
         if ch.depth == 0 {
             return;
         }
-        let (time, engine) = (self.now + ch.latency, ch.src.engine);
+        // Past the end of time the credit never comes back: the sender stays blocked.
+        let (time, engine) = (self.now.saturating_add(ch.latency), ch.src.engine);
         let key = EventKey { time, send_time: self.now, origin: next_origin(st) };
         self.push(engine, Event { key, kind: Kind::Credit { chan } });
     }

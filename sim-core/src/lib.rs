@@ -142,4 +142,4 @@ pub use observer::{DeliverRecord, EventKey, MarkRecord, Observer, SendRecord, Ti
 pub use rng::{derive_seed, splitmix64, SimRng};
 pub use simulation::{Report, RunOutcome, Simulation};
 pub use stats::{combine, Aggregate, Histogram, HistogramSummary, StatValue, StatsSnapshot, StatsWriter, TimeAverage};
-pub use time::{SimDuration, SimTime};
+pub use time::{SimDuration, SimTime, TimeValueError};

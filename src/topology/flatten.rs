@@ -9,13 +9,19 @@ use serde_yaml::Value;
 use super::locate::Locator;
 use super::overrides;
 use super::schema::{ComponentDecl, ConnectionDecl, FabricDecl, SubsystemDecl, TopologyFile};
-use super::units::{bytes_per_s_from_gb, period_ps_from_mhz, to_ps};
+use super::units::{bytes_per_s_from_gb, check_ps, check_voltage, period_ps_from_mhz, to_ps};
 use super::{join, Clock, Connection, Fabric, Instance, Latency, Origin, Rate, RunSettings, SourceFile, Topology};
 use crate::error::{InputError, InputErrors};
 use crate::suggest::fix_for;
 
 #[path = "system.rs"]
 mod system;
+
+/// The fix for a clock whose frequency or period is out of range.
+const CLOCK_FIX: &str = "give a frequency above 0 and at most 1,000,000 MHz (a 1 ps period), or the period itself \
+                         as whole picoseconds in `period_ps`";
+/// The fix for a supply voltage out of range.
+const VOLTAGE_FIX: &str = "give the supply in volts, above 0 and at most 5 (the paper's chip runs at 0.5 to 1.0 V)";
 
 /// A connection or fabric waiting for every instance to exist before its names resolve.
 enum Pending {
@@ -252,25 +258,25 @@ impl Loader {
             let period = match (c.frequency_mhz, c.period_ps) {
                 (Some(mhz), None) => period_ps_from_mhz(mhz, "frequency_mhz").map_err(|m| ("frequency_mhz", m)),
                 (None, Some(0)) => Err(("period_ps", "`period_ps` must be at least 1".to_string())),
-                (None, Some(ps)) => Ok(ps),
+                (None, Some(ps)) => check_ps(ps, "period_ps").map_err(|m| ("period_ps", m)),
                 _ => Err(("", format!("clock `{}` needs exactly one of `frequency_mhz` and `period_ps`", c.name))),
             };
+            // A bad clock is reported once and still declared (with a stand-in period), so
+            // that the instances naming it get no second, spurious "unknown clock" error.
             let period_ps = match period {
                 Ok(p) => p,
                 Err((field, m)) => {
-                    self.errors.push(origin.error(field, m));
-                    continue;
+                    self.errors.push(origin.error(field, m).fix(CLOCK_FIX));
+                    1
                 }
             };
             let mut points = Vec::new();
             for (k, op) in c.operating_points.iter().enumerate() {
                 let field = format!("operating_points[{k}]");
                 match period_ps_from_mhz(op.frequency_mhz, "frequency_mhz") {
-                    _ if !(op.voltage_v.is_finite() && op.voltage_v > 0.0) => {
-                        self.errors.push(origin.error(
-                            &join(&field, "voltage_v"),
-                            format!("`voltage_v` must be above 0, not {}", op.voltage_v),
-                        ));
+                    _ if check_voltage(op.voltage_v, "voltage_v").is_err() => {
+                        let m = check_voltage(op.voltage_v, "voltage_v").unwrap_err();
+                        self.errors.push(origin.error(&join(&field, "voltage_v"), m).fix(VOLTAGE_FIX));
                     }
                     _ if points.iter().any(|(n, _, _): &(String, u64, f64)| *n == op.name) => {
                         self.errors.push(
@@ -278,7 +284,7 @@ impl Loader {
                         );
                     }
                     Ok(p) => points.push((op.name.clone(), p, op.voltage_v)),
-                    Err(m) => self.errors.push(origin.error(&join(&field, "frequency_mhz"), m)),
+                    Err(m) => self.errors.push(origin.error(&join(&field, "frequency_mhz"), m).fix(CLOCK_FIX)),
                 }
             }
             let voltage_v = match (points.iter().find(|p| p.1 == period_ps), c.voltage_v) {
@@ -289,20 +295,22 @@ impl Loader {
                         format!("`voltage_v` {v} contradicts operating point `{}` ({} V at this frequency)", p.0, p.2);
                     self.errors
                         .push(origin.error("voltage_v", m).fix("omit `voltage_v`; the operating point gives it"));
-                    continue;
+                    1.0
                 }
                 (None, _) if !points.is_empty() => {
                     let m = format!("the initial frequency of clock `{}` is none of its operating points", c.name);
                     self.errors.push(
                         origin.error("frequency_mhz", m).fix("start at one of the operating points' frequencies"),
                     );
-                    continue;
+                    1.0
                 }
-                (None, Some(v)) if v.is_finite() && v > 0.0 => v,
-                (None, Some(v)) => {
-                    self.errors.push(origin.error("voltage_v", format!("`voltage_v` must be above 0, not {v}")));
-                    continue;
-                }
+                (None, Some(v)) => match check_voltage(v, "voltage_v") {
+                    Ok(v) => v,
+                    Err(m) => {
+                        self.errors.push(origin.error("voltage_v", m).fix(VOLTAGE_FIX));
+                        1.0
+                    }
+                },
                 (None, None) => 1.0,
             };
             self.clock_index.insert(format!("{scope}{}", c.name), self.clocks.len());
@@ -531,7 +539,7 @@ impl Loader {
         let origin = Origin::at(file, "run");
         let end = match (r.end_ps, r.end_ns, r.end_us) {
             (None, None, None) => None,
-            (Some(ps), None, None) => Some(Ok(ps)),
+            (Some(ps), None, None) => Some(check_ps(ps, "end_ps")),
             (None, Some(ns), None) => Some(to_ps(ns, 1e3, "end_ns")),
             (None, None, Some(us)) => Some(to_ps(us, 1e6, "end_us")),
             _ => Some(Err("give at most one of `end_ps`, `end_ns`, `end_us`".to_string())),
@@ -582,7 +590,7 @@ impl Loader {
         origin: &Origin,
     ) -> Option<Latency> {
         let r = match (ps, ns, cycles) {
-            (Some(ps), None, None) => Ok(Latency::Ps(ps)),
+            (Some(ps), None, None) => check_ps(ps, "latency_ps").map(Latency::Ps).map_err(|m| ("latency_ps", m)),
             (None, Some(ns), None) => to_ps(ns, 1e3, "latency_ns").map(Latency::Ps).map_err(|m| ("latency_ns", m)),
             (None, None, Some(cycles)) => match clock {
                 Some(c) => self
@@ -649,7 +657,11 @@ impl Loader {
             (None, Some(gb), None) => match bytes_per_s_from_gb(gb, "bandwidth_gb_per_s") {
                 Ok(b) => Some(Rate::BytesPerSecond(b)),
                 Err(m) => {
-                    self.errors.push(origin.error("bandwidth_gb_per_s", m));
+                    self.errors.push(
+                        origin
+                            .error("bandwidth_gb_per_s", m)
+                            .fix("give the rate in GB/s (1 GB = 1e9 bytes), or omit it for an unlimited link"),
+                    );
                     None
                 }
             },

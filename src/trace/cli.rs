@@ -16,7 +16,6 @@ use super::record::Recorder;
 use super::replay::{replay, write_out, Request};
 use super::text::{end_line, header_lines, record_line};
 use crate::error::InputError;
-use crate::output::{ensure_dir, write_atomic};
 use crate::topology::{self, Topology};
 
 /// How to read forms that do not say everything (DRAMSim3, Ramulator 2).
@@ -142,6 +141,7 @@ fn bar(total: Option<u64>) -> ProgressBar {
 pub fn trace(cmd: &TraceCommand, emit: &mut dyn FnMut(&str) -> bool) -> Result<Option<serde_json::Value>> {
     match cmd {
         TraceCommand::Text { trace, out: Some(out), import } => {
+            crate::output::check_out_file(out, "--out")?;
             let n = convert_file(trace, out, Format::Text, import)?;
             emit(&format!("{n} records written to {}\n", out.display()));
         }
@@ -162,10 +162,14 @@ pub fn trace(cmd: &TraceCommand, emit: &mut dyn FnMut(&str) -> bool) -> Result<O
             emit(&buf);
         }
         TraceCommand::Convert { input, output, to, import } => {
+            crate::output::check_out_file(output, "OUTPUT")?;
             let n = convert_file(input, output, *to, import)?;
             emit(&format!("{n} records written to {}\n", output.display()));
         }
         TraceCommand::Stats { trace, window_ns, line_bytes, topology, out, import } => {
+            if let Some(dir) = out {
+                crate::output::check_out_dir(dir, "--out")?;
+            }
             let memory = match topology {
                 Some(t) => Some(first_dram(&topology::load(t, &[])?, t)?),
                 None => None,
@@ -175,15 +179,15 @@ pub fn trace(cmd: &TraceCommand, emit: &mut dyn FnMut(&str) -> bool) -> Result<O
             let s = analyse(r.as_mut(), opts, memory.as_ref())?;
             emit(&s.text);
             if let Some(dir) = out {
-                ensure_dir(dir)?;
-                write_atomic(&dir.join("trace_stats.json"), serde_json::to_string_pretty(&s.json)?.as_bytes())?;
-                write_atomic(&dir.join("windows.csv"), s.windows_csv.as_bytes())?;
-                write_atomic(&dir.join("causes.csv"), s.causes_csv.as_bytes())?;
-                let mut names = "trace_stats.json, windows.csv, causes.csv".to_string();
+                let mut files = crate::output::OutDir::new();
+                files.add("trace_stats.json", serde_json::to_string_pretty(&s.json)?);
+                files.add("windows.csv", s.windows_csv.as_str());
+                files.add("causes.csv", s.causes_csv.as_str());
                 if let Some(b) = &s.banks_csv {
-                    write_atomic(&dir.join("banks.csv"), b.as_bytes())?;
-                    names += ", banks.csv";
+                    files.add("banks.csv", b.as_str());
                 }
+                let names = files.names().join(", ");
+                files.commit(dir, false)?;
                 emit(&format!("\nwrote {names} in {}\n", dir.display()));
             }
             return Ok(Some(s.json));
@@ -220,6 +224,9 @@ fn first_dram(topo: &Topology, file: &Path) -> Result<components::dram::Config, 
 
 /// `tasim replay`; returns the text to print.
 pub fn run_replay(a: &ReplayArgs, emit: &mut dyn FnMut(&str) -> bool) -> Result<serde_json::Value> {
+    if let Some(dir) = &a.out {
+        crate::output::check_out_dir(dir, "--out")?;
+    }
     let mut player = Vec::new();
     if let Some(m) = a.mode {
         player.push(("mode", Yaml::String(format!("{m:?}").to_lowercase())));
@@ -260,12 +267,7 @@ pub fn recorder(topo: &Topology, out: &Path, buffers: bool) -> Result<Recorder, 
         return Err(InputError::new(format!("--record-trace: the topology has no {what} whose requests to record"))
             .field("--record-trace"));
     }
-    let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        return Err(InputError::new(format!("--record-trace: directory {} does not exist", dir.display()))
-            .field("--record-trace")
-            .fix("create it first"));
-    }
+    crate::output::check_out_file(out, "--record-trace")?;
     Ok(r)
 }
 

@@ -17,7 +17,7 @@
 //! and has no end (a timing-preserving replay goes on until every request is answered).
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -85,6 +85,8 @@ impl TraceWriter for LineWriter {
 pub struct LineReader {
     path: PathBuf,
     lines: BufReader<File>,
+    /// The bytes of the current line, before decoding into `line`.
+    bytes_buf: Vec<u8>,
     line: String,
     n: usize,
     dialect: Dialect,
@@ -113,6 +115,7 @@ impl LineReader {
         Ok(LineReader {
             path: path.to_path_buf(),
             lines,
+            bytes_buf: Vec::new(),
             line: String::new(),
             n: 0,
             dialect,
@@ -170,7 +173,8 @@ impl LineReader {
                     "ST" => true,
                     op => return Err(self.bad(col(0), format!("unknown operation `{op}` (LD or ST)"))),
                 };
-                Ok((hex(1, false)?, write, self.index * self.header.clock_ps))
+                let t = self.index.checked_mul(self.header.clock_ps).ok_or_else(|| self.bad(1, "cycle too large"))?;
+                Ok((hex(1, false)?, write, t))
             }
         }
     }
@@ -184,7 +188,7 @@ impl TraceReader for LineReader {
     fn next_record(&mut self) -> Result<Option<TraceRecord>, InputError> {
         while !self.done {
             self.line.clear();
-            match self.lines.read_line(&mut self.line) {
+            match super::read_text_line(&mut self.lines, &mut self.bytes_buf, &mut self.line, self.n == 0) {
                 Ok(0) => self.done = true,
                 Ok(_) => {
                     self.n += 1;
@@ -217,6 +221,7 @@ impl TraceReader for LineReader {
                         write,
                         cause: Cause::default(),
                     };
+                    super::check_record(&rec).map_err(|m| self.bad(1, m))?;
                     return Ok(Some(rec));
                 }
                 Err(e) => return Err(self.bad(1, format!("cannot read this line: {e}"))),

@@ -58,6 +58,70 @@ impl Header {
     }
 }
 
+/// The checks every reader applies to its header, whatever the form, so that every command
+/// (`trace text`, `trace stats`, `replay`, ...) accepts and refuses the same traces: instance
+/// names that the text form can hold (non-empty, printable, no spaces), times within the
+/// simulator's input range.
+pub fn check_header(h: &Header) -> Result<(), String> {
+    // The text form's own rule (`text::header_lines`): what it cannot write, no reader takes.
+    let topology = (!h.topology.is_empty()).then_some(&h.topology);
+    for name in h.instances.iter().chain(topology) {
+        if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(format!("the instance or topology name {name:?} is empty or has spaces or control characters"));
+        }
+    }
+    let limit = sim_core::SimDuration::INPUT_LIMIT.as_ps();
+    if h.clock_ps > limit {
+        return Err(format!("the clock period {} ps is beyond the simulator's time range", h.clock_ps));
+    }
+    if let Some(e) = h.end.filter(|e| e.ps > limit) {
+        return Err(format!("the end time {} ps is beyond the simulator's time range", e.ps));
+    }
+    if !(h.peak_bytes_per_s.is_finite() && h.peak_bytes_per_s >= 0.0) {
+        return Err(format!("the peak bandwidth {} B/s is not a number >= 0", h.peak_bytes_per_s));
+    }
+    Ok(())
+}
+
+/// The checks every reader applies to every record (see [`check_header`]): a time within the
+/// simulator's input range ([`sim_core::SimDuration::INPUT_LIMIT`]), at least one byte (a
+/// zero-byte request moves nothing: refused in every form, one rule everywhere), and an
+/// address range that does not run past the end of the 64-bit address space.
+pub fn check_record(r: &TraceRecord) -> Result<(), String> {
+    let limit = sim_core::SimDuration::INPUT_LIMIT.as_ps();
+    if r.time_ps > limit {
+        return Err(format!(
+            "the time {} ps is beyond the simulator's time range for inputs (9e18 ps, about 104 days)",
+            r.time_ps
+        ));
+    }
+    if r.bytes == 0 {
+        return Err("a request of 0 bytes moves nothing; tasim refuses zero-byte requests".into());
+    }
+    if r.addr.checked_add(u64::from(r.bytes) - 1).is_none() {
+        return Err(format!("{} bytes at {:#x} run past the end of the 64-bit address space", r.bytes, r.addr));
+    }
+    Ok(())
+}
+
+/// Reads one line of a text form into `line` through the byte buffer `buf`: a UTF-8 byte-order
+/// mark on the first line is dropped, bytes that are not UTF-8 (a comment saved in a Windows
+/// code page) become U+FFFD, which a record's fields then refuse with their column. CR LF
+/// endings are whitespace to the field splitters. Returns the bytes read (0 at the end).
+pub(crate) fn read_text_line(
+    r: &mut impl std::io::BufRead,
+    buf: &mut Vec<u8>,
+    line: &mut String,
+    first: bool,
+) -> std::io::Result<usize> {
+    buf.clear();
+    line.clear();
+    let n = r.read_until(b'\n', buf)?;
+    let bytes = if first { buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf) } else { &buf[..] };
+    line.push_str(&String::from_utf8_lossy(bytes));
+    Ok(n)
+}
+
 /// A trace being read, one record at a time, in trace order.
 pub trait TraceReader: Send {
     fn header(&self) -> &Header;

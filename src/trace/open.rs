@@ -66,11 +66,16 @@ pub fn detect(path: &Path) -> Result<Format, InputError> {
     if head.starts_with(&MAGIC) {
         return Ok(Format::Binary);
     }
-    let looks_binary = head.iter().take(16).any(|&b| !(0x09..0x80).contains(&b));
-    let text = String::from_utf8_lossy(&head);
-    if looks_binary || text.is_empty() {
+    // Text is judged by structure, not by the first bytes being ASCII: a byte-order mark, a
+    // `µs` in a comment (UTF-8, or a Windows code page) is still text. Binary is what has
+    // control bytes other than tab, line feed, form feed and carriage return; the binary
+    // reader then reports its magic with the offset.
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    let control = |b: &u8| matches!(b, 0x00..=0x08 | 0x0B | 0x0E..=0x1F | 0x7F);
+    if head.is_empty() || head.iter().any(control) {
         return Ok(Format::Binary);
     }
+    let text = String::from_utf8_lossy(head);
     if text.starts_with(FIRST_LINE) {
         return Ok(Format::Text);
     }

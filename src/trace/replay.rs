@@ -15,7 +15,7 @@ use super::memory_report::{dram_text, idle_over_run, sparkline, Breakdown, DramF
 use super::open::{open, Assume, Format, Source};
 use crate::elaborate::{elaborate, Options};
 use crate::error::InputError;
-use crate::output::{ensure_dir, write_atomic};
+use crate::output::OutDir;
 use crate::report;
 use crate::topology::{self, Topology};
 
@@ -279,11 +279,12 @@ fn summarise(
 /// Writes `replay.json`, `stats.json`, `stats.csv`, `bandwidth.csv`, `banks.csv` and
 /// `causes.csv` into `dir` (each atomically); returns their names.
 pub fn write_out(dir: &Path, r: &Replayed) -> Result<Vec<&'static str>> {
-    ensure_dir(dir)?;
-    write_atomic(&dir.join("replay.json"), serde_json::to_string_pretty(&r.json)?.as_bytes())?;
+    // Complete or absent: all six files are written aside, then moved in.
+    let mut files = OutDir::new();
+    files.add("replay.json", serde_json::to_string_pretty(&r.json)?);
     let stats = json!({"end_ps": r.end.as_ps(), "stats": report::stats_json(&r.stats)});
-    write_atomic(&dir.join("stats.json"), serde_json::to_string_pretty(&stats)?.as_bytes())?;
-    write_atomic(&dir.join("stats.csv"), report::stats_csv(&r.stats).as_bytes())?;
+    files.add("stats.json", serde_json::to_string_pretty(&stats)?);
+    files.add("stats.csv", report::stats_csv(&r.stats));
     let mut bw = String::from("start_ps,end_ps,bytes_per_s\n");
     if let Some(w) = r.json["player"]["windows"].as_object() {
         let step = w["step_ps"].as_u64().unwrap_or(0);
@@ -291,7 +292,7 @@ pub fn write_out(dir: &Path, r: &Replayed) -> Result<Vec<&'static str>> {
             bw += &format!("{},{},{}\n", i as u64 * step, (i as u64 + 1) * step, v);
         }
     }
-    write_atomic(&dir.join("bandwidth.csv"), bw.as_bytes())?;
+    files.add("bandwidth.csv", bw);
     let mut banks = String::from("dram,bank,bursts\n");
     for d in r.json["drams"].as_array().into_iter().flatten() {
         for b in d["banks"].as_array().into_iter().flatten() {
@@ -299,13 +300,14 @@ pub fn write_out(dir: &Path, r: &Replayed) -> Result<Vec<&'static str>> {
                 &format!("{},{},{}\n", d["name"].as_str().unwrap_or(""), b["bank"].as_str().unwrap_or(""), b["bursts"]);
         }
     }
-    write_atomic(&dir.join("banks.csv"), banks.as_bytes())?;
+    files.add("banks.csv", banks);
     let mut causes = String::from("phase,layer,requests,bytes,latency_mean_ps,latency_p99_ps\n");
     for c in r.json["causes"].as_array().into_iter().flatten() {
         let (phase, layer) = c["cause"].as_str().unwrap_or(".").split_once('.').unwrap_or(("", ""));
         let l = &c["latency_ps"];
         causes += &format!("{phase},{layer},{},{},{},{}\n", c["requests"], c["bytes"], l["mean"], l["p99"]);
     }
-    write_atomic(&dir.join("causes.csv"), causes.as_bytes())?;
+    files.add("causes.csv", causes);
+    files.commit(dir, false)?;
     Ok(vec!["replay.json", "stats.json", "stats.csv", "bandwidth.csv", "banks.csv", "causes.csv"])
 }

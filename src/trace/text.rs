@@ -16,7 +16,7 @@
 //! Lines starting with `#` (and not `#!`) are comments; blank lines are ignored.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
@@ -116,6 +116,8 @@ impl TraceWriter for TextWriter {
 pub struct TextReader {
     path: PathBuf,
     lines: BufReader<File>,
+    /// The bytes of the current line, before decoding into `line`.
+    bytes: Vec<u8>,
     line: String,
     n: usize,
     header: Header,
@@ -140,6 +142,7 @@ impl TextReader {
         let mut r = TextReader {
             path: path.to_path_buf(),
             lines: BufReader::with_capacity(1 << 16, f),
+            bytes: Vec::new(),
             line: String::new(),
             n: 0,
             header,
@@ -155,6 +158,8 @@ impl TextReader {
         }
         // Directives up to the first record fill the header.
         r.read_directives()?;
+        // Checked where the first record (or the end of the file) is: the header is complete.
+        super::check_header(&r.header).map_err(|m| r.at(r.n, 1, m))?;
         Ok(r)
     }
 
@@ -165,7 +170,7 @@ impl TextReader {
     /// Reads the next line into `self.line`; false at the end of the file.
     fn read_line(&mut self) -> Result<bool, InputError> {
         self.line.clear();
-        match self.lines.read_line(&mut self.line) {
+        match super::read_text_line(&mut self.lines, &mut self.bytes, &mut self.line, self.n == 0) {
             Ok(0) => Ok(false),
             Ok(_) => {
                 self.n += 1;
@@ -308,7 +313,9 @@ impl TextReader {
                 .at(line, fields[0].0, format!("times go backwards: {time_ps} ps after {t} ps at line {at}"))
                 .fix("records are in arrival order: sort the lines by their first field"));
         }
-        Ok(TraceRecord { time_ps, issue_ps, issuer, target, addr, bytes, write, cause: Cause { phase, layer } })
+        let rec = TraceRecord { time_ps, issue_ps, issuer, target, addr, bytes, write, cause: Cause { phase, layer } };
+        super::check_record(&rec).map_err(|m| self.at(line, 1, m))?;
+        Ok(rec)
     }
 }
 

@@ -1,7 +1,7 @@
 //! `tasim train`: train a model standalone (no simulation) and report loss and accuracy.
 
 use crate::error::InputError;
-use crate::output::write_atomic;
+use crate::output::OutDir;
 use crate::train::model_file::{BpPathName, PrecisionName, RoundingName};
 use crate::train::report::{self, EpochRecord, Metrics};
 use crate::train::setup::{setup, TrainChoices, TrainSetup};
@@ -69,6 +69,19 @@ pub struct TrainArgs {
 
 /// Run `tasim train`. Input problems come back as [`InputError`] (exit code 2).
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    // Output places are checked before the training, not found wrong after it.
+    if let Some(dir) = &args.save {
+        crate::output::check_out_dir(dir, "--save")?;
+    }
+    if let Some(dir) = &args.out {
+        crate::output::check_out_dir(dir, "--out")?;
+    }
+    if args.epochs as u64 > super::MAX_EPOCHS {
+        return Err(InputError::new(format!("--epochs {} is more than {}", args.epochs, super::MAX_EPOCHS))
+            .field("--epochs")
+            .fix(format!("train at most {} epochs in one run (continue with --pretrained)", super::MAX_EPOCHS))
+            .into());
+    }
     if args.epochs == 0 && args.save.is_none() && args.out.is_none() && args.pretrained.is_none() {
         return Err(InputError::new("--epochs 0 with nothing to evaluate or save")
             .field("--epochs")
@@ -181,7 +194,6 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         say!("weights saved to {}", dir.display());
     }
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let metrics = Metrics {
             model: model.spec.name.clone(),
             dataset: args.dataset.clone(),
@@ -201,10 +213,12 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         };
         let mut m = serde_json::to_string_pretty(&metrics)?;
         m.push('\n');
-        write_atomic(&dir.join("metrics.json"), m.as_bytes()).with_context(|| format!("writing {}", dir.display()))?;
         let mut s = serde_json::to_string_pretty(&report::storage_json(&storage))?;
         s.push('\n');
-        write_atomic(&dir.join("storage.json"), s.as_bytes()).with_context(|| format!("writing {}", dir.display()))?;
+        let mut files = OutDir::new();
+        files.add("metrics.json", m);
+        files.add("storage.json", s);
+        files.commit(dir, false)?;
         say!("metrics written to {}", dir.display());
     }
     Ok(())

@@ -7,3 +7,8 @@ pub mod model_file;
 pub mod report;
 pub mod setup;
 pub mod weights_dir;
+
+/// Epochs of one run (`tasim train --epochs`, a chip controller's `epochs`) stop here: each
+/// epoch's sample order is planned ahead (one index per sample), and 100,000 epochs of a
+/// 1,200-sample set are 1 GB of plan; issue 9 asks for 1,000.
+pub const MAX_EPOCHS: u64 = 100_000;

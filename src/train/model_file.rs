@@ -195,7 +195,7 @@ impl Default for Int8Section {
 }
 
 /// Rounding mode names (`nearest-even`, `stochastic`).
-#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Deserialize, serde::Serialize, Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum RoundingName {
     NearestEven,

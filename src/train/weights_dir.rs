@@ -11,7 +11,7 @@
 //! manifest's `int8` block carries the exponents needed to resume bit-exactly.
 
 use crate::error::InputError;
-use crate::output::write_atomic;
+use crate::output::OutDir;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use train_math::weights::{tensor_name, weight_shape};
@@ -50,14 +50,17 @@ pub struct Int8Entry {
 
 /// Save `weights` into `dir` (created if needed; files replaced atomically one by one, the
 /// manifest last, so a reader never pairs a new manifest with missing tensors).
+/// The directory is replaced whole or not at all ([`OutDir::commit`]): a save that fails
+/// partway leaves the old weights and manifest as they were, never new tensors beside an
+/// old manifest.
 pub fn save(dir: &Path, model: &str, geoms: &[LayerGeom], weights: &Weights) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    let mut files = OutDir::new();
     let mut tensors = Vec::new();
     for (g, lw) in geoms.iter().zip(&weights.layers) {
         for (bias, shape, data) in [(false, weight_shape(g), &lw.weight), (true, vec![g.conv_out.c], &lw.bias)] {
             let name = tensor_name(g.index, bias);
             let file = format!("{name}.npy");
-            write_atomic(&dir.join(&file), &npy::encode_f32(&shape, data))?;
+            files.add(&file, npy::encode_f32(&shape, data));
             tensors.push(TensorEntry { name, file, shape });
         }
     }
@@ -76,7 +79,26 @@ pub fn save(dir: &Path, model: &str, geoms: &[LayerGeom], weights: &Weights) -> 
     };
     let mut text = serde_json::to_string_pretty(&manifest)?;
     text.push('\n');
-    write_atomic(&dir.join("manifest.json"), text.as_bytes())?;
+    files.add("manifest.json", text);
+    files.commit(dir, true)
+}
+
+/// Exponents of a saved int8 state are at most this far from 0: a scale of 2^64 is beyond any
+/// 8-bit fixed-point tensor, and it keeps sums of exponents and shifts far from overflow.
+const MAX_EXP: i32 = 64;
+
+/// The int8 state's exponents in range; an error names the field (`int8.act_exp[2]`).
+fn check_exponents(e: &Int8Entry) -> Result<(), (String, String)> {
+    if !(8..=24).contains(&e.master_bits) {
+        return Err(("int8.master_bits".into(), format!("master bits {} is not in 8..=24", e.master_bits)));
+    }
+    for (name, v) in
+        [("weight_exp", &e.weight_exp), ("bias_exp", &e.bias_exp), ("act_exp", &e.act_exp), ("err_exp", &e.err_exp)]
+    {
+        if let Some((i, x)) = v.iter().enumerate().find(|(_, x)| x.abs() > MAX_EXP) {
+            return Err((format!("int8.{name}[{i}]"), format!("exponent {x} is out of range")));
+        }
+    }
     Ok(())
 }
 
@@ -143,6 +165,13 @@ pub fn load(dir: &Path, geoms: &[LayerGeom]) -> Result<Weights, InputError> {
         }
         let bias = pair.pop().expect("two tensors");
         layers.push(LayerWeights { weight: pair.pop().expect("two tensors"), bias });
+    }
+    if let Some(e) = &manifest.int8 {
+        check_exponents(e).map_err(|(field, msg)| {
+            InputError::new(msg).in_file(&mpath).field(field).fix(format!(
+                "exponents are in -{MAX_EXP}..={MAX_EXP}: give a manifest written by `tasim train --save DIR`"
+            ))
+        })?;
     }
     let int8 = manifest.int8.map(|e| Int8Snapshot {
         master_bits: e.master_bits,

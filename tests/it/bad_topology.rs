@@ -49,14 +49,14 @@ fn check(fixture: &str, expected: &str) {
 )]
 #[case::negative_latency(
     "bad_unit_value.yaml",
-    "error: {f}:8:5: `latency_ns` must be a finite number >= 0, not -5
-  field: connections[0].latency_ns
-  fix: give a latency of 0 or more (a channel cannot deliver before it sends)"
+    "error: {f}:8:5: `latency_ns` = -5 must be a finite number >= 0
+  field: connections[0].latency_ns"
 )]
 #[case::zero_frequency(
     "bad_frequency.yaml",
     "error: {f}:3:17: `frequency_mhz` must be a frequency above 0, not 0
-  field: clocks[0].frequency_mhz"
+  field: clocks[0].frequency_mhz
+  fix: give a frequency above 0 and at most 1,000,000 MHz (a 1 ps period), or the period itself as whole picoseconds in `period_ps`"
 )]
 #[case::missing_latency(
     "missing_latency.yaml",

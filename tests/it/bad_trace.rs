@@ -48,6 +48,11 @@ fn check(fixture: &str, expected: &str) {
     "{f}: at byte 157: times go backwards: this chunk starts at 5000 ps, after a record at 7500 ps"
 )]
 #[case::no_end_chunk("no-end.mtrace", "{f}: truncated: the file ends at byte 208 without its end chunk")]
+#[case::issuer_name_with_a_space(
+    "issuer-space.mtrace",
+    "{f}: at byte 16 (the header): the instance or topology name \"g b\" is empty or has spaces or control characters"
+)]
+#[case::zero_byte_request("zero-bytes.mtrace", "{f}: at byte 116: a request of 0 bytes moves nothing")]
 fn corrupt_binary_traces_name_the_byte(#[case] fixture: &str, #[case] expected: &str) {
     check(fixture, expected);
 }
@@ -68,6 +73,11 @@ fn corrupt_binary_traces_name_the_byte(#[case] fixture: &str, #[case] expected: 
 #[case::dramsim3_op("dramsim3-op.trace", "{f}:2:6: unknown operation `FETCH` (READ or WRITE)")]
 #[case::dramsim3_unsorted("dramsim3-cycles.trace", "{f}:3:1: cycles go backwards: 11 after 12 at line 2")]
 #[case::ramulator_fields("ramulator-fields.trace", "{f}:2:1: expected 2 fields, found 3")]
+#[case::zero_byte_request("zero-bytes.txt", "{f}:7:1: a request of 0 bytes moves nothing")]
+#[case::time_past_the_range(
+    "end-of-time.txt",
+    "{f}:7:1: the time 18446744073709551615 ps is beyond the simulator's time range"
+)]
 fn malformed_text_lines_name_the_line(#[case] fixture: &str, #[case] expected: &str) {
     check(fixture, expected);
 }
@@ -92,4 +102,22 @@ fn bad_import_options_are_input_errors() {
     assert!(stderr(&out).contains("--clock-mhz 0: a clock needs a frequency above 0"), "{}", stderr(&out));
     let out = tasim(&["trace", "stats", good, "--bytes", "0"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// Text traces saved on Windows (a byte-order mark, CR LF, `µs` in a comment in UTF-8 or
+/// Windows-1252) are text, read like their plain forms: detection looks at structure.
+#[test]
+fn windows_text_traces_read_like_plain_ones() {
+    let stats = |path: &str| {
+        let out = tasim(&["trace", "stats", path]);
+        assert_eq!(out.status.code(), Some(0), "{path}: {}", stderr(&out));
+        stdout(&out).replace(path, "TRACE")
+    };
+    assert_eq!(stats("tests/data/traces/good-bom-crlf.txt"), stats("tests/data/traces/good.txt"));
+    let utf8 = stats("tests/data/traces/good-micro-utf8.dramsim3");
+    let cp1252 = stats("tests/data/traces/good-micro-cp1252.dramsim3");
+    assert_eq!(utf8.replace("utf8", "X"), cp1252.replace("cp1252", "X"));
+    assert!(utf8.contains("2 requests") || utf8.contains("requests"), "{utf8}");
+    let out = tasim(&["trace", "text", "tests/data/traces/good-bom-crlf.txt"]);
+    assert_eq!(stdout(&out), std::fs::read_to_string("tests/data/traces/good.txt").unwrap());
 }

@@ -26,6 +26,9 @@ fn train_with(model: &str, dataset: &str) -> Vec<String> {
 #[case::relu_after_pool("tests/data/train/relu-after-pool.yaml", &["relu-after-pool.yaml:7:3", "relu after maxpool", "fix: write relu before maxpool"])]
 #[case::learning_rate("tests/data/train/negative-learning-rate.yaml", &["negative-learning-rate.yaml:7:26", "-0.1", "training.optimizer.learning_rate", "fix:"])]
 #[case::missing_model("tests/data/train/no-such-model.yaml", &["no-such-model.yaml", "cannot read the model file", "fix:"])]
+// Found by the mutation sweep (issue 10): sizes whose products overflowed.
+#[case::huge_input("tests/data/train/huge-width.yaml", &["huge-width.yaml", "has a dimension above 65536", "fix: use smaller inputs"])]
+#[case::huge_layer("tests/data/train/huge-channels.yaml", &["huge-channels.yaml", "a size of this layer is above 65536", "fix:"])]
 fn bad_model_files(#[case] model: &str, #[case] expect: &[&str]) {
     let args = train_with(model, "synth:personal");
     check(&args.iter().map(String::as_str).collect::<Vec<_>>(), expect);

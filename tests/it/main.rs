@@ -4,6 +4,7 @@
 mod bad_topology;
 mod bad_trace;
 mod bad_train_input;
+mod bad_values;
 mod cli;
 mod cli_support;
 mod docs;

@@ -253,7 +253,7 @@ fn rejects(set: &[&str], expected: &str) {
 
 #[test]
 fn bad_chip_parameters_name_the_field() {
-    rejects(&["pc0.pe_rows=0"], "pc0: a PE array needs at least one row and one column (`pe_rows`, `pe_cols`)");
+    rejects(&["pc0.pe_rows=0"], "pc0: `pe_rows` = 0 must be a whole number from 1 to 1024");
     rejects(&["pc0.input_buffer_kib=0.1"], "needs 0.25 KiB of local buffer but `input_buffer_kib` is 0.10 KiB");
     rejects(&["dvfs.initial=op75"], "unknown operating point `op75`");
     rejects(&["dvfs.transition_latency_ns=-5"], "`transition_latency_ns` must be a number >= 0");

@@ -52,6 +52,11 @@ impl SpecError {
 
 /// Products of two saturated 8-bit values are at most 127^2; keeping the number of terms of any
 /// sum below this bound lets every per-sample accumulator live in an i32 without overflow.
+/// Every dimension of a model (input channels, height and width; output channels, kernel,
+/// stride, padding, fc outputs, pool window) is at most this: far above any model for an
+/// on-device chip, and low enough that a product of three stays inside 64 bits.
+pub const MAX_DIM: usize = 1 << 16;
+
 pub const MAX_TERMS: usize = (i32::MAX as usize) / (127 * 127) - 1;
 
 /// The resolved geometry of one layer.
@@ -255,6 +260,28 @@ impl ModelSpec {
     /// Check every shape and resolve the geometry of each layer.
     pub fn geometry(&self) -> Result<Vec<LayerGeom>, SpecError> {
         let g = |layer, m: String, f: &str| Err(SpecError::new(layer, m, f));
+        // Bounded first, so that no product of shapes below can overflow.
+        let Shape3 { c, h, w } = self.input;
+        if c.max(h).max(w) > MAX_DIM {
+            return g(
+                None,
+                format!("input shape {} has a dimension above {MAX_DIM}", self.input),
+                "use smaller inputs",
+            );
+        }
+        for (i, l) in self.layers.iter().enumerate() {
+            let dims = match l.kind {
+                LayerKind::Conv { out_channels, kernel, stride, padding } => [out_channels, kernel, stride, padding],
+                LayerKind::Fc { out } => [out, 0, 0, 0],
+            };
+            if dims.into_iter().chain(l.pool).any(|d| d > MAX_DIM) {
+                return g(
+                    Some(i),
+                    format!("a size of this layer is above {MAX_DIM}"),
+                    "use channels, kernels, strides, padding, outputs and pool windows of at most 65536",
+                );
+            }
+        }
         if self.input.is_empty() {
             return g(None, format!("input shape {} is empty", self.input), "give channels, height and width >= 1");
         }

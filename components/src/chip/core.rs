@@ -25,8 +25,10 @@ use crate::energy::{ClockActivity, EnergyMeter, Leakage, PowerDomain, Scope};
 use crate::mem::Cause;
 use crate::Msg;
 
+use crate::param::{ParamDecl, Range};
+
 /// Energy coefficients of a core, at `nominal_v` (scaled as V² for dynamic energy).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CoreEnergy {
     /// One 8-bit multiply with a 32-bit accumulate. Horowitz (ISSCC 2014, 45 nm, 0.9 V):
@@ -48,6 +50,101 @@ pub struct CoreEnergy {
     pub leakage_mw: f64,
     pub nominal_v: f64,
     pub leakage_voltage_exponent: f64,
+}
+
+impl crate::param::Declared for CoreEnergy {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl {
+            name: "mac_pj",
+            default: "0.45",
+            range: Range::ENERGY_PJ,
+            doc: "8-bit multiply + 32-bit accumulate; Horowitz (ISSCC 2014): 0.2 + 0.1 pJ at 45 nm, x1.5 for 65 nm",
+        },
+        ParamDecl {
+            name: "buffer_read_pj_per_byte",
+            default: "1.9",
+            range: Range::ENERGY_PJ,
+            doc: "per byte read from local buffers; Horowitz: 10 pJ per 64 bit of 8 KB SRAM, x1.5 for 65 nm",
+        },
+        ParamDecl {
+            name: "buffer_write_pj_per_byte",
+            default: "1.9",
+            range: Range::ENERGY_PJ,
+            doc: "per byte written to local buffers: as a read",
+        },
+        ParamDecl {
+            name: "local_memory_pj_per_byte",
+            default: "4.5",
+            range: Range::ENERGY_PJ,
+            doc: "per byte of the update core's 64 KiB local memory, between Horowitz's 32 KB and 1 MB points",
+        },
+        ParamDecl {
+            name: "clock_pj_per_pe_cycle",
+            default: "0.5",
+            range: Range::ENERGY_PJ,
+            doc: "clock, registers and control per PE per computing cycle (~64 flip-flops of a few fJ)",
+        },
+        ParamDecl {
+            name: "idle_clock_fraction",
+            default: "0.1",
+            range: Range::Real { min: 0.0, max: 1.0, above_min: false },
+            doc: "share of the clock energy still spent in an idle cycle (partial clock gating)",
+        },
+        crate::param::leakage_mw("1.0"),
+        ParamDecl {
+            name: "nominal_v",
+            default: "0.9",
+            range: Range::VOLTAGE_V,
+            doc: "voltage of the figures above (Horowitz's 0.9 V)",
+        },
+        crate::param::LEAKAGE_VOLTAGE_EXPONENT,
+    ];
+}
+
+/// The parameters both core types share, declared once.
+pub mod shared_params {
+    use crate::param::{ParamDecl, Range};
+
+    pub const CLOCK: ParamDecl = ParamDecl {
+        name: "clock",
+        default: "core_clk",
+        range: Range::Other,
+        doc: "compute clock (and its voltage): the near-threshold domain",
+    };
+    pub const PE_ROWS: ParamDecl = ParamDecl {
+        name: "pe_rows",
+        default: "8",
+        range: Range::count(1, 1024),
+        doc: "output-stationary PE array rows; 8x8 per core, with the update core's 64 ~190 MACs/cycle",
+    };
+    pub const PE_COLS: ParamDecl =
+        ParamDecl { name: "pe_cols", default: "8", range: Range::count(1, 1024), doc: "PE array columns" };
+    pub const DOUBLE_BUFFER: ParamDecl = ParamDecl {
+        name: "double_buffer",
+        default: "true",
+        range: Range::Other,
+        doc: "load the next task's operands while computing",
+    };
+    pub const MAX_OUTSTANDING: ParamDecl = ParamDecl {
+        name: "max_outstanding",
+        default: "4",
+        range: Range::count(1, 4096),
+        doc: "memory requests in flight at most",
+    };
+    pub const REQUEST_BYTES: ParamDecl = ParamDecl {
+        name: "request_bytes",
+        default: "256",
+        range: Range::count(1, 1 << 20),
+        doc: "largest memory request",
+    };
+    pub const ENERGY: ParamDecl = ParamDecl {
+        name: "energy",
+        default: "",
+        range: Range::Group(<super::CoreEnergy as crate::param::Declared>::PARAMS),
+        doc: "energy coefficients at nominal_v",
+    };
+    /// A core buffer size: above 0, at most 64 MiB (far above any core's local SRAM).
+    pub const KIB: Range = Range::Real { min: 0.0, max: 65_536.0, above_min: true };
 }
 
 impl Default for CoreEnergy {

@@ -12,17 +12,19 @@
 //! operands and results: a task that does not fit stops the run with the parameter to raise.
 
 use serde::Deserialize;
+
+use crate::param::{Declared, ParamDecl, Range};
 use train_math::kernels::int8;
 use train_math::kernels::route;
 use train_math::{MaskBits, Tile};
 
-use super::core::{validate_core, CoreEnergy, Datapath, Executed};
+use super::core::{shared_params, validate_core, CoreEnergy, Datapath, Executed};
 use super::dataflow::Array;
 use super::datapath_common::*;
 use super::protocol::{Done, Op, Region};
 
-/// Parameters (YAML `params` of a `propagation_core`).
-#[derive(Clone, Debug, Deserialize)]
+/// Parameters (YAML `params` of a `propagation_core`); declared in [`Declared::PARAMS`].
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PropagationCoreParams {
     /// The compute clock (near-threshold domain in the paper's chip).
@@ -44,6 +46,32 @@ pub struct PropagationCoreParams {
     pub max_outstanding: u32,
     pub request_bytes: u32,
     pub energy: CoreEnergy,
+}
+
+impl Declared for PropagationCoreParams {
+    const PARAMS: &'static [ParamDecl] = &[
+        shared_params::CLOCK,
+        shared_params::PE_ROWS,
+        shared_params::PE_COLS,
+        ParamDecl {
+            name: "input_buffer_kib",
+            default: "4.0",
+            range: shared_params::KIB,
+            doc: "input buffer (not published; the paper-cnn's largest task with room)",
+        },
+        ParamDecl { name: "weight_buffer_kib", default: "2.0", range: shared_params::KIB, doc: "weight buffer" },
+        ParamDecl { name: "output_buffer_kib", default: "4.0", range: shared_params::KIB, doc: "output buffer" },
+        ParamDecl {
+            name: "route_ops_per_element",
+            default: "1",
+            range: Range::count(0, 1 << 20),
+            doc: "vector-unit operations per element of BP routing through pool and ReLU",
+        },
+        shared_params::DOUBLE_BUFFER,
+        shared_params::MAX_OUTSTANDING,
+        shared_params::REQUEST_BYTES,
+        shared_params::ENERGY,
+    ];
 }
 
 impl Default for PropagationCoreParams {

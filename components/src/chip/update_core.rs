@@ -16,6 +16,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::param::{Declared, ParamDecl, Range};
+
 use serde::Deserialize;
 use sim_core::StatsWriter;
 use train_math::kernels::{int8, loss};
@@ -23,7 +25,7 @@ use train_math::{GradAccum, Int8Model, LayerGeom, StepStats};
 
 use crate::multichip::Collective;
 
-use super::core::{validate_core, CoreEnergy, Datapath, Executed};
+use super::core::{shared_params, validate_core, CoreEnergy, Datapath, Executed};
 use super::dataflow::{Array, Work};
 use super::datapath_common::*;
 use super::protocol::{Done, Op, QuantParams, Region};
@@ -39,7 +41,7 @@ pub struct TrainingResult {
 pub type TrainingSink = Arc<Mutex<TrainingResult>>;
 
 /// Parameters (YAML `params` of an `update_core`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UpdateCoreParams {
     pub clock: String,
@@ -61,6 +63,42 @@ pub struct UpdateCoreParams {
     pub max_outstanding: u32,
     pub request_bytes: u32,
     pub energy: CoreEnergy,
+}
+
+impl Declared for UpdateCoreParams {
+    const PARAMS: &'static [ParamDecl] = &[
+        shared_params::CLOCK,
+        shared_params::PE_ROWS,
+        shared_params::PE_COLS,
+        ParamDecl {
+            name: "local_kib",
+            default: "64.0",
+            range: shared_params::KIB,
+            doc: "master weights, momentum, gradient sums: 64 KiB holds the paper-cnn's 53 KiB",
+        },
+        ParamDecl {
+            name: "operand_buffer_kib",
+            default: "4.0",
+            range: shared_params::KIB,
+            doc: "operand buffer for a task's inputs",
+        },
+        ParamDecl {
+            name: "loss_ops_per_class",
+            default: "8",
+            range: Range::count(0, 1 << 20),
+            doc: "vector operations per class of softmax cross-entropy (exp, sum, divide, subtract)",
+        },
+        ParamDecl {
+            name: "wu_ops_per_param",
+            default: "6",
+            range: Range::count(0, 1 << 20),
+            doc: "vector operations per parameter of the weight update",
+        },
+        shared_params::DOUBLE_BUFFER,
+        shared_params::MAX_OUTSTANDING,
+        shared_params::REQUEST_BYTES,
+        shared_params::ENERGY,
+    ];
 }
 
 impl Default for UpdateCoreParams {

@@ -156,7 +156,8 @@ impl BinaryReader {
                 "at byte 8: header checksum mismatch (stored {stored:#010x}, computed {computed:#010x})"
             )));
         }
-        self.parse_body(body).map_err(|m| self.corrupt(m))
+        self.parse_body(body).map_err(|m| self.corrupt(m))?;
+        crate::trace::check_header(&self.header).map_err(|m| self.err(format!("at byte 16 (the header): {m}")))
     }
 
     fn parse_body(&mut self, b: &[u8]) -> Result<(), String> {
@@ -300,6 +301,7 @@ impl TraceReader for BinaryReader {
             self.done = true;
             return Ok(None);
         }
+        let at = self.pos;
         let rec = decode(&self.buf, &mut self.pos, &mut self.delta, self.header.instances.len(), &self.phases)
             .map_err(|(p, m)| {
                 self.corrupt(format!(
@@ -308,6 +310,9 @@ impl TraceReader for BinaryReader {
                     self.chunk_at
                 ))
             })?;
+        if let Err(m) = crate::trace::check_record(&rec) {
+            return Err(self.err(format!("at byte {}: {m}", self.payload_at + at as u64)));
+        }
         self.left -= 1;
         if self.left == 0 && self.pos != self.buf.len() {
             return Err(self.corrupt(format!(

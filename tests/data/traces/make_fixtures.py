@@ -33,9 +33,9 @@ def string(s):
     return varint(len(b)) + b
 
 
-def header(records, end_ps, cut=False, version=1):
+def header(records, end_ps, cut=False, version=1, instances=INSTANCES):
     body = struct.pack("<QQBQd", records, end_ps, 1 if cut else 0, 625, 12.8e9)
-    body += string("fixture") + varint(len(INSTANCES)) + b"".join(map(string, INSTANCES))
+    body += string("fixture") + varint(len(instances)) + b"".join(map(string, instances))
     body += varint(len(PHASES)) + b"".join(map(string, PHASES))
     fixed = struct.pack("<HHI", version, 0, len(body))
     return MAGIC + fixed + body + struct.pack("<I", zlib.crc32(fixed + body))
@@ -147,3 +147,17 @@ write("bad/directive.txt", text_with(3, "#! clock 625").encode())
 write("bad/dramsim3-op.trace", b"0x40 READ 10\n0x80 FETCH 12\n")
 write("bad/dramsim3-cycles.trace", b"0x40 READ 10\n0x80 READ 12\n0xc0 WRITE 11\n")
 write("bad/ramulator-fields.trace", b"LD 0x40\nST 0x80 3\n")
+
+# Issue 10: one reader, one set of checks for every command.
+# An issuer name the text form cannot hold (a space).
+write("bad/issuer-space.mtrace", header(len(RECORDS), END, instances=["g b", "dram"]) + first + second + end(END))
+# A zero-byte request (refused in every form) and a time past the simulator's input range.
+zero = [(1000, 995, False, 0x40, 0, "load", None)]
+write("bad/zero-bytes.mtrace", header(1, END) + chunk(zero) + end(END))
+write("bad/zero-bytes.txt", text_with(7, "1000 995 gb dram R 0x40 0 load -").encode())
+write("bad/end-of-time.txt", text_with(7, "18446744073709551615 18446744073709551615 gb dram R 0x40 64 load -").encode())
+# Text saved on Windows: a byte-order mark and CR LF, and DRAMSim3 lines after a comment with
+# `µs` in UTF-8 and in Windows-1252. All are good traces.
+write("good-bom-crlf.txt", b"\xef\xbb\xbf" + text(RECORDS, END).replace("\n", "\r\n").encode())
+write("good-micro-utf8.dramsim3", "# times in \u00b5s\r\n0x40 READ 0\r\n0x80 WRITE 16\r\n".encode())
+write("good-micro-cp1252.dramsim3", b"# times in \xb5s\n0x40 READ 0\n0x80 WRITE 16\n")
