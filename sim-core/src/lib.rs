@@ -129,7 +129,9 @@ mod queue;
 mod rng;
 mod simulation;
 mod stats;
+mod sync;
 mod time;
+mod window;
 
 pub use builder::SimBuilder;
 pub use channel::{Bandwidth, ChannelId, ChannelSpec, FabricId};
@@ -142,4 +144,5 @@ pub use observer::{DeliverRecord, EventKey, MarkRecord, Observer, SendRecord, Ti
 pub use rng::{derive_seed, splitmix64, SimRng};
 pub use simulation::{Report, RunOutcome, Simulation};
 pub use stats::{Histogram, HistogramSummary, StatValue, StatsSnapshot, StatsWriter, TimeAverage};
+pub use sync::{SyncReport, ThreadPolicy};
 pub use time::{SimDuration, SimTime};
