@@ -8,7 +8,7 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use components::phold::PholdParams;
 use indicatif::{ProgressBar, ProgressStyle};
-use sim_core::{RunOutcome, SimTime};
+use sim_core::{RunOutcome, SimTime, ThreadPolicy};
 use tasim::elaborate::{elaborate, Options};
 use tasim::error::is_input_error;
 use tasim::output::{ensure_dir, write_atomic};
@@ -146,6 +146,24 @@ enum BenchCommand {
         /// Repeat the run and report each (the first includes warm-up).
         #[arg(long, default_value_t = 1)]
         repeat: u32,
+        /// Use every thread even where one would be faster (shows what parallel costs).
+        #[arg(long)]
+        fixed_threads: bool,
+    },
+    /// Time a topology file (e.g. topologies/bench/ring16-100ns.yaml, or a multi-chip system):
+    /// events/s, windows, synchronisations and the threads the run chose.
+    Topology {
+        file: PathBuf,
+        #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
+        set: Vec<String>,
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Repeat the run and report each (the first includes warm-up).
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+        /// Use every thread even where one would be faster (shows what parallel costs).
+        #[arg(long)]
+        fixed_threads: bool,
     },
 }
 
@@ -213,7 +231,18 @@ fn dispatch(cmd: Command) -> Result<()> {
         }
         Command::Bench {
             which:
-                BenchCommand::Phold { lps, population, lookahead_ps, spread_ps, end_ps, seed, threads, partitions, repeat },
+                BenchCommand::Phold {
+                    lps,
+                    population,
+                    lookahead_ps,
+                    spread_ps,
+                    end_ps,
+                    seed,
+                    threads,
+                    partitions,
+                    repeat,
+                    fixed_threads,
+                },
         } => {
             if lps == 0 || lps > u64::from(u32::MAX) {
                 return Err(InputError::new(format!("--lps {lps} is out of range"))
@@ -225,13 +254,36 @@ fn dispatch(cmd: Command) -> Result<()> {
             }
             let p = PholdParams { lps, population, lookahead_ps, spread_ps, end_ps, seed };
             for _ in 0..repeat.max(1) {
-                let r = tasim::bench::run_phold(p, partitions.unwrap_or(threads as u32), threads);
+                let policy = if fixed_threads { ThreadPolicy::Fixed } else { ThreadPolicy::Adaptive };
+                let r = tasim::bench::run_phold_with(p, partitions.unwrap_or(threads as u32), threads, policy);
                 say!(
-                    "events={} wall_s={:.6} events_per_s={:.0} threads={}",
+                    "events={} wall_s={:.6} events_per_s={:.0} threads={} windows={} synchronisations={} used: {}",
                     r.events,
                     r.wall_s,
                     r.events_per_s(),
-                    r.threads
+                    r.threads,
+                    r.sync.windows,
+                    r.sync.synchronisations,
+                    r.sync.describe()
+                );
+            }
+            Ok(())
+        }
+        Command::Bench { which: BenchCommand::Topology { file, set, threads, repeat, fixed_threads } } => {
+            if threads == 0 {
+                return Err(InputError::new("--threads 0").fix("use at least one thread").into());
+            }
+            for _ in 0..repeat.max(1) {
+                let r = tasim::bench::run_topology(&file, &set, threads, fixed_threads)?;
+                say!(
+                    "events={} wall_s={:.6} events_per_s={:.0} threads={} windows={} synchronisations={} used: {}",
+                    r.events,
+                    r.wall_s,
+                    r.events as f64 / r.wall_s,
+                    r.sync.engines.max(1),
+                    r.sync.windows,
+                    r.sync.synchronisations,
+                    r.sync.describe()
                 );
             }
             Ok(())
@@ -327,6 +379,7 @@ fn run(args: RunArgs) -> Result<()> {
         used_threads,
         if used_threads == 1 { "" } else { "s" }
     );
+    say!("threads    {}", report.sync.describe());
     let chip = match &setup {
         Some(setup) => {
             let result = outputs.training.lock().expect("sink lock").clone();

@@ -11,6 +11,7 @@ mod dvfs;
 mod global_buffer;
 mod noc;
 mod paper_chip;
+mod parallel_sync;
 mod phold;
 mod support;
 mod topology_features;
