@@ -103,12 +103,23 @@ const PROBE: Duration = Duration::from_millis(4);
 const FIRST_STRETCH: Duration = Duration::from_millis(32);
 const LONGEST_STRETCH: Duration = Duration::from_secs(2);
 
-/// The state of the choice between thread counts, kept across `run_until` calls.
+/// A stretch of windows to run: on all threads or one, for at most this wall time and this
+/// many windows.
+#[derive(Clone, Copy, Debug)]
+struct Stretch {
+    all: bool,
+    budget: Duration,
+    windows: u64,
+    probe: bool,
+}
+
+/// The state of the choice between thread counts, kept across `run_until` calls (a run in
+/// slices, as `tasim run` does for its progress bar, continues its stretch and its probes).
 pub(crate) struct Chooser {
     policy: ThreadPolicy,
-    /// What to run next: (all threads?, wall budget, window budget).
-    plan: Vec<(bool, Duration, u64)>,
-    probe: [Option<f64>; 2],
+    plan: Vec<Stretch>,
+    /// Events and wall time of the current probes on one thread and on all.
+    probe: [(u64, Duration, bool); 2],
     last_winner: Option<bool>,
     stretch: Duration,
     pub report: SyncReport,
@@ -119,48 +130,59 @@ impl Chooser {
         Chooser {
             policy,
             plan: Vec::new(),
-            probe: [None; 2],
+            probe: [(0, Duration::ZERO, false); 2],
             last_winner: None,
             stretch: FIRST_STRETCH,
             report: SyncReport { engines, ..SyncReport::default() },
         }
     }
 
-    /// The next stretch: on all threads or one, for how long, for how many windows at most.
-    fn next(&mut self) -> (bool, Duration, u64) {
+    fn next(&mut self) -> Stretch {
+        if let Some(s) = self.plan.pop() {
+            return s;
+        }
         match self.policy {
-            ThreadPolicy::Fixed => (true, Duration::MAX, u64::MAX),
+            ThreadPolicy::Fixed => Stretch { all: true, budget: Duration::MAX, windows: u64::MAX, probe: false },
             ThreadPolicy::Alternate { windows } => {
                 let all = self.last_winner != Some(true);
                 self.last_winner = Some(all);
-                (all, Duration::MAX, windows.max(1))
+                Stretch { all, budget: Duration::MAX, windows: windows.max(1), probe: false }
             }
             ThreadPolicy::Adaptive => {
-                if self.plan.is_empty() {
-                    // Probe both, then stretch on the winner (decided in `record`).
-                    self.probe = [None; 2];
-                    self.plan = vec![(true, PROBE, u64::MAX), (false, PROBE, u64::MAX)];
-                }
-                self.plan.remove(0)
+                // Probe both (all threads first), then stretch on the winner (`record`).
+                self.probe = [(0, Duration::ZERO, false); 2];
+                self.plan.push(Stretch { all: false, budget: PROBE, windows: u64::MAX, probe: true });
+                Stretch { all: true, budget: PROBE, windows: u64::MAX, probe: true }
             }
         }
     }
 
-    fn record(&mut self, all: bool, events: u64, wall: Duration, probing: bool) {
+    /// Accounts for a stretch that ran `windows` windows and `events` events in `wall`;
+    /// `left` when its budget ran out (otherwise the run ended first and the rest of the
+    /// stretch waits for the next call).
+    fn record(&mut self, s: Stretch, windows: u64, events: u64, wall: Duration, left: bool) {
         let r = &mut self.report;
-        if all {
+        if s.all {
             r.events_parallel += events;
             r.wall_parallel_s += wall.as_secs_f64();
         } else {
             r.events_single += events;
             r.wall_single_s += wall.as_secs_f64();
         }
-        if !(probing && self.policy == ThreadPolicy::Adaptive) {
+        if !left {
+            let rest = Stretch { budget: s.budget.saturating_sub(wall), windows: s.windows - windows, ..s };
+            if !rest.budget.is_zero() && rest.windows > 0 {
+                self.plan.push(rest);
+            }
+        }
+        if !s.probe {
             return;
         }
-        let rate = events as f64 / wall.as_secs_f64().max(1e-9);
-        self.probe[usize::from(all)] = Some(rate);
-        if let [Some(single), Some(parallel)] = self.probe {
+        let p = &mut self.probe[usize::from(s.all)];
+        (p.0, p.1, p.2) = (p.0 + events, p.1 + wall, left);
+        if let [(es, ws, true), (ep, wp, true)] = self.probe {
+            let rate = |e: u64, w: Duration| e as f64 / w.as_secs_f64().max(1e-9);
+            let (single, parallel) = (rate(es, ws), rate(ep, wp));
             (r.probe_rate_single, r.probe_rate_parallel) = (single, parallel);
             let winner = parallel > single;
             self.stretch = match self.last_winner {
@@ -168,7 +190,7 @@ impl Chooser {
                 _ => FIRST_STRETCH,
             };
             self.last_winner = Some(winner);
-            self.plan = vec![(winner, self.stretch, u64::MAX)];
+            self.plan.push(Stretch { all: winner, budget: self.stretch, windows: u64::MAX, probe: false });
         }
     }
 }
@@ -179,18 +201,17 @@ pub(crate) fn run_partitioned<M: Message>(engines: &mut [Engine<M>], end: u64, h
     let board = Board::new(engines);
     let mut w = 0u64;
     loop {
-        let (all, budget, max_windows) = chooser.next();
-        let probing = budget == PROBE;
+        let stretch = chooser.next();
         board.resume(w);
         let start = Instant::now();
-        let deadline = start.checked_add(budget).unwrap_or_else(|| start + Duration::from_secs(1 << 32));
+        let deadline = start.checked_add(stretch.budget).unwrap_or_else(|| start + Duration::from_secs(1 << 32));
         let before: u64 = engines.iter().map(|e| e.core.events).sum();
-        let (reached, how, tallies) = if all {
-            stretch_on_threads(engines, &board, w, end, horizon, deadline, max_windows)
+        let (reached, how, tallies) = if stretch.all {
+            stretch_on_threads(engines, &board, w, end, horizon, deadline, stretch.windows)
         } else {
             let mut tally = ThreadTally::default();
             let (reached, how) =
-                run_windows(&board, None, engines, 0, w, end, horizon, deadline, max_windows, &mut tally);
+                run_windows(&board, None, engines, 0, w, end, horizon, deadline, stretch.windows, &mut tally);
             (reached, how, vec![tally])
         };
         let events = engines.iter().map(|e| e.core.events).sum::<u64>() - before;
@@ -202,10 +223,10 @@ pub(crate) fn run_partitioned<M: Message>(engines: &mut [Engine<M>], end: u64, h
         }
         let windows = reached - w;
         r.windows += windows;
-        if all {
+        if stretch.all {
             r.synchronisations += windows;
         }
-        chooser.record(all, events, start.elapsed(), probing && how == StretchEnd::Leave);
+        chooser.record(stretch, windows, events, start.elapsed(), how == StretchEnd::Leave);
         w = reached;
         if how == StretchEnd::Finished {
             break;
@@ -269,4 +290,50 @@ fn stretch_on_threads<M: Message>(
         }
     }
     (outcome.0, outcome.1, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    /// Runs `s` as if it did `events` in `wall`, leaving at the end of its budget.
+    fn ran(c: &mut Chooser, events: u64, wall: Duration, left: bool) -> Stretch {
+        let s = c.next();
+        c.record(s, 10, events, wall, left);
+        s
+    }
+
+    #[test]
+    fn probes_both_then_runs_the_faster_for_longer_each_time_it_wins() {
+        let mut c = Chooser::new(ThreadPolicy::Adaptive, 2);
+        let p = ran(&mut c, 1_000, 4 * MS, true);
+        assert!(p.all && p.probe);
+        let p = ran(&mut c, 3_000, 4 * MS, true);
+        assert!(!p.all && p.probe);
+        assert_eq!((c.report.probe_rate_parallel, c.report.probe_rate_single), (250_000.0, 750_000.0));
+        let s = ran(&mut c, 0, FIRST_STRETCH, true);
+        assert!(!s.all && !s.probe && s.budget == FIRST_STRETCH, "{s:?}");
+        ran(&mut c, 1_000, 4 * MS, true);
+        ran(&mut c, 3_000, 4 * MS, true);
+        assert_eq!(c.next().budget, 2 * FIRST_STRETCH, "the same winner again: twice as long");
+    }
+
+    #[test]
+    fn a_stretch_cut_short_by_the_end_of_a_call_goes_on_in_the_next() {
+        let mut c = Chooser::new(ThreadPolicy::Adaptive, 2);
+        // The probe on all threads is cut after 1 ms by the end of `run_until`...
+        let p = ran(&mut c, 100, MS, false);
+        assert!(p.all && p.probe);
+        // ... and the next call finishes it rather than starting a new probe.
+        let rest = c.next();
+        assert!(rest.all && rest.probe && rest.budget == 3 * MS, "{rest:?}");
+        c.record(rest, 10, 300, 3 * MS, true);
+        ran(&mut c, 100, 4 * MS, true);
+        // 400 events in 4 ms on all threads against 100: all threads win.
+        assert_eq!(c.report.probe_rate_parallel, 100_000.0);
+        assert!(c.next().all);
+        assert_eq!(c.report.events_parallel, 400);
+    }
 }

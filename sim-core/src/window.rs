@@ -177,7 +177,6 @@ impl<M: Message> Board<M> {
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct ThreadTally {
     pub windows: u64,
-    pub events: u64,
     /// (engine, window) pairs in which the engine had no event before its horizon.
     pub idle_engine_windows: u64,
     /// Events moved between engines.
@@ -245,9 +244,7 @@ pub(crate) fn run_windows<M: Message>(
             let limit = others.saturating_add(horizon).min(own.saturating_add(horizon.saturating_mul(2)));
             let before = eng.core.events;
             eng.run(limit.min(end_now));
-            let done = eng.core.events - before;
-            tally.events += done;
-            tally.idle_engine_windows += u64::from(done == 0);
+            tally.idle_engine_windows += u64::from(eng.core.events == before);
             for dst in 0..n {
                 let out = &mut eng.core.outboxes[dst];
                 if dst == e || out.is_empty() {
@@ -271,7 +268,7 @@ pub(crate) fn run_windows<M: Message>(
         ran += 1;
         tally.windows += 1;
         if leader {
-            let leave = ran >= max_windows || (ran % 16 == 0 && Instant::now() >= deadline);
+            let leave = ran >= max_windows || Instant::now() >= deadline;
             board.leave[later].store(leave, Ordering::Release);
         }
         w += 1;
