@@ -102,6 +102,8 @@ const PROBE: Duration = Duration::from_millis(4);
 /// The first stretch on the winner; doubled each time the same thread count wins again.
 const FIRST_STRETCH: Duration = Duration::from_millis(32);
 const LONGEST_STRETCH: Duration = Duration::from_secs(2);
+/// A stretch lasts at least this many times the losing probe's wall time.
+const LOSER_SHARE: u32 = 32;
 
 /// A stretch of windows to run: on all threads or one, for at most this wall time and this
 /// many windows.
@@ -189,6 +191,10 @@ impl Chooser {
                 Some(w) if w == winner => (self.stretch * 2).min(LONGEST_STRETCH),
                 _ => FIRST_STRETCH,
             };
+            // A probe on the losing side costs its time again on the next cycle: keep that
+            // within about 3% of the cycle, however slow the loser was (long windows on
+            // threads that lost their cores make even a short probe long).
+            self.stretch = self.stretch.max(self.probe[usize::from(!winner)].1 * LOSER_SHARE);
             self.last_winner = Some(winner);
             self.plan.push(Stretch { all: winner, budget: self.stretch, windows: u64::MAX, probe: false });
         }
@@ -313,11 +319,16 @@ mod tests {
         let p = ran(&mut c, 3_000, 4 * MS, true);
         assert!(!p.all && p.probe);
         assert_eq!((c.report.probe_rate_parallel, c.report.probe_rate_single), (250_000.0, 750_000.0));
+        // At least 32 times the losing probe's 4 ms.
         let s = ran(&mut c, 0, FIRST_STRETCH, true);
-        assert!(!s.all && !s.probe && s.budget == FIRST_STRETCH, "{s:?}");
+        assert!(!s.all && !s.probe && s.budget == 128 * MS, "{s:?}");
         ran(&mut c, 1_000, 4 * MS, true);
         ran(&mut c, 3_000, 4 * MS, true);
-        assert_eq!(c.next().budget, 2 * FIRST_STRETCH, "the same winner again: twice as long");
+        assert_eq!(c.next().budget, 256 * MS, "the same winner again: twice as long");
+        // A loser that takes long costs a longer stretch.
+        ran(&mut c, 1_000, 40 * MS, true);
+        ran(&mut c, 3_000, 4 * MS, true);
+        assert_eq!(c.next().budget, 40 * 32 * MS);
     }
 
     #[test]
