@@ -115,6 +115,12 @@
 //! partitions run on threads that advance window by window (conservative synchronisation:
 //! nothing from another thread can arrive inside a window). A clock domain belongs to one
 //! partition; only that partition's components may read or change it.
+//!
+//! Parallel windows pay only when they hold enough events and the threads have their cores.
+//! By default ([`ThreadPolicy::Adaptive`]) a run measures both and runs stretches of windows
+//! on one thread where that is faster; any schedule of safe windows gives the same results,
+//! so the choice is invisible except in [`Report::sync`] ([`SyncReport`]: windows,
+//! synchronisations, barrier waits, threads used and why).
 
 mod builder;
 mod channel;
