@@ -274,10 +274,12 @@ pub(crate) fn run_windows<M: Message>(
         ran += 1;
         tally.windows += 1;
         if leader {
-            // Reading the clock costs about as much as a short window: look at it every 64
-            // windows, or sooner once the windows have held a few thousand events.
+            // On one thread, reading the clock costs about as much as a short window: look at
+            // it every 64 windows, or sooner once they have held a few thousand events. On
+            // several, a barrier crossing costs far more (and may take milliseconds on busy
+            // cores), so look every window.
             let busy = events_since(mine, checked) >= 4_096;
-            let look = busy || ran % 64 == 0;
+            let look = barrier.is_some() || busy || ran % 64 == 0;
             let leave = ran >= max_windows || (look && Instant::now() >= deadline);
             if look {
                 checked = mine.iter().map(|e| e.core.events).sum();
