@@ -97,8 +97,12 @@ impl SyncReport {
     }
 }
 
-/// Wall time of a probe on each thread count.
-const PROBE: Duration = Duration::from_millis(4);
+/// Wall time of a probe on each thread count: longer than a scheduler time slice, so that a
+/// probe that lost its core for one slice still measures something.
+const PROBE: Duration = Duration::from_millis(20);
+/// All threads win only when faster than one by this factor: near a tie, one thread is the
+/// safer choice (it cannot be hurt by a busy core).
+const PARALLEL_MARGIN: f64 = 1.1;
 /// The first stretch on the winner; doubled each time the same thread count wins again.
 const FIRST_STRETCH: Duration = Duration::from_millis(32);
 const LONGEST_STRETCH: Duration = Duration::from_secs(2);
@@ -186,7 +190,7 @@ impl Chooser {
             let rate = |e: u64, w: Duration| e as f64 / w.as_secs_f64().max(1e-9);
             let (single, parallel) = (rate(es, ws), rate(ep, wp));
             (r.probe_rate_single, r.probe_rate_parallel) = (single, parallel);
-            let winner = parallel > single;
+            let winner = parallel > single * PARALLEL_MARGIN;
             self.stretch = match self.last_winner {
                 Some(w) if w == winner => (self.stretch * 2).min(LONGEST_STRETCH),
                 _ => FIRST_STRETCH,
@@ -315,7 +319,7 @@ mod tests {
     fn probes_both_then_runs_the_faster_for_longer_each_time_it_wins() {
         let mut c = Chooser::new(ThreadPolicy::Adaptive, 2);
         let p = ran(&mut c, 1_000, 4 * MS, true);
-        assert!(p.all && p.probe);
+        assert!(p.all && p.probe && p.budget == PROBE);
         let p = ran(&mut c, 3_000, 4 * MS, true);
         assert!(!p.all && p.probe);
         assert_eq!((c.report.probe_rate_parallel, c.report.probe_rate_single), (250_000.0, 750_000.0));
@@ -339,12 +343,20 @@ mod tests {
         assert!(p.all && p.probe);
         // ... and the next call finishes it rather than starting a new probe.
         let rest = c.next();
-        assert!(rest.all && rest.probe && rest.budget == 3 * MS, "{rest:?}");
+        assert!(rest.all && rest.probe && rest.budget == PROBE - MS, "{rest:?}");
         c.record(rest, 10, 300, 3 * MS, true);
         ran(&mut c, 100, 4 * MS, true);
         // 400 events in 4 ms on all threads against 100: all threads win.
         assert_eq!(c.report.probe_rate_parallel, 100_000.0);
         assert!(c.next().all);
         assert_eq!(c.report.events_parallel, 400);
+    }
+
+    #[test]
+    fn all_threads_must_win_by_a_margin() {
+        let mut c = Chooser::new(ThreadPolicy::Adaptive, 2);
+        ran(&mut c, 1_050, 4 * MS, true);
+        ran(&mut c, 1_000, 4 * MS, true);
+        assert!(!c.next().all, "5% faster on all threads is not enough");
     }
 }
