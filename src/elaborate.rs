@@ -3,7 +3,9 @@
 //! lines of the topology that caused them.
 
 use components::Msg;
-use sim_core::{Bandwidth, ChannelSpec, ClockId, CompId, ElabError, Observer, SimBuilder, SimDuration, Simulation};
+use sim_core::{
+    Bandwidth, ChannelSpec, ClockId, CompId, ElabError, Observer, SimBuilder, SimDuration, Simulation, ThreadPolicy,
+};
 
 use crate::error::{InputError, InputErrors};
 use crate::registry::{lookup, registry, BuildCtx};
@@ -17,6 +19,9 @@ pub type ObserverFactory = Box<dyn FnMut(usize) -> Box<dyn Observer<Msg>>>;
 #[derive(Default)]
 pub struct Options {
     pub threads: usize,
+    /// Always run partitions on every thread instead of choosing by measurement
+    /// (`sim_core::ThreadPolicy::Fixed`; benchmarks use it to show what parallel costs).
+    pub fixed_threads: bool,
     pub observer: Option<ObserverFactory>,
     /// Where non-statistical results land (the trained model of a chip run).
     pub outputs: std::sync::Arc<crate::chip_types::Outputs>,
@@ -28,6 +33,9 @@ pub struct Options {
 pub fn elaborate(topo: &Topology, opts: Options) -> Result<Simulation<Msg>, InputErrors> {
     let mut b = SimBuilder::<Msg>::new(topo.seed);
     b.threads(opts.threads.max(1));
+    if opts.fixed_threads {
+        b.thread_policy(ThreadPolicy::Fixed);
+    }
     if let Some(f) = opts.observer {
         b.observe(f);
     }

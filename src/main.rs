@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use components::phold::PholdParams;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
-use sim_core::{RunOutcome, SimTime};
+use sim_core::{RunOutcome, SimTime, ThreadPolicy};
 use tasim::elaborate::{elaborate, Options};
 use tasim::error::is_input_error;
 use tasim::output::{check_out_dir, ensure_dir, write_atomic, OutDir, OutputFormat};
@@ -177,6 +177,24 @@ enum BenchCommand {
         /// Repeat the run and report each (the first includes warm-up).
         #[arg(long, default_value_t = 1)]
         repeat: u32,
+        /// Use every thread even where one would be faster (shows what parallel costs).
+        #[arg(long)]
+        fixed_threads: bool,
+    },
+    /// Time a topology file (e.g. topologies/bench/ring16-100ns.yaml, or a multi-chip system):
+    /// events/s, windows, synchronisations and the threads the run chose.
+    Topology {
+        file: PathBuf,
+        #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
+        set: Vec<String>,
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Repeat the run and report each (the first includes warm-up).
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+        /// Use every thread even where one would be faster (shows what parallel costs).
+        #[arg(long)]
+        fixed_threads: bool,
     },
 }
 
@@ -311,7 +329,18 @@ fn dispatch(cmd: Command) -> Result<Option<Value>> {
         }
         Command::Bench {
             which:
-                BenchCommand::Phold { lps, population, lookahead_ps, spread_ps, end_ps, seed, threads, partitions, repeat },
+                BenchCommand::Phold {
+                    lps,
+                    population,
+                    lookahead_ps,
+                    spread_ps,
+                    end_ps,
+                    seed,
+                    threads,
+                    partitions,
+                    repeat,
+                    fixed_threads,
+                },
         } => {
             if threads == 0 {
                 return Err(InputError::new("--threads 0").fix("use at least one thread").into());
@@ -325,13 +354,36 @@ fn dispatch(cmd: Command) -> Result<Option<Value>> {
                     .fix(e.fix.unwrap_or_default())
             })?;
             for _ in 0..repeat.max(1) {
-                let r = tasim::bench::run_phold(p, partitions.unwrap_or(threads as u32), threads);
+                let policy = if fixed_threads { ThreadPolicy::Fixed } else { ThreadPolicy::Adaptive };
+                let r = tasim::bench::run_phold_with(p, partitions.unwrap_or(threads as u32), threads, policy);
                 say!(
-                    "events={} wall_s={:.6} events_per_s={:.0} threads={}",
+                    "events={} wall_s={:.6} events_per_s={:.0} threads={} windows={} synchronisations={} used: {}",
                     r.events,
                     r.wall_s,
                     r.events_per_s(),
-                    r.threads
+                    r.threads,
+                    r.sync.windows,
+                    r.sync.synchronisations,
+                    r.sync.describe()
+                );
+            }
+            Ok(None)
+        }
+        Command::Bench { which: BenchCommand::Topology { file, set, threads, repeat, fixed_threads } } => {
+            if threads == 0 {
+                return Err(InputError::new("--threads 0").fix("use at least one thread").into());
+            }
+            for _ in 0..repeat.max(1) {
+                let r = tasim::bench::run_topology(&file, &set, threads, fixed_threads)?;
+                say!(
+                    "events={} wall_s={:.6} events_per_s={:.0} threads={} windows={} synchronisations={} used: {}",
+                    r.events,
+                    r.wall_s,
+                    r.events as f64 / r.wall_s,
+                    r.sync.engines.max(1),
+                    r.sync.windows,
+                    r.sync.synchronisations,
+                    r.sync.describe()
                 );
             }
             Ok(None)
@@ -449,6 +501,7 @@ fn run(args: RunArgs) -> Result<Value> {
         used_threads,
         if used_threads == 1 { "" } else { "s" }
     );
+    say!("threads    {}", report.sync.describe());
     let system = tasim::system_report::summarise(&topo, &report);
     let by_type = report::summary_by_type(&topo, &report.stats);
     let chip = match (&setup, summary) {

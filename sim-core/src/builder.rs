@@ -19,6 +19,7 @@ use crate::queue::EventQueue;
 use crate::rng::SimRng;
 use crate::simulation::Simulation;
 use crate::stats::TimeAverage;
+use crate::sync::ThreadPolicy;
 use crate::time::{SimDuration, SimTime};
 
 struct Instance<M> {
@@ -47,6 +48,7 @@ type ObserverFactory<M> = Box<dyn FnMut(usize) -> Box<dyn Observer<M>>>;
 pub struct SimBuilder<M: Message> {
     seed: u64,
     threads: usize,
+    policy: ThreadPolicy,
     instances: Vec<Instance<M>>,
     clocks: Vec<(String, u64, u32)>,
     channels: Vec<ChannelDef>,
@@ -60,6 +62,7 @@ impl<M: Message> SimBuilder<M> {
         SimBuilder {
             seed,
             threads: 1,
+            policy: ThreadPolicy::Adaptive,
             instances: Vec::new(),
             clocks: Vec::new(),
             channels: Vec::new(),
@@ -71,6 +74,13 @@ impl<M: Message> SimBuilder<M> {
     /// Threads to run partitions on (at most one per partition; 1 = sequential).
     pub fn threads(&mut self, n: usize) -> &mut Self {
         self.threads = n.max(1);
+        self
+    }
+
+    /// How a partitioned run chooses between its threads and one (default: adaptive, by
+    /// measurement; results are identical either way).
+    pub fn thread_policy(&mut self, policy: ThreadPolicy) -> &mut Self {
+        self.policy = policy;
         self
     }
 
@@ -480,7 +490,7 @@ impl<M: Message> SimBuilder<M> {
             });
             eng.comps.push(inst.component);
         }
-        Simulation::start(engines, netlist, shared)
+        Simulation::start(engines, netlist, shared, self.policy)
     }
 }
 

@@ -115,6 +115,12 @@
 //! partitions run on threads that advance window by window (conservative synchronisation:
 //! nothing from another thread can arrive inside a window). A clock domain belongs to one
 //! partition; only that partition's components may read or change it.
+//!
+//! Parallel windows pay only when they hold enough events and the threads have their cores.
+//! By default ([`ThreadPolicy::Adaptive`]) a run measures both and runs stretches of windows
+//! on one thread where that is faster; any schedule of safe windows gives the same results,
+//! so the choice is invisible except in [`Report::sync`] ([`SyncReport`]: windows,
+//! synchronisations, barrier waits, threads used and why).
 
 mod builder;
 mod channel;
@@ -129,7 +135,9 @@ mod queue;
 mod rng;
 mod simulation;
 mod stats;
+mod sync;
 mod time;
+mod window;
 
 pub use builder::SimBuilder;
 pub use channel::{Bandwidth, ChannelId, ChannelSpec, FabricId};
@@ -142,4 +150,5 @@ pub use observer::{DeliverRecord, EventKey, MarkRecord, Observer, SendRecord, Ti
 pub use rng::{derive_seed, splitmix64, SimRng};
 pub use simulation::{Report, RunOutcome, Simulation};
 pub use stats::{combine, Aggregate, Histogram, HistogramSummary, StatValue, StatsSnapshot, StatsWriter, TimeAverage};
+pub use sync::{SyncReport, ThreadPolicy};
 pub use time::{SimDuration, SimTime, TimeValueError};

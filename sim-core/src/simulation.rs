@@ -1,15 +1,13 @@
 //! A built simulation: run it (sequentially or on partition threads), then finish it.
 
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::component::Message;
 use crate::engine::{Engine, Shared};
 use crate::error::SimError;
 use crate::netlist::Netlist;
-use crate::queue::Event;
 use crate::stats::StatsSnapshot;
+use crate::sync::{run_partitioned, Chooser, SyncReport, ThreadPolicy};
 use crate::time::SimTime;
 
 /// Why a run returned.
@@ -32,6 +30,8 @@ pub struct Report {
     pub events: u64,
     /// Simulated time at the end.
     pub end: SimTime,
+    /// How the partitions used threads (wall-clock figures, not results).
+    pub sync: SyncReport,
 }
 
 /// A simulation ready to run. Made by [`SimBuilder::build`](crate::SimBuilder::build).
@@ -39,12 +39,18 @@ pub struct Simulation<M: Message> {
     engines: Vec<Engine<M>>,
     netlist: Netlist,
     shared: Arc<Shared>,
+    chooser: Chooser,
     now: SimTime,
     stopped: bool,
 }
 
 impl<M: Message> Simulation<M> {
-    pub(crate) fn start(mut engines: Vec<Engine<M>>, netlist: Netlist, shared: Arc<Shared>) -> Self {
+    pub(crate) fn start(
+        mut engines: Vec<Engine<M>>,
+        netlist: Netlist,
+        shared: Arc<Shared>,
+        policy: ThreadPolicy,
+    ) -> Self {
         for e in &mut engines {
             e.init();
         }
@@ -57,7 +63,8 @@ impl<M: Message> Simulation<M> {
                 }
             }
         }
-        Simulation { engines, netlist, shared, now: SimTime::ZERO, stopped: false }
+        let chooser = Chooser::new(policy, engines.len());
+        Simulation { engines, netlist, shared, chooser, now: SimTime::ZERO, stopped: false }
     }
 
     /// The elaborated structure.
@@ -70,9 +77,15 @@ impl<M: Message> Simulation<M> {
         self.now
     }
 
-    /// Threads the run uses (one engine each).
+    /// Threads the run may use (one engine each); [`sync_report`](Self::sync_report) says
+    /// how many it did use.
     pub fn threads(&self) -> usize {
         self.engines.len()
+    }
+
+    /// How the run used its threads so far.
+    pub fn sync_report(&self) -> &SyncReport {
+        &self.chooser.report
     }
 
     /// Events processed so far.
@@ -102,7 +115,7 @@ impl<M: Message> Simulation<M> {
         if self.engines.len() == 1 {
             self.engines[0].run(end.0);
         } else {
-            run_parallel(&mut self.engines, end.0, self.shared.stop_horizon);
+            run_partitioned(&mut self.engines, end.0, self.shared.stop_horizon, &mut self.chooser);
         }
         if let Some(a) = self.engines.iter().filter_map(|e| e.core.abort.as_ref()).min_by_key(|a| a.key) {
             return Err(SimError::Aborted {
@@ -137,135 +150,6 @@ impl<M: Message> Simulation<M> {
                 obs.on_finish(now);
             }
         }
-        Report { stats, events, end: now }
-    }
-}
-
-/// A barrier that spins briefly, then yields; a panicking thread poisons it so the others
-/// return instead of waiting forever.
-struct SpinBarrier {
-    n: usize,
-    /// Busy-wait this many times before yielding: worth it only when every thread has a core.
-    spin_limit: u32,
-    count: AtomicUsize,
-    generation: AtomicUsize,
-    poisoned: AtomicBool,
-}
-
-impl SpinBarrier {
-    fn new(n: usize) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-        SpinBarrier {
-            n,
-            spin_limit: if n <= cores { 1_000 } else { 0 },
-            count: AtomicUsize::new(0),
-            generation: AtomicUsize::new(0),
-            poisoned: AtomicBool::new(false),
-        }
-    }
-
-    /// False when another thread panicked.
-    fn wait(&self) -> bool {
-        let gen = self.generation.load(Ordering::Acquire);
-        if self.count.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
-            self.count.store(0, Ordering::Relaxed);
-            self.generation.store(gen.wrapping_add(1), Ordering::Release);
-        } else {
-            let mut spins = 0u32;
-            while self.generation.load(Ordering::Acquire) == gen {
-                if self.poisoned.load(Ordering::Acquire) {
-                    return false;
-                }
-                if spins < self.spin_limit {
-                    spins += 1;
-                    std::hint::spin_loop();
-                } else {
-                    std::thread::yield_now();
-                }
-            }
-        }
-        !self.poisoned.load(Ordering::Acquire)
-    }
-}
-
-/// What the threads of a partitioned run share.
-struct Sync<M> {
-    barrier: SpinBarrier,
-    next: Vec<AtomicU64>,
-    stop: Vec<AtomicU64>,
-    aborted: Vec<AtomicBool>,
-    /// `mail[src * n + dst]`: events from engine `src` for engine `dst`.
-    mail: Vec<Mutex<Vec<Event<M>>>>,
-}
-
-/// Conservative synchronisation in windows. Each round, every engine publishes its next event
-/// time; all agree on the global minimum `t`; each processes its events before
-/// `t + horizon` (no event from another engine can land in that window, because every link
-/// between partitions is at least `horizon` long); then engines exchange the events they sent
-/// each other. Two barriers a round: after publishing, and after exchanging.
-fn run_parallel<M: Message>(engines: &mut [Engine<M>], end: u64, horizon: u64) {
-    let n = engines.len();
-    let sync = Sync {
-        barrier: SpinBarrier::new(n),
-        next: (0..n).map(|_| AtomicU64::new(u64::MAX)).collect(),
-        stop: (0..n).map(|_| AtomicU64::new(u64::MAX)).collect(),
-        aborted: (0..n).map(|_| AtomicBool::new(false)).collect(),
-        mail: (0..n * n).map(|_| Mutex::new(Vec::new())).collect(),
-    };
-    let panics: Vec<_> = std::thread::scope(|s| {
-        let handles: Vec<_> = engines
-            .iter_mut()
-            .enumerate()
-            .map(|(me, eng)| {
-                let sync = &sync;
-                s.spawn(move || {
-                    let r = panic::catch_unwind(AssertUnwindSafe(|| worker(me, eng, sync, end, horizon)));
-                    if r.is_err() {
-                        sync.barrier.poisoned.store(true, Ordering::Release);
-                    }
-                    r
-                })
-            })
-            .collect();
-        handles.into_iter().filter_map(|h| h.join().expect("worker catches its panics").err()).collect()
-    });
-    if let Some(p) = panics.into_iter().next() {
-        panic::resume_unwind(p);
-    }
-}
-
-fn worker<M: Message>(me: usize, eng: &mut Engine<M>, sync: &Sync<M>, end: u64, horizon: u64) {
-    let n = sync.next.len();
-    loop {
-        for src in 0..n {
-            if src != me {
-                let mut inbox = sync.mail[src * n + me].lock().expect("mailbox lock");
-                for ev in inbox.drain(..) {
-                    eng.core.queue.push(ev);
-                }
-            }
-        }
-        sync.next[me].store(eng.core.queue.next_time(), Ordering::Relaxed);
-        sync.stop[me].store(eng.core.stop_request, Ordering::Relaxed);
-        sync.aborted[me].store(eng.core.abort.is_some(), Ordering::Relaxed);
-        if !sync.barrier.wait() {
-            return;
-        }
-        let gmin = sync.next.iter().map(|a| a.load(Ordering::Relaxed)).min().unwrap_or(u64::MAX);
-        let gstop = sync.stop.iter().map(|a| a.load(Ordering::Relaxed)).min().unwrap_or(u64::MAX);
-        let aborted = sync.aborted.iter().any(|a| a.load(Ordering::Relaxed));
-        let end_now = end.min(gstop.saturating_add(horizon));
-        if aborted || gmin >= end_now {
-            return;
-        }
-        eng.run(gmin.saturating_add(horizon).min(end_now));
-        for dst in 0..n {
-            if dst != me && !eng.core.outboxes[dst].is_empty() {
-                sync.mail[me * n + dst].lock().expect("mailbox lock").append(&mut eng.core.outboxes[dst]);
-            }
-        }
-        if !sync.barrier.wait() {
-            return;
-        }
+        Report { stats, events, end: now, sync: self.chooser.report.clone() }
     }
 }

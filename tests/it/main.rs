@@ -16,6 +16,7 @@ mod long_and_large;
 mod multichip;
 mod noc;
 mod paper_chip;
+mod parallel_sync;
 mod phold;
 mod report_figures;
 mod set_overrides;

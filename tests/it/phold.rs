@@ -3,7 +3,8 @@
 
 use components::phold::PholdParams;
 use rstest::rstest;
-use tasim::bench::run_phold;
+use sim_core::ThreadPolicy;
+use tasim::bench::{run_phold, run_phold_with};
 
 use crate::support::*;
 
@@ -18,12 +19,14 @@ fn phold_counts_match_the_baselines(#[case] p: PholdParams, #[case] expected: u6
     let seq = run_phold(p, 1, 1);
     assert_eq!(seq.events, expected);
     assert_eq!(seq.kernel_events, expected, "one kernel event per PHOLD event");
-    for threads in [2, 4] {
-        let par = run_phold(p, threads as u32, threads);
+    // Every thread all the time, and the default that falls back to fewer where they cost.
+    for (threads, policy) in [(2, ThreadPolicy::Fixed), (2, ThreadPolicy::Adaptive), (4, ThreadPolicy::Fixed)] {
+        let par = run_phold_with(p, threads as u32, threads, policy);
         assert_eq!(par.threads, threads);
-        assert_eq!(par.events, expected, "{threads} threads");
+        assert_eq!(par.events, expected, "{threads} threads, {policy:?}");
         // Per-LP statistics (events and kernel counters of every LP) are identical.
-        assert_eq!(par.stats, seq.stats, "{threads} threads");
+        assert_eq!(par.stats, seq.stats, "{threads} threads, {policy:?}");
+        assert_eq!(par.sync.events_parallel + par.sync.events_single, expected);
     }
 }
 

@@ -118,9 +118,9 @@ const PER_PARTITION: u32 = 6;
 
 /// Four partitions of six components in a ring of depth-2 channels (one per neighbour, long
 /// links between partitions), plus one fabric over everything.
-fn build(threads: usize, tweak: impl Fn(u32, &mut Gossip)) -> (Simulation<Msg>, Orders) {
+fn build(threads: usize, policy: ThreadPolicy, tweak: impl Fn(u32, &mut Gossip)) -> (Simulation<Msg>, Orders) {
     let mut b = SimBuilder::new(77);
-    b.threads(threads);
+    b.threads(threads).thread_policy(policy);
     let orders: Orders = Arc::default();
     let o = orders.clone();
     b.observe(move |_| Box::new(OrderObserver { orders: o.clone(), local: BTreeMap::new() }));
@@ -148,11 +148,14 @@ fn build(threads: usize, tweak: impl Fn(u32, &mut Gossip)) -> (Simulation<Msg>, 
     (b.build().unwrap(), orders)
 }
 
-fn outcome(
-    threads: usize,
-    tweak: impl Fn(u32, &mut Gossip),
-) -> (Result<RunOutcome, SimError>, Report, BTreeMap<u32, Vec<EventKey>>) {
-    let (mut sim, orders) = build(threads, tweak);
+type Outcome = (Result<RunOutcome, SimError>, Report, BTreeMap<u32, Vec<EventKey>>);
+
+fn outcome(threads: usize, tweak: impl Fn(u32, &mut Gossip)) -> Outcome {
+    outcome_with(threads, ThreadPolicy::Fixed, tweak)
+}
+
+fn outcome_with(threads: usize, policy: ThreadPolicy, tweak: impl Fn(u32, &mut Gossip)) -> Outcome {
+    let (mut sim, orders) = build(threads, policy, tweak);
     assert_eq!(sim.threads(), threads.min(PARTITIONS as usize));
     let r = sim.run_until(SimTime::from_ns(20_000));
     let report = sim.finish();
@@ -213,4 +216,47 @@ fn abort_reports_the_same_error_on_any_thread_count(#[case] threads: usize) {
     assert!(instance == "p0.g3" || instance == "p3.g2", "{instance}");
     assert_eq!(message, "saw 30 messages");
     assert_eq!(rn, r1);
+}
+
+/// Switching between all threads and one at arbitrary windows changes nothing: every
+/// schedule of safe windows processes the same events in the same order.
+#[rstest]
+#[case::every_window(2, 1)]
+#[case::every_seven(2, 7)]
+#[case::four_threads_every_three(4, 3)]
+fn switching_thread_counts_mid_run_changes_nothing(#[case] threads: usize, #[case] windows: u64) {
+    let (_, seq, orders1) = outcome(1, |_, _| {});
+    let (rn, par, ordersn) = outcome_with(threads, ThreadPolicy::Alternate { windows }, |_, _| {});
+    assert_eq!(rn, Ok(RunOutcome::ReachedEnd));
+    assert_eq!(par.stats, seq.stats);
+    assert_eq!(ordersn, orders1);
+    // Both thread counts really ran, each for about half of the windows.
+    assert!(par.sync.events_parallel > 0 && par.sync.events_single > 0, "{:?}", par.sync);
+    assert!(par.sync.synchronisations * 3 > par.sync.windows, "{:?}", par.sync);
+    assert!(par.sync.synchronisations < par.sync.windows, "{:?}", par.sync);
+    // The stop rule holds across switches too.
+    let tweak = |i: u32, g: &mut Gossip| {
+        if i == 9 {
+            g.stop_after = Some(40);
+        }
+    };
+    let (_, seq, o1) = outcome(1, tweak);
+    let (rn, par, on) = outcome_with(threads, ThreadPolicy::Alternate { windows }, tweak);
+    assert_eq!(rn, Ok(RunOutcome::Stopped));
+    assert_eq!((par.end, &par.stats), (seq.end, &seq.stats));
+    assert_eq!(on, o1);
+}
+
+/// The adaptive policy (the default) gives the sequential results whatever it chooses, and
+/// reports the windows and synchronisations it used.
+#[test]
+fn adaptive_threads_give_the_sequential_results() {
+    let (_, seq, orders1) = outcome(1, |_, _| {});
+    let (_, par, ordersn) = outcome_with(2, ThreadPolicy::Adaptive, |_, _| {});
+    assert_eq!(par.stats, seq.stats);
+    assert_eq!(ordersn, orders1);
+    assert_eq!(seq.sync.windows, 0, "one engine runs without windows");
+    assert_eq!(par.sync.engines, 2);
+    assert!(par.sync.windows > 100, "{:?}", par.sync);
+    assert_eq!(par.sync.events_parallel + par.sync.events_single, par.events);
 }

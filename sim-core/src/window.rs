@@ -1,0 +1,299 @@
+//! The window protocol of partitioned runs: a blocking barrier, the board on which engines
+//! publish their next event times and exchange events, and the loop one thread runs over
+//! the engines it holds.
+//!
+//! One barrier per window. In window `w` every engine reads what all engines published in
+//! window `w - 1` (slot `w % 3`): their next event times, the earliest event each has in the
+//! mail, stop requests and aborts. From that it computes its horizon
+//! `H_e = min(min over e' != e of next(e') + h, next(e) + 2h)`, processes its events before
+//! `H_e`, posts the
+//! events it sent to other engines (one batch per destination), publishes its own next time
+//! in slot `(w + 1) % 3`, and waits at the barrier.
+//!
+//! Why `H_e` is safe: another engine `e'` processes only events at or after `next(e')` in
+//! this window, and whatever it sends arrives at least one cross-partition latency later,
+//! which is at least `h`; what `e` sends out itself comes back over at least two links. Why `h` (the smallest latency between partitions) and not the
+//! latency of the links between `e'` and `e`: a stop at time `t` ends the run after every
+//! event before `t + h` (crate docs, ordering rule 6), and a stop can come from any engine at
+//! any event, so no engine may pass `next(e') + h` for any other `e'`. An engine waits for
+//! itself only over a round trip, which is what widens windows over a global
+//! `min(next) + h`: the engine that holds the earliest event runs up to the second-earliest
+//! engine's next event plus `h`, or its own plus `2h`.
+//!
+//! Three slots, not two: the earliest-mail minimum of slot `(w + 1) % 3` is written by many
+//! senders during window `w` with `fetch_min`; each engine resets its own entry of slot
+//! `(w + 2) % 3` during window `w`, after everyone read it (window `w - 1`) and before anyone
+//! writes it again (window `w + 1`).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::component::Message;
+use crate::engine::Engine;
+use crate::queue::Event;
+
+/// A barrier that spins for a short budget, then blocks (a futex through `Condvar`), so a
+/// thread whose partner lost its core does not burn the core that partner needs. A
+/// panicking thread poisons it so the others return instead of waiting forever.
+pub(crate) struct Barrier {
+    n: usize,
+    spin: Duration,
+    count: AtomicUsize,
+    generation: AtomicUsize,
+    poisoned: AtomicBool,
+    sleepers: AtomicUsize,
+    lock: Mutex<()>,
+    wake: Condvar,
+}
+
+impl Barrier {
+    /// A barrier for `n` threads. Spinning is worth it only when every thread has a core.
+    pub fn new(n: usize) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        Barrier {
+            n,
+            spin: if n <= cores { Duration::from_micros(20) } else { Duration::ZERO },
+            count: AtomicUsize::new(0),
+            generation: AtomicUsize::new(0),
+            poisoned: AtomicBool::new(false),
+            sleepers: AtomicUsize::new(0),
+            lock: Mutex::new(()),
+            wake: Condvar::new(),
+        }
+    }
+
+    /// Waits for all `n` threads. False when another thread panicked.
+    pub fn wait(&self) -> bool {
+        let gen = self.generation.load(Ordering::Acquire);
+        if self.count.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
+            self.count.store(0, Ordering::Relaxed);
+            // Under the lock, so a thread about to sleep either sees the new generation or
+            // is already counted among the sleepers.
+            let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.generation.store(gen.wrapping_add(1), Ordering::Release);
+            if self.sleepers.load(Ordering::Relaxed) > 0 {
+                self.wake.notify_all();
+            }
+        } else {
+            let start = Instant::now();
+            let mut spins = 0u32;
+            while self.generation.load(Ordering::Acquire) == gen && !self.poisoned.load(Ordering::Acquire) {
+                spins += 1;
+                if spins % 64 == 0 && start.elapsed() >= self.spin {
+                    let mut g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+                    self.sleepers.fetch_add(1, Ordering::Relaxed);
+                    while self.generation.load(Ordering::Acquire) == gen && !self.poisoned.load(Ordering::Acquire) {
+                        g = self.wake.wait(g).unwrap_or_else(|e| e.into_inner());
+                    }
+                    self.sleepers.fetch_sub(1, Ordering::Relaxed);
+                    break;
+                }
+                std::hint::spin_loop();
+            }
+        }
+        !self.poisoned.load(Ordering::Acquire)
+    }
+
+    /// Wakes every waiting thread and makes every later `wait` return false.
+    pub fn poison(&self) {
+        self.poisoned.store(true, Ordering::Release);
+        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.wake.notify_all();
+    }
+}
+
+/// What engines publish for each other, in three slots (see the module docs).
+pub(crate) struct Board<M> {
+    n: usize,
+    next: [Vec<AtomicU64>; 3],
+    /// Earliest time among the events posted to each engine in the window before.
+    mail_min: [Vec<AtomicU64>; 3],
+    stop: [Vec<AtomicU64>; 3],
+    aborted: [Vec<AtomicBool>; 3],
+    /// Set by the thread that holds engine 0: the stretch of windows ends here.
+    leave: [AtomicBool; 3],
+    /// `mail[src * n + dst]`: a batch from `src` for `dst`. Senders and the receiver touch a
+    /// box in different phases of a window, so its lock is never contended; `has_mail` lets
+    /// a receiver skip empty boxes without taking it.
+    mail: Vec<Mutex<Vec<Event<M>>>>,
+    has_mail: Vec<AtomicBool>,
+}
+
+fn atomics(n: usize, v: u64) -> [Vec<AtomicU64>; 3] {
+    std::array::from_fn(|_| (0..n).map(|_| AtomicU64::new(v)).collect())
+}
+
+impl<M: Message> Board<M> {
+    /// A board whose slot 0 holds the engines' current state (window 0 reads it).
+    pub fn new(engines: &[Engine<M>]) -> Self {
+        let n = engines.len();
+        let board = Board {
+            n,
+            next: atomics(n, u64::MAX),
+            mail_min: atomics(n, u64::MAX),
+            stop: atomics(n, u64::MAX),
+            aborted: std::array::from_fn(|_| (0..n).map(|_| AtomicBool::new(false)).collect()),
+            leave: std::array::from_fn(|_| AtomicBool::new(false)),
+            mail: (0..n * n).map(|_| Mutex::new(Vec::new())).collect(),
+            has_mail: (0..n * n).map(|_| AtomicBool::new(false)).collect(),
+        };
+        for (e, eng) in engines.iter().enumerate() {
+            board.next[0][e].store(eng.core.queue.next_time(), Ordering::Relaxed);
+            board.stop[0][e].store(eng.core.stop_request, Ordering::Relaxed);
+            board.aborted[0][e].store(eng.core.abort.is_some(), Ordering::Relaxed);
+        }
+        board
+    }
+
+    /// Prepares a new stretch of windows from window `w` (the last one may have left there).
+    pub fn resume(&self, w: u64) {
+        self.leave[(w % 3) as usize].store(false, Ordering::Release);
+    }
+
+    /// Moves every posted batch into its engine's queue (after the last window of a run).
+    pub fn deliver_all(&self, engines: &mut [Engine<M>]) {
+        for (dst, eng) in engines.iter_mut().enumerate() {
+            self.drain(dst, eng);
+        }
+    }
+
+    fn drain(&self, dst: usize, eng: &mut Engine<M>) -> u64 {
+        let mut moved = 0;
+        for src in 0..self.n {
+            if self.has_mail[src * self.n + dst].swap(false, Ordering::Acquire) {
+                let mut batch = std::mem::take(&mut *self.mail[src * self.n + dst].lock().expect("mailbox lock"));
+                moved += batch.len() as u64;
+                for ev in batch.drain(..) {
+                    eng.core.queue.push(ev);
+                }
+            }
+        }
+        moved
+    }
+}
+
+/// What one thread did in a stretch of windows.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ThreadTally {
+    pub windows: u64,
+    /// (engine, window) pairs in which the engine had no event before its horizon.
+    pub idle_engine_windows: u64,
+    /// Events moved between engines.
+    pub exchanged: u64,
+    pub barrier_wait: Duration,
+}
+
+/// How a stretch of windows ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StretchEnd {
+    /// Nothing left before the end (or a stop's horizon, or an abort).
+    Finished,
+    /// The stretch's wall-clock budget ran out; the run goes on.
+    Leave,
+}
+
+/// Events this thread's engines processed since the count `checked`.
+fn events_since<M: Message>(mine: &[Engine<M>], checked: u64) -> u64 {
+    mine.iter().map(|e| e.core.events).sum::<u64>() - checked
+}
+
+/// The window loop of one thread holding engines `first..first + mine.len()`, starting at
+/// window `w`. The thread that holds engine 0 decides when the stretch ends: at `deadline`,
+/// or after `max_windows`. Returns the window reached and how the stretch ended.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_windows<M: Message>(
+    board: &Board<M>,
+    barrier: Option<&Barrier>,
+    mine: &mut [Engine<M>],
+    first: usize,
+    mut w: u64,
+    end: u64,
+    horizon: u64,
+    deadline: Instant,
+    max_windows: u64,
+    tally: &mut ThreadTally,
+) -> (u64, StretchEnd) {
+    let n = board.n;
+    let leader = first == 0;
+    let mut ran = 0u64;
+    let mut checked: u64 = mine.iter().map(|e| e.core.events).sum();
+    loop {
+        let (now, later, reset) = ((w % 3) as usize, ((w + 1) % 3) as usize, ((w + 2) % 3) as usize);
+        // The two smallest next times (with the engine holding the smallest), mail included.
+        let (mut min1, mut min1_at, mut min2) = (u64::MAX, usize::MAX, u64::MAX);
+        let (mut gstop, mut aborted) = (u64::MAX, false);
+        for e in 0..n {
+            let t = board.next[now][e].load(Ordering::Acquire).min(board.mail_min[now][e].load(Ordering::Acquire));
+            if t < min1 {
+                (min2, min1, min1_at) = (min1, t, e);
+            } else if t < min2 {
+                min2 = t;
+            }
+            gstop = gstop.min(board.stop[now][e].load(Ordering::Acquire));
+            aborted |= board.aborted[now][e].load(Ordering::Acquire);
+        }
+        let end_now = end.min(gstop.saturating_add(horizon));
+        if aborted || min1 >= end_now {
+            return (w, StretchEnd::Finished);
+        }
+        if board.leave[now].load(Ordering::Acquire) {
+            return (w, StretchEnd::Leave);
+        }
+        for (i, eng) in mine.iter_mut().enumerate() {
+            let e = first + i;
+            tally.exchanged += board.drain(e, eng);
+            board.mail_min[reset][e].store(u64::MAX, Ordering::Relaxed);
+            let others = if min1_at == e { min2 } else { min1 };
+            let own = board.next[now][e].load(Ordering::Acquire).min(board.mail_min[now][e].load(Ordering::Acquire));
+            // A chain from this engine's own next event can come back to it over two links.
+            let limit = others.saturating_add(horizon).min(own.saturating_add(horizon.saturating_mul(2)));
+            let before = eng.core.events;
+            eng.run(limit.min(end_now));
+            tally.idle_engine_windows += u64::from(eng.core.events == before);
+            for dst in 0..n {
+                let out = &mut eng.core.outboxes[dst];
+                if dst == e || out.is_empty() {
+                    continue;
+                }
+                let earliest = out.iter().map(|ev| ev.key.time).min().expect("not empty");
+                board.mail_min[later][dst].fetch_min(earliest, Ordering::AcqRel);
+                let mut slot = board.mail[e * n + dst].lock().expect("mailbox lock");
+                if slot.is_empty() {
+                    std::mem::swap(&mut *slot, out);
+                } else {
+                    slot.append(out);
+                }
+                drop(slot);
+                board.has_mail[e * n + dst].store(true, Ordering::Release);
+            }
+            board.next[later][e].store(eng.core.queue.next_time(), Ordering::Release);
+            board.stop[later][e].store(eng.core.stop_request, Ordering::Release);
+            board.aborted[later][e].store(eng.core.abort.is_some(), Ordering::Release);
+        }
+        ran += 1;
+        tally.windows += 1;
+        if leader {
+            // On one thread, reading the clock costs about as much as a short window: look at
+            // it every 64 windows, or sooner once they have held a few thousand events. On
+            // several, a barrier crossing costs far more (and may take milliseconds on busy
+            // cores), so look every window.
+            let busy = events_since(mine, checked) >= 4_096;
+            let look = barrier.is_some() || busy || ran % 64 == 0;
+            let leave = ran >= max_windows || (look && Instant::now() >= deadline);
+            if look {
+                checked = mine.iter().map(|e| e.core.events).sum();
+            }
+            board.leave[later].store(leave, Ordering::Release);
+        }
+        w += 1;
+        if let Some(b) = barrier {
+            let t = Instant::now();
+            let ok = b.wait();
+            tally.barrier_wait += t.elapsed();
+            if !ok {
+                return (w, StretchEnd::Finished);
+            }
+        }
+    }
+}
