@@ -50,7 +50,8 @@ fn check(fixture: &str, expected: &str) {
 #[case::negative_latency(
     "bad_unit_value.yaml",
     "error: {f}:8:5: `latency_ns` = -5 must be a finite number >= 0
-  field: connections[0].latency_ns"
+  field: connections[0].latency_ns
+  fix: give a latency of 0 or more (a channel cannot deliver before it sends)"
 )]
 #[case::zero_frequency(
     "bad_frequency.yaml",

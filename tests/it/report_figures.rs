@@ -122,7 +122,7 @@ fn a_chip_run_says_how_it_ended_and_what_its_figures_cover() {
     let zero = tasim(&["run", "topologies/paper-chip.yaml", "--set", "ctrl.epochs=0"]);
     let err = String::from_utf8_lossy(&zero.stderr);
     assert_eq!(zero.status.code(), Some(2), "{err}");
-    assert!(err.contains("epochs") && err.contains("at least 1"), "{err}");
+    assert!(err.contains("`epochs` = 0") && err.contains("from 1"), "{err}");
 }
 
 #[test]
