@@ -227,7 +227,13 @@ pub fn summarise(topo: &Topology, r: &Report, setup: &TrainSetup, held: &HeldOut
     let leak_pj = sum_suffix(s, ".energy.leakage_pj");
     let avg_mw = chip_pj * 1e-12 / secs * 1e3;
     let peak_mw = chip_series.iter().cloned().fold(0.0, f64::max) * 1e-12 / (step as f64 * 1e-12) * 1e3;
-    let off_standby_pj = sum_suffix(s, ".energy_offchip.leakage_pj");
+    // Background power of the DRAM ranks, by power state (standby, power-down, self-refresh).
+    let off_standby_pj: f64 =
+        ["precharge_standby", "active_standby", "precharge_power_down", "active_power_down", "self_refresh"]
+            .iter()
+            .map(|k| sum_suffix(s, &format!(".energy_offchip.kind.{k}_pj")))
+            .sum::<f64>()
+            + sum_suffix(s, ".energy_offchip.leakage_pj");
     let _ = writeln!(t, "\ntime       {} simulated ({epochs} of {epochs_planned} epochs complete)", r.end);
     // Per-epoch energy needs a complete epoch; a run cut inside its first has none.
     let per_epoch = if epochs == 0 {
@@ -246,8 +252,8 @@ pub fn summarise(topo: &Topology, r: &Report, setup: &TrainSetup, held: &HeldOut
     if off_pj > 0.0 {
         let _ = writeln!(
             t,
-            "           off-chip: {:.2} uJ of it is DRAM standby (background power of every rank for the whole \
-             run, however little it moves), {:.2} uJ commands, data and refresh",
+            "           off-chip: {:.2} uJ of it is DRAM background (every rank's standby, power-down or \
+             self-refresh power for the whole run, however little it moves), {:.2} uJ commands, data and refresh",
             off_standby_pj * 1e-6,
             (off_pj - off_standby_pj) * 1e-6
         );

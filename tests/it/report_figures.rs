@@ -111,7 +111,7 @@ fn a_chip_run_says_how_it_ended_and_what_its_figures_cover() {
     assert!(out.contains("outcome    training finished: the controller ended the run after 1 of 1 epochs"), "{out}");
     let dram = out.lines().find(|l| l.starts_with("dram ")).expect("a dram line");
     assert!(!dram.contains(" 0.000 ") && dram.contains("B/s average over the run"), "{dram}");
-    assert!(out.contains("of it is DRAM standby"), "the off-chip figure says what dominates it:\n{out}");
+    assert!(out.contains("of it is DRAM background"), "the off-chip figure says what dominates it:\n{out}");
     assert!(!out.contains("-0.0"), "{out}");
 
     let cut = ok(&tasim(&["run", "topologies/paper-chip.yaml", "--until-ns", "100000"]));
