@@ -309,6 +309,11 @@ fn the_report_has_chips_links_phases_and_the_system() {
     assert!(sys["energy_uj_per_epoch"]["links"].as_f64().unwrap() > 0.0);
     let links = std::fs::read_to_string(dir.join("links.csv")).unwrap();
     assert_eq!(links.lines().count(), 5);
+    // Every byte sent is received once (packets that arrive before their collective
+    // starts are counted when it takes them).
+    let total = |k: &str| sys["per_chip"].as_array().unwrap().iter().map(|c| c[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(total("bytes_sent"), total("bytes_received"));
+    assert!(total("bytes_sent") > 0);
 }
 
 // ---------------------------------------------------------------- bad input

@@ -512,11 +512,12 @@ impl CollectiveEngine {
     }
 
     fn arrive(&mut self, ctx: &mut Context<'_, Msg>, pkt: LinkPacket) {
-        self.stats.bytes_received += pkt.wire_bytes();
         let Some(run) = self.running.get_mut(&pkt.tag) else {
+            // Counted when its collective starts and takes it.
             self.early.entry(pkt.tag).or_default().push(pkt);
             return;
         };
+        self.stats.bytes_received += pkt.wire_bytes();
         let Some(&r) = run.by_key.get(&(pkt.step, pkt.src, pkt.start)) else {
             return ctx.abort(format!(
                 "a link packet this chip's schedule does not expect (collective {}, step {}, from chip {}, element {}): every chip's engine must be given the same dimensions",
