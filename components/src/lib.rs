@@ -2,6 +2,7 @@
 //! of them exchange ([`Msg`]).
 
 pub mod chip;
+pub mod cost;
 pub mod dram;
 pub mod dvfs_unit;
 pub mod energy;
