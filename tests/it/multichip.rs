@@ -180,6 +180,26 @@ fn all_reduce_results_are_the_sums_on_every_algorithm() {
 }
 
 #[test]
+fn a_vector_smaller_than_the_chips_is_still_summed() {
+    // One element on a 2-chip bidirectional ring: the halves hold 0 and 1 elements, and the
+    // receiver tells a step's packets from one chip apart by their order, not their place.
+    let o = tasim(&[
+        "run",
+        &format!("{MC}/ab-ring.yaml"),
+        "--set",
+        "system.dimensions.0.kind=bidirectional_ring",
+        "--set",
+        "system.dimensions.0.algorithm=bidirectional_ring",
+        "--set",
+        "system.set.drv.with_data=true",
+        "--set",
+        "system.set.drv.bytes=8",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("all-reduce  1 per chip"), "{}", stdout(&o));
+}
+
+#[test]
 fn chunking_pipelines_the_steps_of_a_ring() {
     let base = ["system.dimensions.0.size=8".to_string(), "system.set.drv.bytes=8388608".to_string()];
     let whole = measured_ns(&format!("{MC}/ab-ring.yaml"), &base, "chunk_whole");

@@ -217,6 +217,8 @@ const GRADS_OUT: PortId = PortId(1);
 struct SendChunk {
     port: PortId,
     peer: usize,
+    /// Its place among this step's chunks to `peer`.
+    seq: u32,
     step: usize,
     range: Range<usize>,
     deps: u32,
@@ -241,7 +243,9 @@ struct Running {
     steps: Vec<Step>,
     sends: Vec<SendChunk>,
     recvs: Vec<RecvChunk>,
-    by_key: HashMap<(u32, u32, u64), usize>,
+    /// (step, source chip, the packet's place among that chip's packets to this one in the
+    /// step) -> receive chunk. Both sides cut and order a step's transfers alike.
+    by_key: HashMap<(u32, u32, u32), usize>,
     left: usize,
     start: u64,
     /// Receives of each step not yet applied, and when each step's last one was.
@@ -395,9 +399,11 @@ impl CollectiveEngine {
                         let rc: &mut RecvChunk = &mut recvs[r];
                         rc.unblocks.push(id);
                     }
+                    let seq = sends[first_send..].iter().filter(|x: &&SendChunk| x.peer == t.peer).count() as u32;
                     sends.push(SendChunk {
                         port: self.route(st.dim, t.dir, t.peer),
                         peer: t.peer,
+                        seq,
                         step: s,
                         range,
                         deps: deps.len() as u32,
@@ -409,6 +415,7 @@ impl CollectiveEngine {
                 read.add(&send.range, id);
             }
             let first_recv = recvs.len();
+            let mut recv_seq: HashMap<usize, u32> = HashMap::new();
             for t in &st.recvs {
                 for range in chunks(&t.range, self.chunk_elems) {
                     let id = recvs.len();
@@ -416,7 +423,9 @@ impl CollectiveEngine {
                     for &x in &deps {
                         sends[x].unblocks.push(id);
                     }
-                    by_key.insert((s as u32, t.peer as u32, range.start as u64), id);
+                    let seq = recv_seq.entry(t.peer).or_insert(0u32);
+                    by_key.insert((s as u32, t.peer as u32, *seq), id);
+                    *seq += 1;
                     recvs.push(RecvChunk {
                         step: s,
                         range,
@@ -473,6 +482,7 @@ impl CollectiveEngine {
             step: s.step as u32,
             src: rank,
             dst: s.peer as u32,
+            seq: s.seq,
             start: s.range.start as u64,
             len: s.range.len() as u64,
             data: run.req.data.as_ref().map(|d| d[s.range.clone()].to_vec()),
@@ -518,7 +528,7 @@ impl CollectiveEngine {
             return;
         };
         self.stats.bytes_received += pkt.wire_bytes();
-        let Some(&r) = run.by_key.get(&(pkt.step, pkt.src, pkt.start)) else {
+        let Some(&r) = run.by_key.get(&(pkt.step, pkt.src, pkt.seq)) else {
             return ctx.abort(format!(
                 "a link packet this chip's schedule does not expect (collective {}, step {}, from chip {}, element {}): every chip's engine must be given the same dimensions",
                 pkt.tag, pkt.step, pkt.src, pkt.start

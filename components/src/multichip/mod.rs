@@ -41,6 +41,8 @@ pub struct LinkPacket {
     /// Source and destination ranks (chips).
     pub src: u32,
     pub dst: u32,
+    /// Its place among the step's chunks from `src` to `dst` (how the receiver matches it).
+    pub seq: u32,
     /// First element and element count of the chunk.
     pub start: u64,
     pub len: u64,
