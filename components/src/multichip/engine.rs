@@ -391,6 +391,7 @@ impl CollectiveEngine {
         let mut read = Cover::default();
         for (s, st) in steps.iter().enumerate() {
             let first_send = sends.len();
+            let mut send_seq: HashMap<usize, u32> = HashMap::new();
             for t in &st.sends {
                 for range in chunks(&t.range, self.chunk_elems) {
                     let deps = written.touching(&range);
@@ -399,7 +400,9 @@ impl CollectiveEngine {
                         let rc: &mut RecvChunk = &mut recvs[r];
                         rc.unblocks.push(id);
                     }
-                    let seq = sends[first_send..].iter().filter(|x: &&SendChunk| x.peer == t.peer).count() as u32;
+                    let seq = send_seq.entry(t.peer).or_insert(0u32);
+                    *seq += 1;
+                    let seq = *seq - 1;
                     sends.push(SendChunk {
                         port: self.route(st.dim, t.dir, t.peer),
                         peer: t.peer,
