@@ -49,7 +49,7 @@ impl Outputs {
             .iter()
             .map(|(k, s)| (k.clone(), s.lock().expect("sink lock").clone()))
             .collect();
-        v.sort_by_key(|(k, _)| (k.len(), k.clone()));
+        v.sort_by_key(|(k, _)| chip_order(k));
         v
     }
 
@@ -60,18 +60,18 @@ impl Outputs {
         let sinks = self.sinks.lock().expect("outputs lock");
         let mut first = None;
         let mut keys: Vec<&String> = sinks.keys().collect();
-        keys.sort_by_key(|k| (k.len(), (*k).clone()));
+        keys.sort_by_key(|k| chip_order(k));
         for k in keys {
             let taken = std::mem::take(&mut sinks[k].lock().expect("sink lock").epochs);
             first.get_or_insert(taken);
         }
         first.unwrap_or_default()
     }
+}
 
-    /// The first chip's trained model.
-    pub fn training(&self) -> TrainingResult {
-        self.results().into_iter().next().map(|(_, r)| r).unwrap_or_default()
-    }
+/// Chip scopes in rank order (`chip2.` before `chip10.`).
+fn chip_order(scope: &str) -> (usize, String) {
+    (scope.len(), scope.to_string())
 }
 
 fn check<T>(r: Result<T, (&'static str, String)>, ctx: &BuildCtx<'_>) -> Result<T, InputError> {
