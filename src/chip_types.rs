@@ -94,16 +94,23 @@ pub fn build_propagation_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Ms
     )))
 }
 
-/// The largest `mem` message a chip requester sends or is answered with: a header and
-/// `request_bytes` of data (None for other types).
-fn largest_mem_message(inst: &crate::topology::Instance) -> Option<u64> {
-    let bytes = match inst.kind.as_str() {
-        "propagation_core" => serde_yaml::from_value::<PropagationCoreParams>(inst.params.clone()).ok()?.request_bytes,
-        "update_core" => serde_yaml::from_value::<UpdateCoreParams>(inst.params.clone()).ok()?.request_bytes,
-        "controller" => serde_yaml::from_value::<ControllerYaml>(inst.params.clone()).ok()?.request_bytes,
+/// The largest `mem` message a requester sends or is answered with: a header and its request
+/// size of data — `request_bytes` of the chip's cores and controller, `bytes` of the test
+/// requesters (None for the types that only answer, whose answers are as large as the
+/// requests, and for a `trace_player`, whose sizes are known only from its trace).
+fn largest_mem_message(inst: &crate::topology::Instance) -> Option<(u64, &'static str)> {
+    fn of<T: serde::de::DeserializeOwned>(inst: &crate::topology::Instance) -> Option<T> {
+        serde_yaml::from_value::<T>(inst.params.clone()).ok()
+    }
+    let (bytes, field) = match inst.kind.as_str() {
+        "propagation_core" => (of::<PropagationCoreParams>(inst)?.request_bytes, "request_bytes"),
+        "update_core" => (of::<UpdateCoreParams>(inst)?.request_bytes, "request_bytes"),
+        "controller" => (of::<ControllerYaml>(inst)?.request_bytes, "request_bytes"),
+        "mem_requester" => (of::<components::mem_traffic::MemRequesterParams>(inst)?.bytes, "bytes"),
+        "mem_traffic" => (of::<components::traffic::MemTrafficParams>(inst)?.bytes, "bytes"),
         _ => return None,
     };
-    Some(components::mem::HEADER_BYTES + u64::from(bytes))
+    Some((components::mem::HEADER_BYTES + u64::from(bytes), field))
 }
 
 /// The checks between a chip's instances that no one component can make when it is built,
@@ -118,12 +125,15 @@ pub fn check_chip(topo: &crate::topology::Topology, outputs: &Outputs) -> Vec<In
         let largest = p
             .endpoints
             .iter()
-            .filter_map(|e| topo.instance(&format!("{}{e}", noc.scope)).and_then(largest_mem_message).map(|b| (b, e)))
+            .filter_map(|e| {
+                let (bytes, field) = topo.instance(&format!("{}{e}", noc.scope)).and_then(largest_mem_message)?;
+                Some((bytes, e, field))
+            })
             .max();
-        if let Some((bytes, who)) = largest.filter(|(b, _)| *b > p.buffer_bytes) {
+        if let Some((bytes, who, field)) = largest.filter(|(b, _, _)| *b > p.buffer_bytes) {
             let msg = format!(
                 "a router input buffer of {} bytes cannot hold the {bytes}-byte packets of `{who}` (an {}-byte header \
-                 and its `request_bytes` of data; packets are not split into flits)",
+                 and its `{field}` of data; packets are not split into flits)",
                 p.buffer_bytes,
                 components::mem::HEADER_BYTES
             );

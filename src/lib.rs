@@ -8,6 +8,7 @@ pub mod chip_types;
 pub mod elaborate;
 pub mod error;
 pub mod graph;
+pub mod interrupt;
 pub mod multichip_types;
 pub mod output;
 pub mod registry;

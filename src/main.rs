@@ -217,6 +217,8 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     TEXT_OFF.store(json, std::sync::atomic::Ordering::Relaxed);
+    // Ctrl-C / SIGTERM: temporary outputs removed, exit 130 / 143.
+    tasim::interrupt::install();
     match dispatch(cli.command) {
         Ok(doc) => {
             if let (true, Some(doc)) = (json, doc) {

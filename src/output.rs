@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
+use crate::interrupt::Temp;
+
 /// What a command prints on standard output: its text report, or one JSON document with
 /// the same figures (`--format json`, for scripts and sweeps: no text parsing).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -15,10 +17,12 @@ pub enum OutputFormat {
     Json,
 }
 
-/// Writes `bytes` to `path` atomically (a reader never sees half a file; a failed run leaves
-/// no partial output behind).
+/// Writes `bytes` to `path` atomically (a reader never sees half a file; a failed or
+/// interrupted run leaves no partial output behind: the temporary name is held for
+/// [`crate::interrupt`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = tmp_name(path);
+    let _held = Temp::hold(&tmp);
     let res = (|| -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -39,13 +43,16 @@ pub struct AtomicFile {
     path: PathBuf,
     tmp: PathBuf,
     file: Option<fs::File>,
+    /// Removes `tmp` on Ctrl-C or SIGTERM.
+    _held: Temp,
 }
 
 impl AtomicFile {
     pub fn create(path: &Path) -> Result<Self> {
         let tmp = tmp_name(path);
+        let _held = Temp::hold(&tmp);
         let file = fs::File::create(&tmp).with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(AtomicFile { path: path.to_path_buf(), tmp, file: Some(file) })
+        Ok(AtomicFile { path: path.to_path_buf(), tmp, file: Some(file), _held })
     }
 
     /// The file being written (its temporary name on disk).
@@ -136,6 +143,7 @@ impl OutDir {
     /// the new files are renamed into it one by one after all of them are written.
     pub fn commit(self, dir: &Path, replace: bool) -> Result<()> {
         let stage = sibling(dir, "tmp");
+        let _held = Temp::hold(&stage);
         let res = self.commit_via(dir, &stage, replace);
         if stage.exists() {
             let _ = fs::remove_dir_all(&stage);
@@ -159,6 +167,7 @@ impl OutDir {
         }
         if replace {
             let old = sibling(dir, "old");
+            let _held = Temp::hold(&old);
             fs::rename(dir, &old)?;
             if let Err(e) = fs::rename(stage, dir) {
                 let _ = fs::rename(&old, dir);

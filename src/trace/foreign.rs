@@ -184,6 +184,9 @@ impl TraceReader for LineReader {
     fn header(&self) -> &Header {
         &self.header
     }
+    fn position(&self) -> String {
+        format!("{}:{}", self.path.display(), self.n)
+    }
 
     fn next_record(&mut self) -> Result<Option<TraceRecord>, InputError> {
         while !self.done {

@@ -131,6 +131,9 @@ pub trait TraceReader: Send {
     /// How the recorded run ended, if the trace says (a binary trace in its header, a text
     /// trace on its last line); `None` for a trace that did not come from a run (imports).
     fn end(&self) -> Option<TraceEnd>;
+    /// Where the last record returned came from, for messages about it: `FILE:LINE` for the
+    /// line forms, `FILE: record K (in the chunk at byte B)` for the binary form.
+    fn position(&self) -> String;
 }
 
 /// A trace being written: records in trace order, then [`TraceWriter::finish`] with how the

@@ -71,8 +71,13 @@ pub fn detect(path: &Path) -> Result<Format, InputError> {
     // control bytes other than tab, line feed, form feed and carriage return; the binary
     // reader then reports its magic with the offset.
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    if head.is_empty() {
+        return Err(InputError::new(format!("at byte 0: the trace is empty ({n} bytes): its form cannot be told"))
+            .in_file(path)
+            .fix("a binary or text tasim trace always has a header: was the recording cut short? An empty DRAMSim3 or Ramulator trace (no requests) is read with --from dramsim3 or --from ramulator"));
+    }
     let control = |b: &u8| matches!(b, 0x00..=0x08 | 0x0B | 0x0E..=0x1F | 0x7F);
-    if head.is_empty() || head.iter().any(control) {
+    if head.iter().any(control) {
         return Ok(Format::Binary);
     }
     let text = String::from_utf8_lossy(head);
@@ -168,5 +173,8 @@ impl RecordSource for Source {
     }
     fn end(&self) -> Option<TraceEnd> {
         self.reader.end()
+    }
+    fn position(&self) -> Option<String> {
+        Some(self.reader.position())
     }
 }

@@ -50,13 +50,14 @@ pub struct Recorder {
     targets: Arc<Vec<bool>>,
     header: Header,
     spills: Arc<Mutex<Vec<Spill>>>,
-    /// Every spill file made, removed when the recorder goes (whether the run finished).
-    created: Arc<Mutex<Vec<PathBuf>>>,
+    /// Every spill file made, removed when the recorder goes (whether the run finished), or
+    /// on Ctrl-C or SIGTERM (the guard).
+    created: Arc<Mutex<Vec<(PathBuf, crate::interrupt::Temp)>>>,
 }
 
 impl Drop for Recorder {
     fn drop(&mut self) {
-        for p in self.created.lock().expect("spill list").iter() {
+        for (p, _) in self.created.lock().expect("spill list").iter() {
             let _ = std::fs::remove_file(p);
         }
     }
@@ -117,7 +118,8 @@ impl Recorder {
         let created = self.created.clone();
         Box::new(move |thread| {
             let path = spill_path(&out, thread);
-            created.lock().expect("spill list").push(path.clone());
+            let held = crate::interrupt::Temp::hold(&path);
+            created.lock().expect("spill list").push((path.clone(), held));
             let file = File::create(&path).map(|f| BufWriter::with_capacity(1 << 18, f));
             let (file, error) = match file {
                 Ok(f) => (Some(f), None),

@@ -340,6 +340,9 @@ impl TraceReader for TextReader {
     fn header(&self) -> &Header {
         &self.header
     }
+    fn position(&self) -> String {
+        format!("{}:{}", self.path.display(), self.n)
+    }
 
     fn next_record(&mut self) -> Result<Option<TraceRecord>, InputError> {
         if self.done {

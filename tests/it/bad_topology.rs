@@ -53,6 +53,18 @@ fn check(fixture: &str, expected: &str) {
   field: connections[0].latency_ns
   fix: give a latency of 0 or more (a channel cannot deliver before it sends)"
 )]
+#[case::two_latency_fields(
+    "two_latencies.yaml",
+    "error: {f}:6:5: give only one of `latency_ps`, `latency_ns`, `latency_cycles`
+  field: connections[0]
+  fix: keep one latency field and delete the others"
+)]
+#[case::zero_capacity(
+    "zero_capacity.yaml",
+    "error: {f}:9:7: gb: `capacity_kib` = 0 must be a whole number from 1 to 65536
+  field: components[1].params.capacity_kib
+  fix: use a value in 1..=65536 (`tasim types` lists every parameter's range)"
+)]
 #[case::zero_frequency(
     "bad_frequency.yaml",
     "error: {f}:3:17: `frequency_mhz` must be a frequency above 0, not 0

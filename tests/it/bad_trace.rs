@@ -94,6 +94,25 @@ fn a_file_that_is_no_trace_at_all_says_so() {
     assert_eq!(out.status.code(), Some(2), "a missing file is the user's: {}", stderr(&out));
 }
 
+/// An empty file (or one holding only a byte-order mark) says it is empty, at byte 0, and how
+/// to read an empty import; a record a replay cannot route is named by its file and line.
+#[test]
+fn empty_traces_and_unroutable_records_name_their_place() {
+    let dir = scratch("bad_trace_place");
+    for (name, bytes) in [("empty.trace", &b""[..]), ("bom.trace", &b"\xEF\xBB\xBF"[..])] {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let out = tasim(&["trace", "stats", p.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(&format!("{name}: at byte 0: the trace is empty")), "{}", stderr(&out));
+        assert!(stderr(&out).contains("fix: ") && stderr(&out).contains("--from dramsim3"), "{}", stderr(&out));
+    }
+    let two = "tests/data/traces/two-levels.txt";
+    let out = tasim(&["replay", two, "--topology", "topologies/memory/paper-chip-dram.yaml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the record at tests/data/traces/two-levels.txt:9 goes to `gb`"), "{}", stderr(&out));
+}
+
 #[test]
 fn bad_import_options_are_input_errors() {
     let good = "tests/data/traces/good.txt";

@@ -11,6 +11,7 @@ mod docs;
 mod dram;
 mod dvfs;
 mod global_buffer;
+mod interruption;
 mod json_output;
 mod long_and_large;
 mod multichip;

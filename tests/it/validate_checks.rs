@@ -27,6 +27,25 @@ fn a_router_buffer_too_small_for_the_packets_fails_validation() {
     );
 }
 
+/// The router-buffer check covers every requester type on a NoC, not only the chip's cores:
+/// test requesters' `bytes` count too.
+#[test]
+fn a_router_buffer_too_small_for_a_test_requesters_packets_fails_validation() {
+    let o = tasim(&["validate", "tests/data/noc/one_read.yaml", "--set", "pc1.bytes=600"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "validate said: {}", String::from_utf8_lossy(&o.stdout));
+    assert!(err.contains("cannot hold the 608-byte packets of `pc1`"), "{err}");
+    assert!(err.contains("fix: set `buffer_bytes` to at least 608"), "{err}");
+    ok(&tasim(&[
+        "validate",
+        "tests/data/noc/one_read.yaml",
+        "--set",
+        "pc1.bytes=600",
+        "--set",
+        "noc.buffer_bytes=608",
+    ]));
+}
+
 #[test]
 fn validate_runs_time_zero_of_memory_and_chip_topologies() {
     for t in ["topologies/paper-chip.yaml", "topologies/memory/traffic.yaml", "topologies/bench/phold.yaml"] {

@@ -61,6 +61,11 @@ pub trait RecordSource: Send {
     /// How the recorded run ended, when the trace says (a binary trace knows from its header;
     /// other forms may know only once every record has been read).
     fn end(&self) -> Option<TraceEnd>;
+    /// Where the last record returned came from (`FILE:LINE`, or a binary trace's record and
+    /// chunk offset), for messages about it; `None` for sources without a file.
+    fn position(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Where the edge leaves the source for the one `trace_player` of a topology to take.

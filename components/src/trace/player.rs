@@ -156,6 +156,15 @@ impl TracePlayer {
         })
     }
 
+    /// The record just fetched, for messages: where it is in its file when the source knows
+    /// (`the record at t.trace:12`), else its index from 0.
+    fn which(&self) -> String {
+        match self.source.position() {
+            Some(at) => format!("the record at {at}"),
+            None => format!("record {}", self.records - 1),
+        }
+    }
+
     /// The port for `rec` and its address there (`None`: skip it), or why no port serves it.
     /// With no `targets`, the one port serves one memory: a trace with requests to two (a
     /// buffer and the DRAM behind it, `--trace-buffer`) would mix levels, and is refused.
@@ -168,12 +177,12 @@ impl TracePlayer {
                     if first != rec.target {
                         let first = self.source.instances().get(first as usize).map_or("?", |s| s.as_str());
                         return Err(format!(
-                            "record {} goes to `{name}`, earlier ones to `{first}`: the trace holds requests to two \
+                            "{} goes to `{name}`, earlier ones to `{first}`: the trace holds requests to two \
                              memory levels (recorded with --trace-buffer?) and this player, with no `targets`, would \
                              send both to one memory; replay one level: --set player.targets=[{first}] --set \
                              player.skip_other_targets=true (or a topology for the other level, e.g. \
                              topologies/memory/paper-chip-buffer.yaml)",
-                            self.records - 1
+                            self.which()
                         ));
                     }
                 }
@@ -181,8 +190,8 @@ impl TracePlayer {
                     Some(port) => Ok(Some((port, rec.addr))),
                     None if self.p.skip_other_targets => Ok(None),
                     None => Err(format!(
-                        "record {} goes to `{name}`, which is not in `targets` ({}); list it, or route by address",
-                        self.records - 1,
+                        "{} goes to `{name}`, which is not in `targets` ({}); list it, or route by address",
+                        self.which(),
                         self.p.targets.join(", ")
                     )),
                 }
@@ -192,8 +201,8 @@ impl TracePlayer {
                 match self.p.ranges.iter().position(|r| rec.addr >= r.base_addr && end <= r.base_addr + r.size_bytes) {
                     Some(port) => Ok(Some((port, rec.addr - self.p.ranges[port].base_addr))),
                     None => Err(format!(
-                        "record {} ({} bytes at {:#x}) is inside none of `ranges`",
-                        self.records - 1,
+                        "{} ({} bytes at {:#x}) is inside none of `ranges`",
+                        self.which(),
                         rec.bytes,
                         rec.addr
                     )),

@@ -292,6 +292,11 @@ impl TraceReader for BinaryReader {
     fn header(&self) -> &Header {
         &self.header
     }
+    fn position(&self) -> String {
+        // Records are delta-coded inside compressed chunks: a record has no byte offset of
+        // its own, its chunk has.
+        format!("{}: record {} (in the chunk at byte {})", self.path.display(), self.seen, self.chunk_at)
+    }
 
     fn next_record(&mut self) -> Result<Option<TraceRecord>, InputError> {
         if self.done {
