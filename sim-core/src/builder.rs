@@ -396,10 +396,8 @@ impl<M: Message> SimBuilder<M> {
         let fabrics = self
             .fabrics
             .iter()
-            .map(|f| FabricState {
-                name: f.name.clone(),
-                latency: f.latency.0,
-                endpoints: f
+            .map(|f| {
+                let endpoints: Vec<FabricEndpoint> = f
                     .attachments
                     .iter()
                     .map(|(comp, _, inp)| {
@@ -410,7 +408,12 @@ impl<M: Message> SimBuilder<M> {
                             .map_or(u16::MAX, |p| p as u16);
                         FabricEndpoint { place: places[comp.0 as usize], in_port }
                     })
-                    .collect(),
+                    .collect();
+                let mut index_of_rank: Vec<(u32, u32)> =
+                    endpoints.iter().enumerate().map(|(i, e)| (e.place.rank, i as u32)).collect();
+                // Stable: a component attached twice finds its first index, as a scan would.
+                index_of_rank.sort_by_key(|&(rank, _)| rank);
+                FabricState { name: f.name.clone(), latency: f.latency.0, endpoints, index_of_rank }
             })
             .collect();
         let shared = Arc::new(Shared {

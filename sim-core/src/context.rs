@@ -185,8 +185,12 @@ impl<M: Message> Context<'_, M> {
             panic!("{}.{}: not bound to a fabric", self.name(), self.port_name(port));
         };
         let rank = self.st.rank;
-        let eps = &self.core.shared.fabrics[f as usize].endpoints;
-        eps.iter().position(|e| e.place.rank == rank).expect("an attached component is an endpoint")
+        let by_rank = &self.core.shared.fabrics[f as usize].index_of_rank;
+        let at = by_rank.partition_point(|&(r, _)| r < rank);
+        match by_rank.get(at) {
+            Some(&(r, i)) if r == rank => i as usize,
+            _ => unreachable!("an attached component is an endpoint"),
+        }
     }
 
     /// Returns one slot of the channel behind a [`manual_release`] input `port` to its

@@ -65,6 +65,9 @@ pub(crate) struct FabricState {
     pub name: String,
     pub latency: u64,
     pub endpoints: Vec<FabricEndpoint>,
+    /// `(rank, endpoint index)` sorted by rank: a component finds its own index in
+    /// O(log n) (a scan made PHOLD's start quadratic in its LPs).
+    pub index_of_rank: Vec<(u32, u32)>,
 }
 
 /// Read-only facts shared by every engine.
