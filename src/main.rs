@@ -93,6 +93,7 @@ enum Command {
         /// Write the DOT to this file (not a directory) instead of standard output.
         #[arg(short, long)]
         out: Option<PathBuf>,
+        /// Parameter overrides, `instance.param=value` (repeatable).
         #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
         set: Vec<String>,
     },
@@ -184,9 +185,12 @@ enum BenchCommand {
     /// Time a topology file (e.g. topologies/bench/ring16-100ns.yaml, or a multi-chip system):
     /// events/s, windows, synchronisations and the threads the run chose.
     Topology {
+        /// The topology YAML file to time.
         file: PathBuf,
+        /// Parameter overrides, `instance.param=value` (repeatable).
         #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
         set: Vec<String>,
+        /// Threads at most (the run may choose fewer where parallel windows cannot pay).
         #[arg(long, default_value_t = 1)]
         threads: usize,
         /// Repeat the run and report each (the first includes warm-up).

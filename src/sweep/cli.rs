@@ -25,7 +25,7 @@ pub struct SweepArgs {
     /// cartesian product; one value is a fixed override; `seed=...` sets the run's seed).
     #[arg(long = "set", value_name = "INSTANCE.PARAM=V1,V2,...")]
     pub set: Vec<String>,
-    /// Where the manifest, the points' results, the table and the plots go.
+    /// Output directory: the manifest, the points' results, the table and the plots go here.
     #[arg(long, value_name = "DIR", default_value = "sweep-out")]
     pub out: PathBuf,
     /// Points run at once (default: the number of cores).

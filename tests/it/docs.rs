@@ -49,25 +49,51 @@ fn positional_help(args: &[&str]) -> Vec<String> {
     section.lines().skip(1).take_while(|l| !l.trim().is_empty()).map(str::to_string).collect()
 }
 
+/// Every command and subcommand `tasim --help` lists, found by walking the help itself (so a
+/// new command is covered without editing this test).
+fn all_commands(prefix: &[String]) -> Vec<Vec<String>> {
+    let mut args: Vec<&str> = prefix.iter().map(String::as_str).collect();
+    args.push("--help");
+    let help = ok(&tasim(&args));
+    let mut out = Vec::new();
+    if !prefix.is_empty() {
+        out.push(prefix.to_vec());
+    }
+    let section = help.split("Commands:").nth(1).unwrap_or("");
+    for l in section.lines().skip(1).take_while(|l| !l.trim().is_empty()) {
+        let name = l.split_whitespace().next().unwrap_or("");
+        if !name.is_empty() && name != "help" {
+            let mut sub = prefix.to_vec();
+            sub.push(name.to_string());
+            out.extend(all_commands(&sub));
+        }
+    }
+    out
+}
+
 #[test]
-fn every_positional_argument_and_out_has_help() {
-    for cmd in [
-        &["run"][..],
-        &["validate"],
-        &["graph"],
-        &["replay"],
-        &["trace", "text"],
-        &["trace", "convert"],
-        &["trace", "stats"],
-    ] {
-        let lines = positional_help(cmd);
-        assert!(!lines.is_empty(), "{cmd:?} lists its arguments");
-        for l in lines {
+fn every_argument_option_and_out_has_help() {
+    let commands = all_commands(&[]);
+    assert!(commands.len() >= 10, "{commands:?}");
+    for cmd in &commands {
+        let cmd: Vec<&str> = cmd.iter().map(String::as_str).collect();
+        for l in positional_help(&cmd) {
             assert!(l.split_whitespace().count() > 1, "{cmd:?}: `{}` has no help", l.trim());
         }
         let mut all = cmd.to_vec();
         all.push("--help");
         let help = ok(&tasim(&all));
+        // An option with no help is a line with only the flag (and its value name), not
+        // followed by an indented help line (clap puts long help on the next line).
+        let options: Vec<&str> = help.split("Options:").nth(1).unwrap_or("").lines().collect();
+        for (i, l) in options.iter().enumerate() {
+            let t = l.trim();
+            let flag_only =
+                t.starts_with('-') && t.split_whitespace().all(|w| w.starts_with('-') || w.starts_with('<'));
+            let next_is_help =
+                options.get(i + 1).is_some_and(|n| n.starts_with("          ") && !n.trim().starts_with('-'));
+            assert!(!flag_only || next_is_help, "{cmd:?}: `{t}` has no help");
+        }
         if let Some(said) = help.split("--out").nth(1) {
             let said: String = said.chars().take(200).collect();
             assert!(
