@@ -107,7 +107,18 @@ pub struct EnergyMeter {
     /// The last clock period seen and its voltage: `at` runs once per event, and the period
     /// changes only under DVFS.
     voltage_of: (u64, f64),
+    /// For observers: the window after which `at` next shows the dynamic energy booked since
+    /// the last mark ([`ENERGY_MARK`]), and the dynamic total at that mark, pJ.
+    mark_due_ps: u64,
+    marked_pj: f64,
 }
+
+/// Labels of the marks ([`sim_core::Context::mark`]) a meter shows observers at its first
+/// event in each new [`POWER_WINDOW_PS`] window: the dynamic energy booked since its last
+/// mark, in femtojoules (rounded), on-chip or off-chip. Idle clock energy and leakage are
+/// charged at the end of the run and never marked. `tasim serve` draws live power from them.
+pub const ENERGY_MARK: &str = "energy_fj";
+pub const ENERGY_OFFCHIP_MARK: &str = "energy_offchip_fj";
 
 impl EnergyMeter {
     pub fn new(domain: PowerDomain, scope: Scope, leakage: Leakage) -> Self {
@@ -123,6 +134,8 @@ impl EnergyMeter {
             now: 0,
             span: None,
             voltage_of: (0, 0.0),
+            mark_due_ps: POWER_WINDOW_PS,
+            marked_pj: 0.0,
         }
     }
 
@@ -136,11 +149,29 @@ impl EnergyMeter {
         let now = ctx.now();
         self.now = now.0;
         self.span = None;
+        if now.0 >= self.mark_due_ps {
+            self.mark_energy(ctx);
+        }
         let period = ctx.clock(self.domain.clock).period_at(now).as_ps();
         if self.voltage_of.0 != period {
             self.voltage_of = (period, self.domain.voltage_at_period(period));
         }
         self.voltage_of.1
+    }
+
+    /// Shows observers the dynamic energy booked since the last mark (once per window).
+    #[cold]
+    fn mark_energy<M: sim_core::Message>(&mut self, ctx: &mut Context<'_, M>) {
+        self.mark_due_ps = (self.now / POWER_WINDOW_PS).saturating_add(1).saturating_mul(POWER_WINDOW_PS);
+        if ctx.observed() {
+            let label = match self.scope {
+                Scope::Chip => ENERGY_MARK,
+                Scope::OffChip => ENERGY_OFFCHIP_MARK,
+            };
+            // Femtojoules: a window's energy is far below i64::MAX fJ (9.2 kJ); `as` saturates.
+            ctx.mark(label, ((self.dynamic - self.marked_pj) * 1e3).round() as i64);
+        }
+        self.marked_pj = self.dynamic;
     }
 
     /// Spreads the energy added next (until the next [`EnergyMeter::at`]) evenly over
