@@ -13,7 +13,7 @@ const charts = {
   bandwidth: { el: $("bandwidth"), unit: "GB/s", lines: [
     { name: "global buffer", color: "#3a9a48", y: (p) => p[3] },
     { name: "DRAM", color: "#b03a6a", y: (p) => p[4] } ] },
-  accuracy: { el: $("accuracy"), unit: "%", xLabel: "epoch", lines: [
+  accuracy: { el: $("accuracy"), unit: "%", yMax: 100, lines: [
     { name: "held-out accuracy", color: "#6a4ab0", y: (p) => p[1] } ] },
 };
 
@@ -50,14 +50,15 @@ function draw(chart, data, xUnit) {
   let y1 = 0;
   for (const l of chart.lines) for (const p of data) { const v = l.y(p); if (v != null && v > y1) y1 = v; }
   if (y1 <= 0) y1 = 1;
-  y1 *= 1.05;
+  y1 = chart.yMax || y1 * 1.05;
   const sx = (x) => L + (x1 > x0 ? (x - x0) / (x1 - x0) : 0.5) * (w - L - R);
   const sy = (y) => T + (1 - y / y1) * (h - T - B);
   g.fillStyle = "#444";
   g.fillText(fmtNum(y1) + " " + chart.unit, 2, T + 8);
   g.fillText("0", L - 12, h - B);
-  g.fillText(fmtNum(x0) + " " + xUnit, L, h - 6);
-  const right = fmtNum(x1) + " " + xUnit;
+  const xText = (x) => (xUnit === "epoch" ? "epoch " + x : fmtNum(x) + " " + xUnit);
+  g.fillText(xText(x0), L, h - 6);
+  const right = xText(x1);
   g.fillText(right, w - R - g.measureText(right).width, h - 6);
   for (const l of chart.lines) {
     g.strokeStyle = l.color; g.lineWidth = 1.5; g.beginPath();
@@ -76,7 +77,7 @@ function redraw() {
   draw(charts.power, series.points, "ms");
   draw(charts.bandwidth, series.points, "ms");
   const acc = series.epochs.map((e) => [e.epoch, e.held_out_accuracy == null ? null : 100 * e.held_out_accuracy]);
-  draw(charts.accuracy, acc, "");
+  draw(charts.accuracy, acc, "epoch");
 }
 
 let paused = false;
