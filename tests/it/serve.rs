@@ -26,9 +26,14 @@ struct Server {
 impl Server {
     /// Serves the paper chip for `epochs` epochs (long enough to watch; the tests stop it).
     fn start(epochs: u32) -> Server {
+        Server::start_with(epochs, &[])
+    }
+
+    fn start_with(epochs: u32, more: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tasim"))
             .args(["serve", "topologies/paper-chip.yaml", "--set", &format!("ctrl.epochs={epochs}")])
             .args(["--port", "0", "--sample-ms", "50"])
+            .args(more)
             .current_dir(root())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -203,6 +208,50 @@ fn only_its_own_routes_are_served() {
     let (code, out) = server.wait(Duration::from_secs(60));
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("outcome    reached the end time;"), "{out}");
+}
+
+/// The live power is the energy the meters book per event: over a whole run it equals the
+/// report's dynamic chip energy less the idle clock energy the cores charge at the end (and
+/// less the last window of each meter, never marked).
+#[test]
+fn live_power_adds_up_to_the_reports_energy() {
+    let out = TempDir::new("serve-energy");
+    let server = Server::start_with(3, &["--out", &out.str("run")]);
+    // The event stream ends with the run: everything the page would have seen.
+    let sse = request(&server.addr, "GET", "/events", &[], None).body;
+    let (code, stdout) = server.wait(Duration::from_secs(120));
+    assert_eq!(code, Some(0), "{stdout}");
+    let msgs: Vec<serde_json::Value> =
+        sse.lines().filter_map(|l| l.strip_prefix("data:")).map(|d| serde_json::from_str(d.trim()).unwrap()).collect();
+    let last = msgs.last().expect("messages");
+    assert_eq!(last["state"], "ended");
+    assert_eq!(last["epochs_done"], 3);
+    assert!(last["outcome"].as_str().unwrap().starts_with("training finished"), "{last}");
+    let mut points = Vec::new();
+    for m in &msgs {
+        if m["reset"] == true {
+            points.clear();
+        }
+        points.extend(m["points"].as_array().unwrap().iter().cloned());
+    }
+    // mW x ms = uJ; each point's power holds from the previous point's time.
+    let (mut prev_ms, mut live_uj) = (0.0, 0.0);
+    for p in &points {
+        let ms = p[0].as_f64().unwrap();
+        live_uj += p[1].as_f64().unwrap() * (ms - prev_ms);
+        prev_ms = ms;
+    }
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path("run/stats.json")).unwrap()).unwrap();
+    let sum = |suffix: &str| -> f64 {
+        let s = stats["stats"].as_object().unwrap();
+        s.iter().filter(|(k, _)| k.ends_with(suffix)).filter_map(|(_, v)| v.as_f64()).sum::<f64>() * 1e-6
+    };
+    let booked_uj = sum(".energy.dynamic_pj") - sum(".energy.kind.clock_idle_pj");
+    assert!(booked_uj > 100.0, "{booked_uj}");
+    let ratio = live_uj / booked_uj;
+    assert!((0.99..=1.0 + 1e-9).contains(&ratio), "live {live_uj} uJ, booked {booked_uj} uJ");
+    assert_eq!(prev_ms * 1e9, last["simulated_ms"].as_f64().unwrap() * 1e9, "the points reach the end");
 }
 
 #[rstest]
