@@ -142,3 +142,24 @@ where
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(bind: &str, allow_remote: bool) -> ServeArgs {
+        ServeArgs { port: 0, bind: bind.parse().unwrap(), allow_remote, sample_ms: 100 }
+    }
+
+    #[test]
+    fn loopback_is_the_default_and_anything_else_needs_allow_remote() {
+        assert!(check_args(&args("127.0.0.1", false)).is_ok());
+        assert!(check_args(&args("::1", false)).is_ok());
+        for addr in ["0.0.0.0", "::", "192.168.1.2"] {
+            let e = check_args(&args(addr, false)).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("--bind"));
+            assert!(e.fix.as_deref().unwrap().contains("--allow-remote"));
+            assert!(check_args(&args(addr, true)).is_ok());
+        }
+    }
+}
