@@ -250,7 +250,8 @@ impl Live {
         }
     }
 
-    /// Pause (the sim thread blocks between slices), resume, or stop (the run ends there).
+    /// Pause (the sim thread blocks between slices; the page shows `paused` once it has),
+    /// or resume.
     pub fn pause(&self, paused: bool) {
         let mut c = self.control();
         if !c.stop {
@@ -258,30 +259,39 @@ impl Live {
         }
         drop(c);
         self.wake.notify_all();
-        let mut f = self.feed();
-        if f.state == "running" || f.state == "paused" {
-            f.state = if paused { "paused" } else { "running" };
-        }
-        drop(f);
-        self.changed();
     }
 
+    /// Stop: the run ends at the end of the current slice (a paused run at once).
     pub fn stop(&self) {
         self.control().stop = true;
         self.wake.notify_all();
+        self.set_state("stopping");
+    }
+
+    /// Sets the state shown, unless the run has ended.
+    fn set_state(&self, state: &'static str) {
         let mut f = self.feed();
-        if f.state != "ended" {
-            f.state = "stopping";
+        if f.state != "ended" && (f.state != "stopping" || state == "ended") {
+            f.state = state;
         }
         drop(f);
         self.changed();
     }
 
-    /// Waits while paused; true if the run is to stop.
+    fn pause_asked(&self) -> bool {
+        let c = self.control();
+        c.paused && !c.stop
+    }
+
+    /// Waits while paused (showing `paused` meanwhile); true if the run is to stop.
     fn checkpoint(&self) -> bool {
         let mut c = self.control();
-        while c.paused && !c.stop {
-            c = self.wake.wait(c).unwrap_or_else(|p| p.into_inner());
+        if c.paused && !c.stop {
+            self.set_state("paused");
+            while c.paused && !c.stop {
+                c = self.wake.wait(c).unwrap_or_else(|p| p.into_inner());
+            }
+            self.set_state("running");
         }
         c.stop
     }
@@ -345,7 +355,8 @@ pub fn drive(
             width_ps /= 2;
         }
         let finished = outcome != RunOutcome::ReachedEnd || Some(to) == end;
-        if finished || last.at.elapsed() >= target {
+        // Before a pause too, so that the page shows where the run stands still.
+        if finished || last.at.elapsed() >= target || live.pause_asked() {
             last.publish(live, sim, running);
         }
         if finished {

@@ -152,6 +152,22 @@ fn page_in_a_headless_browser() {
         std::fs::write(&path, browser.screenshot()).expect("write the screenshot");
     }
 
+    // Pause holds the run (simulated time stands still); Resume lets it go on.
+    browser.click("#pause");
+    let paused = until(Duration::from_secs(30), "the page to show the pause", || {
+        let p = page();
+        (p["state"] == "paused").then_some(p)
+    });
+    std::thread::sleep(Duration::from_millis(600));
+    let still = page();
+    assert_eq!(still["state"], "paused");
+    assert_eq!(still["simulated"], paused["simulated"], "simulated time moved while paused");
+    browser.click("#pause");
+    until(Duration::from_secs(60), "the run to go on after Resume", || {
+        let p = page();
+        (p["state"] == "running" && p["simulated"] != paused["simulated"]).then_some(())
+    });
+
     // Stop ends the run: the page says so, and tasim prints its report and exits.
     browser.click("#stop");
     let ended = until(Duration::from_secs(60), "the page to show the end", || {
