@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use client::{request, Browser};
 use rstest::rstest;
 
-use crate::cli_support::{root, tasim, TempDir};
+use crate::cli_support::{dir_bytes, root, tasim, TempDir};
 
 /// A `tasim serve` child on a free loopback port; killed on drop if still running.
 struct Server {
@@ -268,6 +268,26 @@ fn live_power_adds_up_to_the_reports_energy() {
     let ratio = live_uj / booked_uj;
     assert!((0.99..=1.0 + 1e-9).contains(&ratio), "live {live_uj} uJ, booked {booked_uj} uJ");
     assert_eq!(prev_ms * 1e9, last["simulated_ms"].as_f64().unwrap() * 1e9, "the points reach the end");
+}
+
+/// Serving a run changes nothing in it: slicing it, observing it and sampling it leave the
+/// results as `tasim run` writes them, byte for byte, on one thread or several.
+#[rstest]
+#[case("topologies/paper-chip.yaml", "1")]
+#[case("topologies/multichip/ring4.yaml", "2")]
+fn a_served_run_writes_what_run_writes(#[case] topology: &str, #[case] threads: &str) {
+    let dir = TempDir::new(&format!("serve-same-{threads}"));
+    let (run, served) = (dir.str("run"), dir.str("served"));
+    crate::cli_support::ok(&tasim(&["run", topology, "--threads", threads, "--out", &run]));
+    let out = tasim(&["serve", topology, "--threads", threads, "--out", &served, "--port", "0"]);
+    let stdout = crate::cli_support::ok(&out);
+    assert!(stdout.contains("outcome    training finished"), "{stdout}");
+    let (a, b) = (dir_bytes(&dir.path("run")), dir_bytes(&dir.path("served")));
+    assert!(a.len() >= 6, "{:?}", a.iter().map(|f| &f.0).collect::<Vec<_>>());
+    assert_eq!(a.iter().map(|f| &f.0).collect::<Vec<_>>(), b.iter().map(|f| &f.0).collect::<Vec<_>>());
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        assert!(x == y, "{name} differs between run and serve");
+    }
 }
 
 #[rstest]
