@@ -395,6 +395,61 @@ mod tests {
         assert_eq!(busy.busy_ps.values().iter().sum::<u64>(), 20_000_000);
     }
 
+    /// A component spending 1 pJ per timer, every 400 ns for 4 µs, marks what it booked.
+    struct Spender {
+        meter: EnergyMeter,
+    }
+
+    impl sim_core::Component<crate::Msg> for Spender {
+        fn ports(&self) -> Vec<sim_core::PortSpec> {
+            Vec::new()
+        }
+        fn init(&mut self, ctx: &mut Context<'_, crate::Msg>) {
+            ctx.schedule(sim_core::SimDuration::ps(0), 0);
+        }
+        fn on_message(&mut self, _: &mut Context<'_, crate::Msg>, _: sim_core::PortId, _: crate::Msg) {}
+        fn on_timer(&mut self, ctx: &mut Context<'_, crate::Msg>, tag: u64) {
+            let v = self.meter.at(ctx);
+            self.meter.add(v, "x", 1.0, 1.0, Cause::default());
+            if tag < 10 {
+                ctx.schedule(sim_core::SimDuration::ps(400_000), tag + 1);
+            }
+        }
+    }
+
+    type Marks = Arc<std::sync::Mutex<Vec<(u64, String, i64)>>>;
+
+    struct MarkLog(Marks);
+
+    impl sim_core::Observer<crate::Msg> for MarkLog {
+        fn on_mark(&mut self, rec: &sim_core::MarkRecord<'_>) {
+            self.0.lock().unwrap().push((rec.time.as_ps(), rec.label.to_string(), rec.value));
+        }
+    }
+
+    #[test]
+    fn meters_mark_the_energy_booked_once_per_window() {
+        let mut b = sim_core::SimBuilder::<crate::Msg>::new(1);
+        let clock = b.clock("clk", sim_core::SimDuration::ps(20_000), 0);
+        let leak = Leakage { mw_at_nominal: 0.0, nominal_v: 1.0, voltage_exponent: 3.0 };
+        let meter = EnergyMeter::new(PowerDomain::new(clock, vec![(20_000, 1.0)]), Scope::OffChip, leak);
+        b.add("spender", Spender { meter });
+        let marks: Marks = Arc::default();
+        let m = marks.clone();
+        b.observe(move |_| Box::new(MarkLog(m.clone())));
+        let mut sim = b.build().unwrap();
+        sim.run().unwrap();
+        let marks = marks.lock().unwrap().clone();
+        // Spending at 0, 0.4, ..., 4.0 µs: the first event of windows 1..=4 (at 1.2, 2.0, 3.2,
+        // 4.0 µs) shows what came before it: 3 pJ, 2, 3, 2; the last (4.0 µs) is not yet shown.
+        let want: Vec<(u64, String, i64)> =
+            [(1_200_000, 3000), (2_000_000, 2000), (3_200_000, 3000), (4_000_000, 2000)]
+                .into_iter()
+                .map(|(t, fj)| (t, ENERGY_OFFCHIP_MARK.to_string(), fj))
+                .collect();
+        assert_eq!(marks, want);
+    }
+
     #[test]
     fn dynamic_energy_scales_with_v_squared() {
         let d = PowerDomain::new(ClockId(0), vec![(20_000, 0.5)]);
