@@ -171,6 +171,9 @@ pub struct Live {
     wake: Condvar,
     slots: Arc<Mutex<Vec<Arc<Slot>>>>,
     notify: tokio::sync::watch::Sender<u64>,
+    /// Printed on standard error when the run starts (the URL): not before, so that a
+    /// topology that fails to load or elaborate prints its error alone.
+    announce: Mutex<Option<String>>,
 }
 
 impl Live {
@@ -183,7 +186,13 @@ impl Live {
             wake: Condvar::new(),
             slots: Arc::default(),
             notify: tokio::sync::watch::channel(0).0,
+            announce: Mutex::new(None),
         }
+    }
+
+    /// Sets the line [`Live::start`] prints.
+    pub fn announce(&self, line: String) {
+        *self.announce.lock().unwrap_or_else(|p| p.into_inner()) = Some(line);
     }
 
     fn feed(&self) -> MutexGuard<'_, Feed> {
@@ -238,6 +247,9 @@ impl Live {
         f.epochs_planned = planned.iter().copied().max();
         drop(f);
         self.changed();
+        if let Some(line) = self.announce.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            eprintln!("{line}");
+        }
     }
 
     /// The held-out results per epoch so far, `(epoch, Some((loss, accuracy)))`; the new ones

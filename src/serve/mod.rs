@@ -94,6 +94,7 @@ where
     listener.set_nonblocking(true)?;
     let local = listener.local_addr()?;
     let live = Arc::new(Live::new(Duration::from_millis(args.sample_ms)));
+    live.announce(format!("serving the live view on http://{local}/ (Ctrl-C stops the run)"));
     let rt = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -109,7 +110,6 @@ where
         let server = tokio::spawn(async move {
             axum::serve(listener, app).with_graceful_shutdown(async { drop(stop_rx.await) }).await
         });
-        eprintln!("serving the live view on http://{local}/ (Ctrl-C stops the run)");
         let mut interrupted = false;
         tokio::pin!(done_rx);
         let result = tokio::select! {

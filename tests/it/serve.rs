@@ -40,8 +40,12 @@ impl Server {
             .spawn()
             .expect("start tasim serve");
         let mut err = BufReader::new(child.stderr.take().unwrap());
+        // The URL is announced once the run has started (after any warnings).
         let mut line = String::new();
-        err.read_line(&mut line).unwrap();
+        while !line.contains("http://") {
+            line.clear();
+            assert!(err.read_line(&mut line).unwrap() > 0, "tasim serve ended without a URL");
+        }
         let addr = line
             .split("http://")
             .nth(1)
@@ -311,4 +315,15 @@ fn allow_remote_lets_a_non_loopback_bind_pass() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("--bind") && err.contains("--sample-ms 1 is not in 10..=10000"), "{err}");
+}
+
+/// A topology that does not load or elaborate is an input error as with `run` (exit 2), and
+/// no URL is announced for a run that never starts.
+#[test]
+fn bad_input_fails_before_the_page_is_announced() {
+    let out = tasim(&["serve", "topologies/paper-chip.yaml", "--set", "ctrl.epochs=0", "--port", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--set ctrl.epochs=0") && err.contains("fix:"), "{err}");
+    assert!(!err.contains("http://"), "{err}");
 }
