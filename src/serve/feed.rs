@@ -1,120 +1,31 @@
 //! What the page is fed: the run's progress and its series, sampled between slices of the
-//! run; and the control (pause, stop) the sim thread obeys there.
+//! run ([`super::drive`]); and the control (pause, stop) the sim thread obeys there.
 //!
-//! Costs: the observer adds a table look-up per send and stores to its own atomics (no lock,
-//! no allocation per event); a sample is taken at most every `sample_ms` of wall time; the
-//! series keep at most [`MAX_POINTS`] points (past that neighbours merge, so memory does not
+//! Costs: a sample is taken at most every `sample_ms` of wall time; the series keep at most
+//! [`MAX_POINTS`] points (past that neighbours merge, so memory does not
 //! grow with simulated time); the page is told through a `watch` channel (one value, never a
 //! queue that could grow).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Result;
-use components::energy::{ENERGY_MARK, ENERGY_OFFCHIP_MARK};
-use components::Msg;
 use serde_json::{json, Value};
-use sim_core::{MarkRecord, Observer, RunOutcome, SendRecord, SimTime, Simulation};
 
+use super::observe::{LiveObserver, Memory, Slot};
 use crate::elaborate::ObserverFactory;
 use crate::topology::Topology;
 
 /// The most chart points kept (and sent to a page that connects late).
 pub const MAX_POINTS: usize = 1024;
 
-/// Counts of one observer thread, read by the sampler between slices (the slice's end joins
-/// the threads, so relaxed loads see every store).
-#[derive(Default)]
-struct Slot {
-    buffer_bytes: AtomicU64,
-    dram_bytes: AtomicU64,
-    chip_fj: AtomicU64,
-    offchip_fj: AtomicU64,
-}
-
-/// Which memory a component is, for bandwidth (indexed by component rank = instance order).
-#[derive(Clone, Copy, PartialEq)]
-enum Memory {
-    None,
-    Buffer,
-    Dram,
-}
-
-/// Sees the bytes of every message to or from a global buffer or DRAM controller, and the
-/// energy marks of the meters ([`components::energy::ENERGY_MARK`]).
-pub struct LiveObserver {
-    memory: Arc<[Memory]>,
-    slot: Arc<Slot>,
-    totals: [u64; 4],
-}
-
-impl LiveObserver {
-    fn add(&mut self, i: usize, v: u64) {
-        self.totals[i] = self.totals[i].saturating_add(v);
-        let s = &self.slot;
-        let field = [&s.buffer_bytes, &s.dram_bytes, &s.chip_fj, &s.offchip_fj][i];
-        field.store(self.totals[i], Ordering::Relaxed);
-    }
-}
-
-impl Observer<Msg> for LiveObserver {
-    fn on_send(&mut self, rec: &SendRecord, _msg: &Msg) {
-        let kind = |c: sim_core::CompId| self.memory.get(c.0 as usize).copied().unwrap_or(Memory::None);
-        match (kind(rec.from), kind(rec.to)) {
-            (Memory::Dram, _) | (_, Memory::Dram) => self.add(1, rec.bytes),
-            (Memory::Buffer, _) | (_, Memory::Buffer) => self.add(0, rec.bytes),
-            _ => {}
-        }
-    }
-
-    fn on_mark(&mut self, rec: &MarkRecord<'_>) {
-        let v = rec.value.max(0) as u64;
-        if rec.label == ENERGY_MARK {
-            self.add(2, v);
-        } else if rec.label == ENERGY_OFFCHIP_MARK {
-            self.add(3, v);
-        }
-    }
-}
-
-/// Both observers of `a` and `b` (a recorded trace and the live view), in that order.
-pub fn tee(mut a: ObserverFactory, mut b: ObserverFactory) -> ObserverFactory {
-    Box::new(move |thread| Box::new(Tee(a(thread), b(thread))))
-}
-
-struct Tee(Box<dyn Observer<Msg>>, Box<dyn Observer<Msg>>);
-
-impl Observer<Msg> for Tee {
-    fn on_send(&mut self, rec: &SendRecord, msg: &Msg) {
-        self.0.on_send(rec, msg);
-        self.1.on_send(rec, msg);
-    }
-    fn on_deliver(&mut self, rec: &sim_core::DeliverRecord, msg: &Msg) {
-        self.0.on_deliver(rec, msg);
-        self.1.on_deliver(rec, msg);
-    }
-    fn on_timer(&mut self, rec: &sim_core::TimerRecord) {
-        self.0.on_timer(rec);
-        self.1.on_timer(rec);
-    }
-    fn on_mark(&mut self, rec: &MarkRecord<'_>) {
-        self.0.on_mark(rec);
-        self.1.on_mark(rec);
-    }
-    fn on_finish(&mut self, end: SimTime) {
-        self.0.on_finish(end);
-        self.1.on_finish(end);
-    }
-}
-
 /// One chart point: the span of simulated time it covers and what happened in it.
 #[derive(Clone, Copy, Debug, Default)]
-struct Point {
-    from_ps: u64,
-    to_ps: u64,
+pub(super) struct Point {
+    pub(super) from_ps: u64,
+    pub(super) to_ps: u64,
     /// [buffer bytes, DRAM bytes, chip fJ, off-chip fJ] in the span.
-    d: [u64; 4],
+    pub(super) d: [u64; 4],
 }
 
 impl Point {
@@ -133,17 +44,17 @@ impl Point {
 }
 
 #[derive(Default)]
-struct Feed {
+pub(super) struct Feed {
     state: &'static str,
     topology: String,
     epochs_planned: Option<usize>,
     end_ps: Option<u64>,
-    now_ps: u64,
-    events: u64,
-    events_per_s: f64,
+    pub(super) now_ps: u64,
+    pub(super) events: u64,
+    pub(super) events_per_s: f64,
     /// Wall time spent running (pauses excluded), s.
-    running_s: f64,
-    eta_s: Option<f64>,
+    pub(super) running_s: f64,
+    pub(super) eta_s: Option<f64>,
     /// (epoch, simulated time it was seen at, held-out accuracy).
     epochs: Vec<(usize, u64, Option<f64>)>,
     points: Vec<Point>,
@@ -163,9 +74,9 @@ struct Control {
 
 /// The link between the sim thread and the server: the feed, the control, and the observers'
 /// counts. Made by [`super::serve`]; the run calls [`Live::observer`], [`Live::start`],
-/// [`Live::drive`] and [`Live::epochs`].
+/// [`super::drive`] and [`Live::epochs`].
 pub struct Live {
-    sample: Duration,
+    pub(super) sample: Duration,
     feed: Mutex<Feed>,
     control: Mutex<Control>,
     wake: Condvar,
@@ -195,7 +106,7 @@ impl Live {
         *self.announce.lock().unwrap_or_else(|p| p.into_inner()) = Some(line);
     }
 
-    fn feed(&self) -> MutexGuard<'_, Feed> {
+    pub(super) fn feed(&self) -> MutexGuard<'_, Feed> {
         self.feed.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -203,7 +114,7 @@ impl Live {
         self.control.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn changed(&self) {
+    pub(super) fn changed(&self) {
         self.notify.send_modify(|v| *v += 1);
     }
 
@@ -227,7 +138,7 @@ impl Live {
         Box::new(move |_thread| {
             let slot = Arc::new(Slot::default());
             slots.lock().unwrap_or_else(|p| p.into_inner()).push(slot.clone());
-            Box::new(LiveObserver { memory: memory.clone(), slot, totals: [0; 4] })
+            Box::new(LiveObserver::new(memory.clone(), slot))
         })
     }
 
@@ -290,13 +201,13 @@ impl Live {
         self.changed();
     }
 
-    fn pause_asked(&self) -> bool {
+    pub(super) fn pause_asked(&self) -> bool {
         let c = self.control();
         c.paused && !c.stop
     }
 
     /// Waits while paused (showing `paused` meanwhile); true if the run is to stop.
-    fn checkpoint(&self) -> bool {
+    pub(super) fn checkpoint(&self) -> bool {
         let mut c = self.control();
         if c.paused && !c.stop {
             self.set_state("paused");
@@ -321,97 +232,21 @@ impl Live {
         self.changed();
     }
 
-    fn totals(&self) -> [u64; 4] {
+    pub(super) fn totals(&self) -> [u64; 4] {
         let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         let mut t = [0u64; 4];
         for s in slots.iter() {
-            for (i, a) in [&s.buffer_bytes, &s.dram_bytes, &s.chip_fj, &s.offchip_fj].into_iter().enumerate() {
-                t[i] = t[i].saturating_add(a.load(Ordering::Relaxed));
+            for (i, v) in s.load().into_iter().enumerate() {
+                t[i] = t[i].saturating_add(v);
             }
         }
         t
     }
 }
 
-/// Runs `sim` to `end` (or to its end) in slices of about the sampling period of wall time,
-/// publishing a sample between slices and obeying pause and stop there. `step` runs one
-/// slice (`run_until`, with the run's error mapping); `after_slice` runs after each.
-///
-/// A stop returns [`RunOutcome::ReachedEnd`] at the last slice's end: the run then ends as
-/// one given that `--until-ns` would.
-pub fn drive(
-    live: &Live,
-    sim: &mut Simulation<Msg>,
-    end: Option<u64>,
-    step: &mut dyn FnMut(&mut Simulation<Msg>, SimTime) -> Result<RunOutcome>,
-    after_slice: &mut dyn FnMut() -> Result<()>,
-) -> Result<RunOutcome> {
-    let target = live.sample;
-    // Simulated time per slice, adapted so that a slice takes about `target` of wall time.
-    let mut width_ps: u64 = 1_000_000;
-    let mut last = Sampler { at: Instant::now(), events: 0, totals: [0; 4], now_ps: 0 };
-    let mut running = Duration::ZERO;
-    loop {
-        let from = sim.next_event_time().unwrap_or(sim.now()).as_ps();
-        let to = from.saturating_add(width_ps).min(end.unwrap_or(u64::MAX));
-        let t0 = Instant::now();
-        let outcome = step(sim, SimTime(to))?;
-        // Epochs found by `after_slice` are placed at this slice's end.
-        live.feed().now_ps = sim.now().as_ps();
-        after_slice()?;
-        let took = t0.elapsed();
-        running += took;
-        if took < target / 4 {
-            width_ps = width_ps.saturating_mul(2);
-        } else if took > target && width_ps > 1_000 {
-            width_ps /= 2;
-        }
-        let finished = outcome != RunOutcome::ReachedEnd || Some(to) == end;
-        // Before a pause too, so that the page shows where the run stands still.
-        if finished || last.at.elapsed() >= target || live.pause_asked() {
-            last.publish(live, sim, running);
-        }
-        if finished {
-            return Ok(outcome);
-        }
-        if live.checkpoint() {
-            last.publish(live, sim, running);
-            return Ok(RunOutcome::ReachedEnd);
-        }
-    }
-}
-
-/// The previous sample, for rates.
-struct Sampler {
-    at: Instant,
-    events: u64,
-    totals: [u64; 4],
-    now_ps: u64,
-}
-
-impl Sampler {
-    fn publish(&mut self, live: &Live, sim: &Simulation<Msg>, running: Duration) {
-        let (now_ps, events, totals) = (sim.now().as_ps(), sim.events(), live.totals());
-        let wall = self.at.elapsed().as_secs_f64().max(1e-9);
-        let mut f = live.feed();
-        f.now_ps = now_ps;
-        f.events = events;
-        f.events_per_s = (events - self.events.min(events)) as f64 / wall;
-        f.running_s = running.as_secs_f64();
-        f.eta_s = eta(&f);
-        if now_ps > self.now_ps {
-            let d = std::array::from_fn(|i| totals[i].saturating_sub(self.totals[i]));
-            push_point(&mut f, Point { from_ps: self.now_ps, to_ps: now_ps, d });
-        }
-        drop(f);
-        live.changed();
-        *self = Sampler { at: Instant::now(), events, totals, now_ps };
-    }
-}
-
 /// Keeps at most [`MAX_POINTS`]: when full, neighbours merge (their sums add, so the rates
 /// stay exact over the wider spans).
-fn push_point(f: &mut Feed, p: Point) {
+pub(super) fn push_point(f: &mut Feed, p: Point) {
     if f.points.len() >= MAX_POINTS {
         f.points = f
             .points
@@ -433,7 +268,7 @@ fn push_point(f: &mut Feed, p: Point) {
 
 /// Wall seconds left at the rate of simulated time per running second so far, to the end
 /// time or to the planned epochs (their simulated length estimated from those done).
-fn eta(f: &Feed) -> Option<f64> {
+pub(super) fn eta(f: &Feed) -> Option<f64> {
     let rate = f.now_ps as f64 / f.running_s.max(1e-9);
     let by_epochs = match (f.epochs_planned, f.epochs.last()) {
         (Some(n), Some(&(done, at, _))) if done > 0 && at > 0 => {

@@ -18,7 +18,9 @@
 //! (no files are served from disk); control requests need a custom header (so a cross-site
 //! form cannot send them), and requests naming another `Host` are refused (DNS rebinding).
 
+mod drive;
 mod feed;
+mod observe;
 mod routes;
 
 use std::net::{IpAddr, SocketAddr};
@@ -30,7 +32,9 @@ use clap::Args;
 use serde_json::Value;
 
 use crate::InputError;
-pub use feed::{drive, tee, Live, LiveObserver};
+pub use drive::drive;
+pub use feed::Live;
+pub use observe::{tee, LiveObserver};
 
 /// Options of `tasim serve` besides the run's own.
 #[derive(Args, Clone, Debug)]

@@ -294,6 +294,21 @@ fn a_served_run_writes_what_run_writes(#[case] topology: &str, #[case] threads: 
     }
 }
 
+/// Ctrl-C (SIGINT) stops the run as Stop does: the report is printed, and the exit code is
+/// 130, as a shell reports an interrupted command.
+#[test]
+fn ctrl_c_stops_the_run_and_exits_with_130() {
+    let server = Server::start(1000);
+    // The run is going: the page is served.
+    assert_eq!(request(&server.addr, "GET", "/", &[], None).status, 200);
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let (code, out) = server.wait(Duration::from_secs(60));
+    assert_eq!(code, Some(130), "{out}");
+    assert!(out.contains("outcome    reached the end time;") && out.contains("of 1000 epochs trained"), "{out}");
+}
+
 #[rstest]
 #[case("0.0.0.0")]
 #[case("::")]
