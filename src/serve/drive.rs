@@ -50,10 +50,13 @@ pub fn drive(
         if finished {
             return Ok(outcome);
         }
+        let held = Instant::now();
         if live.checkpoint() {
             last.publish(live, sim, running);
             return Ok(RunOutcome::ReachedEnd);
         }
+        // A pause is no part of the next sample's events/s.
+        last.at += held.elapsed();
     }
 }
 
