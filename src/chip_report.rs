@@ -171,6 +171,11 @@ impl HeldOut {
         Ok(())
     }
 
+    /// (epoch from 1, held-out loss and accuracy after it) for the epochs drained so far.
+    pub fn epochs(&self) -> &[(usize, Option<(f64, f64)>)] {
+        &self.epochs
+    }
+
     fn after(&self, epoch: usize) -> Option<(f64, f64)> {
         self.epochs.iter().find(|(n, _)| *n == epoch).and_then(|(_, h)| *h)
     }

@@ -176,6 +176,12 @@ pub fn build_update_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, 
     )))
 }
 
+/// The epochs a `controller` instance is to train (its `epochs`, or the default), or None
+/// if its parameters do not parse (the elaboration reports why).
+pub fn planned_epochs(inst: &crate::topology::Instance) -> Option<usize> {
+    serde_yaml::from_value::<ControllerYaml>(inst.params.clone()).ok().map(|y| y.epochs)
+}
+
 /// YAML parameters of a `controller`; declared in [`Declared::PARAMS`].
 #[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

@@ -13,6 +13,7 @@ pub mod multichip_types;
 pub mod output;
 pub mod registry;
 pub mod report;
+pub mod serve;
 pub mod suggest;
 pub mod sweep;
 pub mod system_report;

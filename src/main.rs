@@ -111,6 +111,14 @@ enum Command {
     /// Run a grid of `--set` values (each point an ordinary run) and gather a table and
     /// plots; `--index`/`--shard` run one share on a cluster, `sweep merge DIR` gathers it.
     Sweep(tasim::sweep::cli::SweepArgs),
+    /// Run a topology (as `run`, same options) and watch it live in a browser: progress,
+    /// power, bandwidth and accuracy, with pause and stop. Serves 127.0.0.1 only by default.
+    Serve {
+        #[command(flatten)]
+        run: RunArgs,
+        #[command(flatten)]
+        serve: tasim::serve::ServeArgs,
+    },
     /// Kernel benchmarks.
     Bench {
         #[command(subcommand)]
@@ -221,8 +229,11 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     TEXT_OFF.store(json, std::sync::atomic::Ordering::Relaxed);
-    // Ctrl-C / SIGTERM: temporary outputs removed, exit 130 / 143.
-    tasim::interrupt::install();
+    // Ctrl-C / SIGTERM: temporary outputs removed, exit 130 / 143. `serve` handles Ctrl-C
+    // itself (the run stops, its report and outputs are written, exit 130).
+    if !matches!(cli.command, Command::Serve { .. }) {
+        tasim::interrupt::install();
+    }
     match dispatch(cli.command) {
         Ok(doc) => {
             if let (true, Some(doc)) = (json, doc) {
@@ -235,6 +246,10 @@ fn main() -> ExitCode {
                     ExitCode::from(1)
                 }
             }
+        }
+        Err(e) if e.is::<tasim::serve::Interrupted>() => {
+            eprintln!("{e}");
+            ExitCode::from(130)
         }
         Err(e) => {
             if json {
@@ -281,7 +296,10 @@ fn error_json(e: &(dyn std::error::Error + 'static)) -> Value {
 
 fn dispatch(cmd: Command) -> Result<Option<Value>> {
     match cmd {
-        Command::Run(args) => run(args).map(Some),
+        Command::Run(args) => run(args, None).map(Some),
+        Command::Serve { run: args, serve } => {
+            tasim::serve::serve(&serve, move |live| run(args, Some(live))).map(|_| None)
+        }
         Command::Train(args) => tasim::train::cli::run(&args).map(|()| None),
         Command::Replay(args) => tasim::trace::cli::run_replay(&args, &mut emit_more).map(Some),
         Command::Trace { which } => tasim::trace::cli::trace(&which, &mut emit_more),
@@ -419,7 +437,8 @@ fn partitions(topo: &topology::Topology) -> usize {
 /// `tasim run`; returns the run as one JSON document (what `--format json` prints): the
 /// topology, outcome, simulated time, events, the by-type summary with each figure's rule,
 /// a chip run's summary (as `summary.json`), and every statistic (as `stats.json`).
-fn run(args: RunArgs) -> Result<Value> {
+/// With `live` (`tasim serve`), the run feeds the live view and obeys its pause and stop.
+fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
     let mut topo = topology::load(&args.file, &args.set)?;
     tasim::trace::cli::reject_players(&topo)?;
     // Output places are checked before the run, not found wrong after it.
@@ -456,7 +475,10 @@ fn run(args: RunArgs) -> Result<Value> {
         Some(path) => Some(tasim::trace::cli::recorder(&topo, path, args.trace_buffer)?),
         None => None,
     };
-    let observer = recorder.as_ref().map(|r| r.factory());
+    let observer = match (recorder.as_ref().map(|r| r.factory()), live.map(|l| l.observer(&topo))) {
+        (Some(r), Some(l)) => Some(tasim::serve::tee(r, l)),
+        (r, l) => r.or(l),
+    };
     let start = Instant::now();
     let mut sim = elaborate(&topo, Options { threads, outputs: outputs.clone(), observer, ..Options::default() })?;
     tracing::info!("elaborated in {:.3} s; running on {} thread(s)", start.elapsed().as_secs_f64(), sim.threads());
@@ -470,10 +492,23 @@ fn run(args: RunArgs) -> Result<Value> {
     // so the models are not kept to the end.
     let mut held = tasim::chip_report::HeldOut::default();
     let mut drain = || match &setup {
-        Some(setup) => held.drain(setup, &outputs),
+        Some(setup) => {
+            held.drain(setup, &outputs)?;
+            live.inspect(|l| l.epochs(held.epochs()));
+            Ok(())
+        }
         None => Ok(()),
     };
-    let outcome = run_with_progress(&topo, &mut sim, end, &mut drain)?;
+    let outcome = match live {
+        Some(live) => {
+            live.start(&topo, end);
+            let mut step = |sim: &mut sim_core::Simulation<components::Msg>, t| {
+                sim.run_until(t).map_err(|e| anyhow::Error::from(aborted(&topo, e)))
+            };
+            tasim::serve::drive(live, &mut sim, end, &mut step, &mut || drain().map_err(Into::into))?
+        }
+        None => run_with_progress(&topo, &mut sim, end, &mut drain)?,
+    };
     drain()?;
     let wall = start.elapsed().as_secs_f64();
     tracing::info!("run ended ({outcome:?}) at {} after {} events", sim.now(), sim.events());

@@ -107,7 +107,18 @@ pub struct EnergyMeter {
     /// The last clock period seen and its voltage: `at` runs once per event, and the period
     /// changes only under DVFS.
     voltage_of: (u64, f64),
+    /// For observers: the window after which `at` next shows the dynamic energy booked since
+    /// the last mark ([`ENERGY_MARK`]), and the dynamic total at that mark, pJ.
+    mark_due_ps: u64,
+    marked_pj: f64,
 }
+
+/// Labels of the marks ([`sim_core::Context::mark`]) a meter shows observers at its first
+/// event in each new [`POWER_WINDOW_PS`] window: the dynamic energy booked since its last
+/// mark, in femtojoules (rounded), on-chip or off-chip. Idle clock energy and leakage are
+/// charged at the end of the run and never marked. `tasim serve` draws live power from them.
+pub const ENERGY_MARK: &str = "energy_fj";
+pub const ENERGY_OFFCHIP_MARK: &str = "energy_offchip_fj";
 
 impl EnergyMeter {
     pub fn new(domain: PowerDomain, scope: Scope, leakage: Leakage) -> Self {
@@ -123,6 +134,8 @@ impl EnergyMeter {
             now: 0,
             span: None,
             voltage_of: (0, 0.0),
+            mark_due_ps: POWER_WINDOW_PS,
+            marked_pj: 0.0,
         }
     }
 
@@ -136,11 +149,29 @@ impl EnergyMeter {
         let now = ctx.now();
         self.now = now.0;
         self.span = None;
+        if now.0 >= self.mark_due_ps {
+            self.mark_energy(ctx);
+        }
         let period = ctx.clock(self.domain.clock).period_at(now).as_ps();
         if self.voltage_of.0 != period {
             self.voltage_of = (period, self.domain.voltage_at_period(period));
         }
         self.voltage_of.1
+    }
+
+    /// Shows observers the dynamic energy booked since the last mark (once per window).
+    #[cold]
+    fn mark_energy<M: sim_core::Message>(&mut self, ctx: &mut Context<'_, M>) {
+        self.mark_due_ps = (self.now / POWER_WINDOW_PS).saturating_add(1).saturating_mul(POWER_WINDOW_PS);
+        if ctx.observed() {
+            let label = match self.scope {
+                Scope::Chip => ENERGY_MARK,
+                Scope::OffChip => ENERGY_OFFCHIP_MARK,
+            };
+            // Femtojoules: a window's energy is far below i64::MAX fJ (9.2 kJ); `as` saturates.
+            ctx.mark(label, ((self.dynamic - self.marked_pj) * 1e3).round() as i64);
+        }
+        self.marked_pj = self.dynamic;
     }
 
     /// Spreads the energy added next (until the next [`EnergyMeter::at`]) evenly over
@@ -362,6 +393,61 @@ mod tests {
         busy.busy(20_000, 1_000, SimTime(8_000_000_000_000_000_000));
         assert!(busy.busy_ps.values().len() <= POWER_WINDOWS_MAX);
         assert_eq!(busy.busy_ps.values().iter().sum::<u64>(), 20_000_000);
+    }
+
+    /// A component spending 1 pJ per timer, every 400 ns for 4 µs, marks what it booked.
+    struct Spender {
+        meter: EnergyMeter,
+    }
+
+    impl sim_core::Component<crate::Msg> for Spender {
+        fn ports(&self) -> Vec<sim_core::PortSpec> {
+            Vec::new()
+        }
+        fn init(&mut self, ctx: &mut Context<'_, crate::Msg>) {
+            ctx.schedule(sim_core::SimDuration::ps(0), 0);
+        }
+        fn on_message(&mut self, _: &mut Context<'_, crate::Msg>, _: sim_core::PortId, _: crate::Msg) {}
+        fn on_timer(&mut self, ctx: &mut Context<'_, crate::Msg>, tag: u64) {
+            let v = self.meter.at(ctx);
+            self.meter.add(v, "x", 1.0, 1.0, Cause::default());
+            if tag < 10 {
+                ctx.schedule(sim_core::SimDuration::ps(400_000), tag + 1);
+            }
+        }
+    }
+
+    type Marks = Arc<std::sync::Mutex<Vec<(u64, String, i64)>>>;
+
+    struct MarkLog(Marks);
+
+    impl sim_core::Observer<crate::Msg> for MarkLog {
+        fn on_mark(&mut self, rec: &sim_core::MarkRecord<'_>) {
+            self.0.lock().unwrap().push((rec.time.as_ps(), rec.label.to_string(), rec.value));
+        }
+    }
+
+    #[test]
+    fn meters_mark_the_energy_booked_once_per_window() {
+        let mut b = sim_core::SimBuilder::<crate::Msg>::new(1);
+        let clock = b.clock("clk", sim_core::SimDuration::ps(20_000), 0);
+        let leak = Leakage { mw_at_nominal: 0.0, nominal_v: 1.0, voltage_exponent: 3.0 };
+        let meter = EnergyMeter::new(PowerDomain::new(clock, vec![(20_000, 1.0)]), Scope::OffChip, leak);
+        b.add("spender", Spender { meter });
+        let marks: Marks = Arc::default();
+        let m = marks.clone();
+        b.observe(move |_| Box::new(MarkLog(m.clone())));
+        let mut sim = b.build().unwrap();
+        sim.run().unwrap();
+        let marks = marks.lock().unwrap().clone();
+        // Spending at 0, 0.4, ..., 4.0 µs: the first event of windows 1..=4 (at 1.2, 2.0, 3.2,
+        // 4.0 µs) shows what came before it: 3 pJ, 2, 3, 2; the last (4.0 µs) is not yet shown.
+        let want: Vec<(u64, String, i64)> =
+            [(1_200_000, 3000), (2_000_000, 2000), (3_200_000, 3000), (4_000_000, 2000)]
+                .into_iter()
+                .map(|(t, fj)| (t, ENERGY_OFFCHIP_MARK.to_string(), fj))
+                .collect();
+        assert_eq!(marks, want);
     }
 
     #[test]

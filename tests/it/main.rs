@@ -20,6 +20,7 @@ mod paper_chip;
 mod parallel_sync;
 mod phold;
 mod report_figures;
+mod serve;
 mod set_overrides;
 mod support;
 mod sweep;
