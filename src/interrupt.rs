@@ -9,6 +9,7 @@
 //! because every output reaches its real name only by a rename that the removal precedes or
 //! follows whole.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -81,8 +82,46 @@ impl Drop for Temp {
     }
 }
 
+/// Child processes running now (their ids), and whether a signal has arrived: under one lock,
+/// so that no child starts after the signal thread has stopped the others.
+static CHILDREN: Mutex<(bool, Vec<u32>)> = Mutex::new((false, Vec::new()));
+
+/// Runs `cmd` to completion like [`std::process::Command::output`], as a child that an
+/// interruption of this process also stops (SIGTERM; the child, a tasim, then removes its
+/// own temporary files). After an interruption no child starts: the call fails instead.
+///
+/// # Errors
+/// The child could not start, or this process is being interrupted.
+pub fn child_output(cmd: &mut std::process::Command) -> std::io::Result<std::process::Output> {
+    let child = {
+        let mut c = CHILDREN.lock().unwrap_or_else(|e| e.into_inner());
+        if c.0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "interrupted"));
+        }
+        let child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn()?;
+        c.1.push(child.id());
+        child
+    };
+    let id = child.id();
+    let out = child.wait_with_output();
+    CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).1.retain(|&p| p != id);
+    out
+}
+
+/// Marks the process interrupted and sends SIGTERM to every child still running.
+fn stop_children() {
+    let mut c = CHILDREN.lock().unwrap_or_else(|e| e.into_inner());
+    c.0 = true;
+    for &pid in &c.1 {
+        if let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
+            // The child may have ended already: nothing to stop then.
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        }
+    }
+}
+
 /// Starts the thread that handles SIGINT and SIGTERM for the rest of the process: on either,
-/// it removes the held temporary paths, prints one line to standard error and exits with
+/// it stops the children started by [`child_output`], removes the held temporary paths, prints one line to standard error and exits with
 /// 128 + the signal number. A second signal during the cleanup is ignored. If the handler
 /// cannot be installed (no thread), the default action stays (exit without cleanup).
 pub fn install() {
@@ -90,10 +129,13 @@ pub fn install() {
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else { return };
     let _ = std::thread::Builder::new().name("signals".into()).spawn(move || {
         if let Some(sig) = signals.forever().next() {
+            stop_children();
             let removed = GLOBAL.remove_held();
             let name = if sig == SIGINT { "interrupted (SIGINT)" } else { "terminated (SIGTERM)" };
             let extra = if removed > 0 { format!("; removed {removed} temporary file(s)") } else { String::new() };
-            eprintln!("tasim: {name}{extra}");
+            // Not eprintln!: standard error may be a closed pipe (a sweep's child whose
+            // parent is gone), and a panic here would leave the process running.
+            let _ = writeln!(std::io::stderr(), "tasim: {name}{extra}");
             std::process::exit(128 + sig);
         }
     });

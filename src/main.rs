@@ -145,7 +145,9 @@ struct RunArgs {
     /// energy_components.csv.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Seed of every random stream (default: the file's `seed`).
+    /// Seed of the kernel's random streams: components that draw random numbers (PHOLD,
+    /// random traffic); default: the file's `seed`. A training `controller` draws its data
+    /// and initial weights from its own `seed` parameter (`--set ctrl.seed=N`).
     #[arg(long)]
     seed: Option<u64>,
     /// A chip run: save the trained weights here (.npy per tensor + manifest.json, as
@@ -328,6 +330,9 @@ fn dispatch(cmd: Command) -> Result<Option<Value>> {
             Ok(Some(doc))
         }
         Command::Graph { file, out, set } => {
+            if let Some(p) = &out {
+                tasim::output::check_out_file(p, "--out")?;
+            }
             let topo = topology::load(&file, &set)?;
             let sim = elaborate(&topo, Options::default())?;
             let dot = graph::to_dot(&topo, sim.netlist());
@@ -346,7 +351,22 @@ fn dispatch(cmd: Command) -> Result<Option<Value>> {
                 for line in registry::param_lines(t) {
                     say!("    {line}");
                 }
-                let params: Vec<&str> = t.params.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+                // Declared parameters as records (name with unit, default, range, doc); a type
+                // without declarations keeps its listing lines.
+                let params: Vec<Value> = match registry::declared(t.name) {
+                    Some(decls) => components::param::flatten(decls)
+                        .into_iter()
+                        .map(|(name, d)| {
+                            let range = match d.range {
+                                components::param::Range::Other => Value::Null,
+                                r => json!(r.to_string()),
+                            };
+                            let default = if d.default.is_empty() { Value::Null } else { json!(d.default) };
+                            json!({"name": name, "default": default, "range": range, "doc": d.doc})
+                        })
+                        .collect(),
+                    None => t.params.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| json!(l)).collect(),
+                };
                 types.push(json!({"name": t.name, "summary": t.summary, "params": params}));
             }
             Ok(Some(json!({ "types": types })))

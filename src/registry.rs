@@ -413,7 +413,7 @@ impl Declared for PholdYaml {
             name: "lps",
             default: "1024",
             range: Range::count(1, 1 << 20),
-            doc: "logical processes (destinations drawn in 0..lps); shared/bench/PHOLD.md",
+            doc: "logical processes (destinations drawn in 0..lps); benches/PHOLD.md",
         },
         ParamDecl {
             name: "population",

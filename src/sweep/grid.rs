@@ -43,6 +43,9 @@ impl Axis {
         if values.iter().any(|v| v.is_empty()) {
             return Err(bad("an empty value"));
         }
+        if let Some((_, v)) = values.iter().enumerate().find(|&(i, v)| values[..i].contains(v)) {
+            return Err(bad(&format!("`{v}` given twice (two identical points)")));
+        }
         if key == SEED_KEY {
             if let Some(v) = values.iter().find(|v| v.parse::<u64>().is_err()) {
                 return Err(bad(&format!("seed `{v}` is not a whole number from 0 to 18446744073709551615")));

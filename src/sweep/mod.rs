@@ -30,7 +30,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::elaborate::{elaborate, Options};
 use crate::error::{InputError, InputErrors};
-use crate::output::{ensure_dir, write_atomic};
+use crate::output::{ensure_dir, write_atomic, OutDir};
 use grid::{overrides, Manifest};
 use point::{PointResult, Status};
 use table::Table;
@@ -82,8 +82,24 @@ pub struct Ran {
 /// Writes `manifest.json` in `dir`, or checks that the one there is this sweep's (the tasks
 /// of a job array all write the same one).
 pub fn prepare(dir: &Path, m: &Manifest) -> Result<()> {
-    ensure_dir(&dir.join("points"))?;
     let path = dir.join("manifest.json");
+    // A directory with files but no manifest is not a sweep's: writing points into it would
+    // mix them with whatever it holds.
+    if !path.exists() {
+        let foreign = std::fs::read_dir(dir)
+            .map(|d| d.filter_map(|e| e.ok()).any(|e| e.file_name() != "points"))
+            .unwrap_or(false);
+        if foreign {
+            return Err(InputError::new(format!(
+                "--out {}: the directory holds files and no sweep manifest",
+                dir.display()
+            ))
+            .field("--out")
+            .fix("give a new or empty --out directory (or a sweep's, to resume or merge it)")
+            .into());
+        }
+    }
+    ensure_dir(&dir.join("points"))?;
     match std::fs::read_to_string(&path) {
         Ok(text) => {
             let same = serde_json::from_str::<Manifest>(&text).is_ok_and(|old| old == *m);
@@ -235,21 +251,19 @@ pub fn merge(dir: &Path) -> Result<(Manifest, Table, usize)> {
         .into());
     }
     let table = Table::build(&m, results);
-    write_atomic(&dir.join("table.csv"), table.csv().as_bytes())?;
-    write_atomic(&dir.join("table.jsonl"), table.jsonl().as_bytes())?;
-    let plots_dir = dir.join("plots");
-    ensure_dir(&plots_dir)?;
+    // Whole or not at all: the plots directory is swapped for a complete new one (plots of
+    // metrics the table no longer has go with the old one), then the two tables are renamed
+    // in, each written in full beside it first.
     let plots = plot::plots(&m, &table)?;
+    let mut plot_files = OutDir::new();
     for (name, svg) in &plots {
-        write_atomic(&plots_dir.join(name), svg.as_bytes())?;
+        plot_files.add(name, svg.as_bytes());
     }
-    // Plots of metrics that this table no longer has would mislead.
-    for entry in std::fs::read_dir(&plots_dir).with_context(|| format!("cannot list {}", plots_dir.display()))? {
-        let name = entry?.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".svg") && !plots.iter().any(|(n, _)| *n == name) {
-            let _ = std::fs::remove_file(plots_dir.join(name));
-        }
-    }
+    plot_files.commit(&dir.join("plots"), true)?;
+    let mut tables = OutDir::new();
+    tables.add("table.csv", table.csv());
+    tables.add("table.jsonl", table.jsonl());
+    tables.commit(dir, false)?;
     let n = plots.len();
     Ok((m, table, n))
 }

@@ -90,15 +90,11 @@ pub fn run(exe: &Path, dir: &Path, m: &Manifest, p: &Point) -> Result<PointResul
         }
     }
     let start = Instant::now();
-    let child = Command::new(exe)
-        .arg("run")
-        .arg(&m.topology)
-        .args(run_args(p))
-        .arg("--out")
-        .arg(&out)
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("cannot start {}", exe.display()))?;
+    // Started through `interrupt`: Ctrl-C of the sweep stops the point's run too.
+    let child = crate::interrupt::child_output(
+        Command::new(exe).arg("run").arg(&m.topology).args(run_args(p)).arg("--out").arg(&out).stdin(Stdio::null()),
+    )
+    .with_context(|| format!("cannot start {}", exe.display()))?;
     let wall_s = start.elapsed().as_secs_f64();
     let mut log = child.stdout.clone();
     log.extend_from_slice(&child.stderr);

@@ -13,7 +13,8 @@ pub struct TopologyFile {
     /// Shown in reports; defaults to the file name.
     pub name: Option<String>,
     pub description: Option<String>,
-    /// Seed of every random stream (default 1). Ignored in included and sub-topology files.
+    /// Seed of the kernel's random streams (default 1): components that draw random numbers.
+    /// A training controller has its own `seed`. Ignored in included and sub-topology files.
     pub seed: Option<u64>,
     /// Files whose declarations are merged into this one, without a prefix.
     #[serde(default)]

@@ -30,6 +30,15 @@ fn what_the_readme_cites_is_in_the_repository() {
     let readme = read("README.md");
     assert!(readme.contains("`benches/PHOLD.md`") && root().join("benches/PHOLD.md").is_file());
     assert!(!readme.contains("shared/bench/PHOLD.md"));
+    // Every file `tasim types` cites in its parameter docs is in the repository too.
+    let types = ok(&tasim(&["types"]));
+    let cited: Vec<&str> = types
+        .split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | ';' | ',' | '`'))
+        .filter(|w| w.contains('/') && [".md", ".rs", ".yaml", ".py", ".sh"].iter().any(|e| w.ends_with(e)))
+        .collect();
+    for path in cited {
+        assert!(root().join(path).is_file(), "`tasim types` cites {path}, which is not in the repository");
+    }
 }
 
 #[test]

@@ -49,6 +49,12 @@ fn validate_and_types_print_json_and_so_do_errors() {
     assert_eq!((v["ok"].as_bool(), v["instances"].as_u64()), (Some(true), Some(8)), "{v}");
     let t = json(&["types"]);
     assert!(t["types"].as_array().unwrap().iter().any(|t| t["name"] == "dram_controller"), "{t}");
+    // Declared parameters come as records, as many as the text lists (a new user found `[]`).
+    let ctrl = t["types"].as_array().unwrap().iter().find(|t| t["name"] == "controller").expect("controller");
+    let params = ctrl["params"].as_array().expect("params");
+    assert!(params.len() >= 10, "{ctrl}");
+    let epochs = params.iter().find(|p| p["name"] == "epochs").expect("epochs");
+    assert!(epochs["default"].is_string() && epochs["range"].is_string() && epochs["doc"].is_string(), "{epochs}");
 
     let bad = tasim(&["validate", "topologies/paper-chip.yaml", "--set", "uc.pe_rows=0", "--format", "json"]);
     assert_eq!(bad.status.code(), Some(2));

@@ -68,6 +68,24 @@ fn a_ten_second_gap_in_a_replay_costs_no_memory() {
     assert!(std::fs::metadata(dir.join("out/stats.json")).unwrap().len() < 1_000_000);
 }
 
+/// A source that starts at 8e18 ps: the DRAM idles that long, refreshing every 3.9 us (2e12
+/// refreshes per channel), counted in one step, not walked (that took days). `timeout` only
+/// turns a hang into a failure; the run takes milliseconds.
+#[test]
+fn an_idle_stretch_of_three_months_costs_no_time_or_memory() {
+    let bin = env!("CARGO_BIN_EXE_tasim");
+    let o = Command::new("timeout")
+        .args(["120", bin, "run", "topologies/memory/traffic.yaml", "--set", "gen.start_ps=8000000000000000000"])
+        .args(["--set", "gen.requests=100", "--format", "json"])
+        .current_dir(root())
+        .output()
+        .expect("timeout runs");
+    let doc: serde_json::Value = serde_json::from_str(&ok(&o)).expect("one JSON document");
+    let n = doc["stats"]["dram.refreshes"].as_u64().expect("dram.refreshes");
+    // Two channels, each refreshing every 3.904 us for 8e18 ps: 4.1e12.
+    assert!(n > 4_000_000_000_000, "{n}");
+}
+
 #[test]
 fn replayed_writes_allocate_no_backing_store() {
     let dir = scratch("writes-replay");

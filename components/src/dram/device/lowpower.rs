@@ -40,6 +40,9 @@ impl Device {
         }
         while self.ranks[r].next_refresh <= now {
             let due = self.ranks[r].next_refresh;
+            if self.ranks[r].queued == 0 && self.skip_idle_refreshes(r, due, now, refi) {
+                continue;
+            }
             self.ranks[r].next_refresh = due + refi;
             let mut start = due;
             if self.ranks[r].queued == 0 {
@@ -59,6 +62,55 @@ impl Device {
             }
             self.stats.refreshes += 1;
             self.stats.refresh_busy_ps += end - due;
+        }
+    }
+
+    /// The refreshes of idle rank `r` due from `due` to `now`, all at once, when each would be
+    /// the same as the last: in self-refresh (the device refreshes itself: nothing to do), or
+    /// always on with every bank closed and free, all-bank refresh, and tREFI a whole number
+    /// of tCK (each REF then starts at its due time's clock edge and ends tRFC later, before
+    /// the next is due). A long idle stretch then costs a few operations instead of one step
+    /// per tREFI (a source starting at 8e18 ps would otherwise walk 2e12 refreshes).
+    /// Returns false, changing nothing, where a refresh could differ (power-down exits,
+    /// per-bank refresh, a bank still busy): the caller steps one refresh.
+    fn skip_idle_refreshes(&mut self, r: usize, due: u64, now: u64, refi: u64) -> bool {
+        let n = (now - due) / refi + 1;
+        if n < 2 {
+            return false;
+        }
+        let t = self.t;
+        let next = due + n * refi;
+        match self.idle_state_at(r, due) {
+            // Self-refresh lasts while the rank stays idle (`idle_since` does not move).
+            Some(true) => {
+                self.ranks[r].next_refresh = next;
+                true
+            }
+            Some(false) => false,
+            None => {
+                let banks = r * self.banks_per_rank..(r + 1) * self.banks_per_rank;
+                let lag = t.edge(due) - due;
+                let steady = self.policy.power_down.is_none()
+                    && self.policy.refresh == RefreshMode::AllBank
+                    && refi % t.tck == 0
+                    && lag + t.rfc < refi
+                    && self.ranks[r].open_banks == 0
+                    && self.banks[banks.clone()].iter().all(|b| b.open.is_none() && b.next_act <= due);
+                if !steady {
+                    return false;
+                }
+                let end = due + (n - 1) * refi + lag + t.rfc;
+                for bank in &mut self.banks[banks] {
+                    bank.next_act = bank.next_act.max(end);
+                }
+                let rank = &mut self.ranks[r];
+                rank.blocked_until = rank.blocked_until.max(end);
+                rank.idle_since = rank.idle_since.max(end);
+                rank.next_refresh = next;
+                self.stats.refreshes += n;
+                self.stats.refresh_busy_ps += n * (lag + t.rfc);
+                true
+            }
         }
     }
 

@@ -165,3 +165,37 @@ fn idle_ranks_power_down_then_self_refresh() {
     assert_eq!((s.active_power_down_ps, s.self_refresh_ps), ((56 + 190) * NS, 676 * NS));
     assert_eq!((s.power_down_entries, s.self_refresh_entries, s.precharges, s.row_misses), (2, 1, 1, 2));
 }
+
+/// An idle stretch refreshed in one call (the O(1) paths: always-on all-bank, and
+/// self-refresh) books exactly what one refresh interval at a time books.
+#[test]
+fn idle_refreshes_at_once_equal_refreshes_one_interval_at_a_time() {
+    let policies = [
+        Policy::default(),
+        Policy { power_down: Some((10 * NS, Some(1000 * NS))), ..Policy::default() },
+        Policy { power_down: Some((10 * NS, None)), ..Policy::default() },
+        Policy { refresh: RefreshMode::PerBank, ..Policy::default() },
+    ];
+    for policy in policies {
+        let refi = 3900.0;
+        let mut stepped = Device::new(&geometry(), timing(refi), policy.clone());
+        let mut jumped = Device::new(&geometry(), timing(refi), policy.clone());
+        put(&mut stepped, 0, 0, 1, false);
+        put(&mut jumped, 0, 0, 1, false);
+        drain(&mut stepped, 0);
+        drain(&mut jumped, 0);
+        let end = 10_000_000 * NS + 123;
+        // Steps shorter than tREFI: at most one refresh per call, the per-interval path.
+        let mut t = 0;
+        while t < end {
+            t = (t + 1000 * NS).min(end);
+            for r in 0..stepped.ranks.len() {
+                stepped.refresh_until(r, t);
+            }
+        }
+        stepped.finish(end);
+        jumped.finish(end);
+        assert_eq!(stepped.stats, jumped.stats, "{policy:?}");
+        assert!(jumped.stats.refreshes + jumped.stats.self_refresh_entries > 0, "{policy:?}");
+    }
+}
