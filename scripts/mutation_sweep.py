@@ -187,7 +187,7 @@ class Sweep:
             src = w / rng.choice(TOPOLOGIES)
             m = src.with_name(f".mut-{n}-{src.name}")
             m.write_bytes(mutate_text(src.read_bytes(), rng))
-            cmd = rng.choice([["validate", str(m)], ["run", str(m), "--until-ns", "20000"]])
+            cmd = rng.choice([["validate", str(m)], ["run", str(m), "--until-ns", "2000"]])
             try:
                 return self.run(kind, n, cmd, [m])
             finally:

@@ -68,6 +68,16 @@ impl<M: Message + From<PholdToken>> Component<M> for PholdLp<M> {
     }
 
     fn init(&mut self, ctx: &mut Context<'_, M>) {
+        // Destinations are drawn in 0..lps: every one must be an endpoint of the fabric.
+        let endpoints = ctx.fabric_endpoints(OUT) as u64;
+        if self.p.lps != endpoints {
+            ctx.abort(format!(
+                "`lps` = {} but the fabric `out` is on has {endpoints} endpoints; set `lps` to the number of \
+                 phold_lp instances on it ({endpoints})",
+                self.p.lps
+            ));
+            return;
+        }
         let me = ctx.fabric_index(OUT);
         self.rng = self.p.seed ^ (me as u64).wrapping_mul(GOLDEN);
         for _ in 0..self.p.population {

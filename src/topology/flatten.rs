@@ -437,19 +437,15 @@ impl Loader {
 
     /// Sets `key` = `instance.param.path` on instances from index `first` on.
     fn apply_override(&mut self, first: usize, key: &str, value: Value, origin: Origin) {
-        let found = self.instances[first..]
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| {
-                key.len() > i.name.len() + 1 && key.starts_with(&i.name) && key.as_bytes()[i.name.len()] == b'.'
-            })
-            .max_by_key(|(_, i)| i.name.len())
-            .map(|(k, _)| first + k);
-        let array = self
-            .arrays
-            .iter()
-            .filter(|(n, _)| key.len() > n.len() + 1 && key.starts_with(n.as_str()) && key.as_bytes()[n.len()] == b'.')
-            .max_by_key(|(n, _)| n.len());
+        // The longest instance (or array) name that `key` continues with a `.`: its prefixes
+        // ending before each `.`, longest first, looked up by hash (a scan per override was
+        // quadratic for an array override over thousands of elements).
+        let prefixes =
+            || key.char_indices().rev().filter(|&(i, c)| c == '.' && i + 1 < key.len()).map(|(i, _)| &key[..i]);
+        let found = prefixes().find_map(|p| self.instance_index.get(p).copied().filter(|&i| i >= first));
+        let array = prefixes()
+            .find_map(|p| self.array_index.get(p).map(|&a| &self.arrays[a]))
+            .map(|(n, elements)| (n, elements));
         if let (None, Some((name, elements))) = (found, array) {
             // An array's name sets the parameter on every element (`pc.pe_rows` -> pc0, pc1).
             let param = key[name.len() + 1..].to_string();

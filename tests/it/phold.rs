@@ -38,3 +38,13 @@ fn phold_topology_yaml_counts_the_same() {
     assert!(text.contains("events     29815148 in"), "{text}");
     assert!(text.contains("phold_lp.events                                  29815148 sum    (over 1024)"), "{text}");
 }
+
+/// An LP whose `lps` does not match the LPs on its fabric would draw destinations that do not
+/// exist: refused at time zero, naming `lps` and the count (a mutant found a panic).
+#[test]
+fn lps_must_match_the_lps_on_the_fabric() {
+    let o = crate::cli_support::tasim(&["validate", "topologies/bench/phold.yaml", "--set", "lp.count=1"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("`lps` = 1024") && err.contains("has 1 endpoints"), "{err}");
+}
