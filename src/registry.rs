@@ -157,6 +157,17 @@ pub fn declared(name: &str) -> Option<&'static [ParamDecl]> {
         "propagation_core" => components::chip::propagation_core::PropagationCoreParams::PARAMS,
         "update_core" => components::chip::update_core::UpdateCoreParams::PARAMS,
         "controller" => crate::chip_types::ControllerYaml::PARAMS,
+        "simple_memory" => SimpleMemoryParams::PARAMS,
+        "mem_traffic" => MemTrafficParams::PARAMS,
+        "mem_requester" => MemRequesterParams::PARAMS,
+        "mem_target" => MemTargetParams::PARAMS,
+        "trace_player" => TracePlayerParams::PARAMS,
+        "dvfs_unit" => DvfsParams::PARAMS,
+        "noc" => NocParams::PARAMS,
+        "chip_link" => components::multichip::link::ChipLinkParams::PARAMS,
+        "switch" => components::multichip::switch::SwitchParams::PARAMS,
+        "collective_engine" => components::multichip::engine::EngineParams::PARAMS,
+        "allreduce_driver" => components::multichip::driver::DriverParams::PARAMS,
         _ => return None,
     })
 }
@@ -239,14 +250,7 @@ const BASE: &[ComponentType] = &[
     ComponentType {
         name: "dvfs_unit",
         summary: "moves clock/power domains between operating points (fixed, per phase, race to idle); port: ctrl (optional)",
-        params: "domains: [core_clk, sys_clk]   clocks it controls; each defines every point used\n\
-                 initial: op50                  operating point at start\n\
-                 policy: fixed                  fixed | per_phase | race_to_idle\n\
-                 phase_points: {fp: op100}      per_phase: point per phase (load, fp, loss, bp, wg, wu)\n\
-                 busy_point / idle_point        race_to_idle: points while busy / idle\n\
-                 transition_latency_ns: 5000    regulator settling before a higher frequency applies\n\
-                 transition_energy_nj: 20       energy per transition\n\
-                 leakage_mw: 0, nominal_v: 1.0  the unit's own leakage",
+        params: "", // declared: see `declared`
         build: build_dvfs,
     },
     ComponentType {
@@ -258,22 +262,14 @@ const BASE: &[ComponentType] = &[
     ComponentType {
         name: "simple_memory",
         summary: "ideal memory: fixed latency, optional bandwidth, real bytes, in order; ports: req, resp",
-        params: "latency_ns: 50      service latency\n\
-                 bytes_per_ns: 0     bandwidth (0 = unlimited)",
+        params: "", // declared: see `declared`
         build: build_simple_memory,
     },
     ComponentType {
         name: "mem_traffic",
         summary: "memory requester: reads/writes at sequential or random addresses as fast as allowed; \
                   ports: req (out, mem), resp (in, mem)",
-        params: "requests: 1000        requests in all\n\
-                 bytes: 64             bytes per request\n\
-                 pattern: sequential   sequential (wrapping in the range) or random (bytes-aligned)\n\
-                 write_percent: 0      share of writes, 0..=100\n\
-                 base_addr: 0\n\
-                 range_bytes: 1048576  addresses in [base_addr, base_addr + range_bytes)\n\
-                 max_outstanding: 16   requests in flight at most\n\
-                 start_ps: 0           time of the first request",
+        params: "", // declared: see `declared`
         build: build_mem_traffic,
     },
     ComponentType {
@@ -315,14 +311,7 @@ const BASE: &[ComponentType] = &[
         name: "trace_player",
         summary: "replays a memory trace (`tasim replay TRACE --topology FILE`) at its recorded times or as fast as \
                   possible; ports: req<i> (out, mem), resp<i> (in, mem)",
-        params: "mode: timing                   timing (send at recorded issue times) | afap (as fast as possible)\n\
-                 max_outstanding: (none)        requests in flight at most (default: unbounded in timing, 64 in afap)\n\
-                 route: target                  target (port i serves targets[i]) | address (port i serves ranges[i])\n\
-                 targets: []                    recorded target names, one per port (none: one port for all)\n\
-                 skip_other_targets: false      skip records for targets not listed (else stop with an error)\n\
-                 ranges: [{base_addr: 0, size_bytes: 1073741824}]  route: address; the port sees addr - base_addr\n\
-                 drain: false                   timing: go on past the recorded end until all is answered\n\
-                 window_ns: 100                 bandwidth window (doubles beyond 1024 windows)",
+        params: "", // declared: see `declared`
         build: build_trace_player,
     },
     ComponentType {
@@ -335,44 +324,21 @@ const BASE: &[ComponentType] = &[
         name: "noc",
         summary: "on-chip interconnect, mesh or crossbar: routers, per-link serialisation, credits, XY routing; \
                   ports: in<i> (mem, manual release), out<i> (mem) per endpoint",
-        params: "topology: mesh               required: mesh or crossbar\n\
-                 rows: 2 / cols: 3            mesh only, required: router k at row k/cols, column k%cols\n\
-                 endpoints: [pc0, gb]         required: endpoint i = ports in<i>/out<i>; names in stats and address_map\n\
-                 endpoint_routers: [0, 5]     mesh only: the router of each endpoint (default: endpoint i on router i)\n\
-                 clock: sys_clk               required: clock and power domain of routers and links\n\
-                 address_map: [{endpoint: gb, base_addr: 0, size_bytes: 4294967296}]  required: where requests go\n\
-                 link_bytes_per_cycle: 16     bytes a link moves per cycle (128-bit links)\n\
-                 router_latency_cycles: 2     cycles through a router (two-stage router)\n\
-                 buffer_bytes: 512            input buffer per router port, whole packets (credits)\n\
-                 link_pj_per_byte: 1.6        energy per byte per link traversal at nominal_v\n\
-                 router_pj_per_byte: 1.1      energy per byte through a router (buffer write+read)\n\
-                 router_pj_per_packet: 2.0    energy per packet through a router (routing, allocation)\n\
-                 leakage_uw_per_router: 10    router logic leakage at nominal_v\n\
-                 leakage_uw_per_buffer_kib: 5 input buffer leakage at nominal_v\n\
-                 nominal_v: 1.0               voltage of the energy figures\n\
-                 leakage_voltage_exponent: 3  leakage scales as (V/nominal_v)^exponent\n\
-                 (reasons and sources of the defaults: components/src/noc/params.rs)",
+        params: "", // declared: see `declared`
         build: build_noc,
     },
     ComponentType {
         name: "mem_requester",
         summary: "issues reads/writes of a data pattern and checks the responses (a test driver for memories and \
                   interconnects); ports: out, in (mem)",
-        params: "requests: 1          requests to issue\n\
-                 bytes: 64            bytes per request\n\
-                 base_addr: 0         address of request 0\n\
-                 stride_bytes: bytes  request k is at base_addr + k * stride_bytes\n\
-                 op: read             read, write, or alternate (even write, odd read)\n\
-                 outstanding: 1       requests in flight at most\n\
-                 interval_ps: 0       time between issues at least\n\
-                 start_ps: 0          time of the first issue",
+        params: "", // declared: see `declared`
         build: build_mem_requester,
     },
     ComponentType {
         name: "mem_target",
         summary: "answers mem requests one at a time: reads return the data pattern, writes are checked; holds each \
                   request's channel slot until answered; ports: in, out (mem)",
-        params: "service_ps: 0        time to serve one request",
+        params: "", // declared: see `declared`
         build: build_mem_target,
     },
 ];
@@ -592,21 +558,14 @@ fn build_global_buffer(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, In
 }
 
 fn build_simple_memory(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: SimpleMemoryParams = ctx.params()?;
-    let ok = |x: f64| x.is_finite() && x >= 0.0;
-    if !ok(p.latency_ns) || !ok(p.bytes_per_ns) {
-        return Err(ctx.error("latency_ns", "`latency_ns` and `bytes_per_ns` must be numbers >= 0"));
-    }
+    let p: SimpleMemoryParams = ctx.declared()?;
     Ok(Box::new(SimpleMemory::new(&p)))
 }
 
 fn build_dvfs(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: DvfsParams = ctx.params()?;
+    let p: DvfsParams = ctx.declared()?;
     if p.domains.is_empty() {
         return Err(ctx.error("domains", "`domains` lists no clock").fix("name the clocks this unit controls"));
-    }
-    if !(p.transition_latency_ns.is_finite() && p.transition_latency_ns >= 0.0) {
-        return Err(ctx.error("transition_latency_ns", "`transition_latency_ns` must be a number >= 0"));
     }
     let mut clocks = Vec::new();
     let mut tables = Vec::new();
@@ -671,20 +630,19 @@ fn build_dvfs(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError>
 }
 
 fn build_noc(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: NocParams = ctx.params()?;
+    let p: NocParams = ctx.declared()?;
     let cfg = p.validate().map_err(|e| ctx.param_error(e))?;
     let domain = ctx.power_domain("clock", &p.clock)?;
     Ok(Box::new(Noc::new(cfg, domain)))
 }
 
 fn build_mem_requester(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: MemRequesterParams = ctx.params()?;
-    p.validate().map_err(|e| ctx.param_error(e))?;
+    let p: MemRequesterParams = ctx.declared()?;
     Ok(Box::new(MemRequester::new(p)))
 }
 
 fn build_mem_target(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: MemTargetParams = ctx.params()?;
+    let p: MemTargetParams = ctx.declared()?;
     Ok(Box::new(MemTarget::new(p)))
 }
 
@@ -698,7 +656,7 @@ fn build_dram(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError>
 }
 
 fn build_mem_traffic(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: MemTrafficParams = ctx.params()?;
+    let p: MemTrafficParams = ctx.declared()?;
     match MemTraffic::new(p) {
         Ok(c) => Ok(Box::new(c)),
         Err(e) => Err(ctx.param_error(e)),
@@ -706,7 +664,7 @@ fn build_mem_traffic(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, Inpu
 }
 
 fn build_trace_player(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: TracePlayerParams = ctx.params()?;
+    let p: TracePlayerParams = ctx.declared()?;
     p.validate().map_err(|e| ctx.param_error(e))?;
     // Without a trace (`tasim validate`, `tasim graph`) the player is built over an empty
     // one: the structure can be checked all the same.
