@@ -145,6 +145,22 @@ pub fn check_declared<T: Serialize>(p: &T, decls: &'static [ParamDecl]) -> Resul
     Ok(())
 }
 
+/// Checks the values a `dram_controller`'s preset resolves to (its geometry, timing and
+/// energy, written or not) against the same declarations as the written ones: what the
+/// topology leaves out comes from the preset, and is held to the same ranges. Every reader of
+/// DRAM parameters calls this before [`DramParams::validate`].
+pub fn check_dram(p: &DramParams) -> Result<(), ParamError> {
+    check_declared(p, DramParams::PARAMS)?;
+    check_declared(&p.resolved_view(), DramParams::PARAMS).map_err(|e| {
+        let fix = format!(
+            "{} (the value is the `{}` preset's unless written)",
+            e.fix.as_deref().unwrap_or(""),
+            p.preset.name()
+        );
+        ParamError { fix: Some(fix), ..e }
+    })
+}
+
 /// The declared parameters of the component type `name`, for the types whose parameters
 /// are declared ([`Declared`]); `tasim types` prints these, and their constructors check them.
 pub fn declared(name: &str) -> Option<&'static [ParamDecl]> {
@@ -164,6 +180,7 @@ pub fn declared(name: &str) -> Option<&'static [ParamDecl]> {
         "trace_player" => TracePlayerParams::PARAMS,
         "dvfs_unit" => DvfsParams::PARAMS,
         "noc" => NocParams::PARAMS,
+        "dram_controller" => DramParams::PARAMS,
         "chip_link" => components::multichip::link::ChipLinkParams::PARAMS,
         "switch" => components::multichip::switch::SwitchParams::PARAMS,
         "collective_engine" => components::multichip::engine::EngineParams::PARAMS,
@@ -277,34 +294,7 @@ const BASE: &[ComponentType] = &[
         summary: "DRAM controller and device over a real backing store: standards as presets (LPDDR4/4X/5, DDR4, \
                   HBM2), FR-FCFS/FCFS, open/closed/timeout rows, refresh, write queue, power-down, energy; ports: \
                   req (in, mem, push back when full), resp (out, mem)",
-        params: "clock: <name>                  controller + PHY clock (power domain); required\n\
-                 preset: lpddr4_3200            lpddr4_3200 | lpddr4x_4266 | lpddr5_6400 | ddr4_3200 | hbm2; the fields \
-                 below override it\n\
-                 queue_depth: 32                requests held at once (reads only with the write queue on)\n\
-                 address_mapping: (preset's)    fields MSB first, e.g. row:rank:bank:channel:column\n\
-                 controller_latency_cycles: 0   cycles of `clock` from last data to response\n\
-                 scheduler: fr_fcfs             fr_fcfs | fr_fcfs_cap | fcfs;  row_hit_cap: 16 (fr_fcfs_cap)\n\
-                 row_policy: open               open | closed | timeout;  row_timeout_ns: 100 (timeout)\n\
-                 refresh: all_bank              all_bank | per_bank (LPDDR4/5, HBM2)\n\
-                 write_queue.enabled: false     depth: 64  high_watermark_percent: 80  low_watermark_percent: 20\n\
-                 write_ack: completion          completion | posted (needs the write queue)\n\
-                 power_down.enabled: false      idle_ns: 10  self_refresh_idle_ns: 1000 (0: no self-refresh)\n\
-                 geometry.channels: 2           ranks: 1  bank_groups: 1  banks: 8  rows: 32768\n\
-                 geometry.columns: 1024         columns of bus_bytes per row (2 KiB page)\n\
-                 geometry.bus_bytes: 2          burst_bytes: 32 (BL16 x 16 bit)  size_mib: (derived, checked if given)\n\
-                 timing.data_rate_mtps: 3200    tCK = 2 / rate; timings (ns) round up to whole tCK\n\
-                 timing.trcd_ns: 18  trp_ns: 18  trpab_ns: 21  tcl_ns: 17.5  tcwl_ns: 8.75  tras_ns: 42\n\
-                 timing.twr_ns: 18  trtp_ns: 7.5  tccd_ns: 5  tccd_l_ns: 5  trrd_ns: 10  trrd_l_ns: 10  tfaw_ns: 40\n\
-                 timing.twtr_ns: 10  twtr_l_ns: 10  trtw_ns: 4.75  trtrs_ns: 1.25\n\
-                 timing.trefi_ns: 3904 (0: no refresh)  trfc_ns: 180  trefipb_ns: 488  trfcpb_ns: 90\n\
-                 timing.txp_ns: 7.5  tcke_ns: 7.5  txsr_ns: 187.5  tsr_ns: 15\n\
-                 timing.act_command_cycles: 4  column_command_cycles: 4  pre_command_cycles: 2\n\
-                 energy.device_voltage_v: 1.1   act_pre_pj: 858  read_pj_per_bit: 4.2  write_pj_per_bit: 3.35\n\
-                 energy.refresh_pj: 22970  refresh_pb_pj: 2871  standby_mw_per_rank: 28.6  active_standby_mw_per_rank: 8.8\n\
-                 energy.precharge_power_down_mw_per_rank: 3.3  active_power_down_mw_per_rank: 9.9  \
-                 self_refresh_mw_per_rank: 0.55\n\
-                 energy.phy_pj_per_byte: 12  controller_nominal_v: 1.0  controller_leakage_mw: 0.5\n\
-                 (values shown are lpddr4_3200's; the other presets' are in components/src/dram/presets.rs)",
+        params: "", // declared: see `declared`
         build: build_dram,
     },
     ComponentType {
@@ -647,7 +637,8 @@ fn build_mem_target(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, Input
 }
 
 fn build_dram(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: DramParams = ctx.params()?;
+    let p: DramParams = ctx.declared()?;
+    check_dram(&p).map_err(|e| ctx.param_error(e))?;
     let domain = ctx.power_domain("clock", &p.clock)?;
     match DramController::new(&p, domain) {
         Ok(c) => Ok(Box::new(c)),
