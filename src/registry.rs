@@ -145,6 +145,22 @@ pub fn check_declared<T: Serialize>(p: &T, decls: &'static [ParamDecl]) -> Resul
     Ok(())
 }
 
+/// Checks the values a `dram_controller`'s preset resolves to (its geometry, timing and
+/// energy, written or not) against the same declarations as the written ones: what the
+/// topology leaves out comes from the preset, and is held to the same ranges. Every reader of
+/// DRAM parameters calls this before [`DramParams::validate`].
+pub fn check_dram(p: &DramParams) -> Result<(), ParamError> {
+    check_declared(p, DramParams::PARAMS)?;
+    check_declared(&p.resolved_view(), DramParams::PARAMS).map_err(|e| {
+        let fix = format!(
+            "{} (the value is the `{}` preset's unless written)",
+            e.fix.as_deref().unwrap_or(""),
+            p.preset.name()
+        );
+        ParamError { fix: Some(fix), ..e }
+    })
+}
+
 /// The declared parameters of the component type `name`, for the types whose parameters
 /// are declared ([`Declared`]); `tasim types` prints these, and their constructors check them.
 pub fn declared(name: &str) -> Option<&'static [ParamDecl]> {
@@ -157,6 +173,18 @@ pub fn declared(name: &str) -> Option<&'static [ParamDecl]> {
         "propagation_core" => components::chip::propagation_core::PropagationCoreParams::PARAMS,
         "update_core" => components::chip::update_core::UpdateCoreParams::PARAMS,
         "controller" => crate::chip_types::ControllerYaml::PARAMS,
+        "simple_memory" => SimpleMemoryParams::PARAMS,
+        "mem_traffic" => MemTrafficParams::PARAMS,
+        "mem_requester" => MemRequesterParams::PARAMS,
+        "mem_target" => MemTargetParams::PARAMS,
+        "trace_player" => TracePlayerParams::PARAMS,
+        "dvfs_unit" => DvfsParams::PARAMS,
+        "noc" => NocParams::PARAMS,
+        "dram_controller" => DramParams::PARAMS,
+        "chip_link" => components::multichip::link::ChipLinkParams::PARAMS,
+        "switch" => components::multichip::switch::SwitchParams::PARAMS,
+        "collective_engine" => components::multichip::engine::EngineParams::PARAMS,
+        "allreduce_driver" => components::multichip::driver::DriverParams::PARAMS,
         _ => return None,
     })
 }
@@ -239,14 +267,7 @@ const BASE: &[ComponentType] = &[
     ComponentType {
         name: "dvfs_unit",
         summary: "moves clock/power domains between operating points (fixed, per phase, race to idle); port: ctrl (optional)",
-        params: "domains: [core_clk, sys_clk]   clocks it controls; each defines every point used\n\
-                 initial: op50                  operating point at start\n\
-                 policy: fixed                  fixed | per_phase | race_to_idle\n\
-                 phase_points: {fp: op100}      per_phase: point per phase (load, fp, loss, bp, wg, wu)\n\
-                 busy_point / idle_point        race_to_idle: points while busy / idle\n\
-                 transition_latency_ns: 5000    regulator settling before a higher frequency applies\n\
-                 transition_energy_nj: 20       energy per transition\n\
-                 leakage_mw: 0, nominal_v: 1.0  the unit's own leakage",
+        params: "", // declared: see `declared`
         build: build_dvfs,
     },
     ComponentType {
@@ -258,22 +279,14 @@ const BASE: &[ComponentType] = &[
     ComponentType {
         name: "simple_memory",
         summary: "ideal memory: fixed latency, optional bandwidth, real bytes, in order; ports: req, resp",
-        params: "latency_ns: 50      service latency\n\
-                 bytes_per_ns: 0     bandwidth (0 = unlimited)",
+        params: "", // declared: see `declared`
         build: build_simple_memory,
     },
     ComponentType {
         name: "mem_traffic",
         summary: "memory requester: reads/writes at sequential or random addresses as fast as allowed; \
                   ports: req (out, mem), resp (in, mem)",
-        params: "requests: 1000        requests in all\n\
-                 bytes: 64             bytes per request\n\
-                 pattern: sequential   sequential (wrapping in the range) or random (bytes-aligned)\n\
-                 write_percent: 0      share of writes, 0..=100\n\
-                 base_addr: 0\n\
-                 range_bytes: 1048576  addresses in [base_addr, base_addr + range_bytes)\n\
-                 max_outstanding: 16   requests in flight at most\n\
-                 start_ps: 0           time of the first request",
+        params: "", // declared: see `declared`
         build: build_mem_traffic,
     },
     ComponentType {
@@ -281,48 +294,14 @@ const BASE: &[ComponentType] = &[
         summary: "DRAM controller and device over a real backing store: standards as presets (LPDDR4/4X/5, DDR4, \
                   HBM2), FR-FCFS/FCFS, open/closed/timeout rows, refresh, write queue, power-down, energy; ports: \
                   req (in, mem, push back when full), resp (out, mem)",
-        params: "clock: <name>                  controller + PHY clock (power domain); required\n\
-                 preset: lpddr4_3200            lpddr4_3200 | lpddr4x_4266 | lpddr5_6400 | ddr4_3200 | hbm2; the fields \
-                 below override it\n\
-                 queue_depth: 32                requests held at once (reads only with the write queue on)\n\
-                 address_mapping: (preset's)    fields MSB first, e.g. row:rank:bank:channel:column\n\
-                 controller_latency_cycles: 0   cycles of `clock` from last data to response\n\
-                 scheduler: fr_fcfs             fr_fcfs | fr_fcfs_cap | fcfs;  row_hit_cap: 16 (fr_fcfs_cap)\n\
-                 row_policy: open               open | closed | timeout;  row_timeout_ns: 100 (timeout)\n\
-                 refresh: all_bank              all_bank | per_bank (LPDDR4/5, HBM2)\n\
-                 write_queue.enabled: false     depth: 64  high_watermark_percent: 80  low_watermark_percent: 20\n\
-                 write_ack: completion          completion | posted (needs the write queue)\n\
-                 power_down.enabled: false      idle_ns: 10  self_refresh_idle_ns: 1000 (0: no self-refresh)\n\
-                 geometry.channels: 2           ranks: 1  bank_groups: 1  banks: 8  rows: 32768\n\
-                 geometry.columns: 1024         columns of bus_bytes per row (2 KiB page)\n\
-                 geometry.bus_bytes: 2          burst_bytes: 32 (BL16 x 16 bit)  size_mib: (derived, checked if given)\n\
-                 timing.data_rate_mtps: 3200    tCK = 2 / rate; timings (ns) round up to whole tCK\n\
-                 timing.trcd_ns: 18  trp_ns: 18  trpab_ns: 21  tcl_ns: 17.5  tcwl_ns: 8.75  tras_ns: 42\n\
-                 timing.twr_ns: 18  trtp_ns: 7.5  tccd_ns: 5  tccd_l_ns: 5  trrd_ns: 10  trrd_l_ns: 10  tfaw_ns: 40\n\
-                 timing.twtr_ns: 10  twtr_l_ns: 10  trtw_ns: 4.75  trtrs_ns: 1.25\n\
-                 timing.trefi_ns: 3904 (0: no refresh)  trfc_ns: 180  trefipb_ns: 488  trfcpb_ns: 90\n\
-                 timing.txp_ns: 7.5  tcke_ns: 7.5  txsr_ns: 187.5  tsr_ns: 15\n\
-                 timing.act_command_cycles: 4  column_command_cycles: 4  pre_command_cycles: 2\n\
-                 energy.device_voltage_v: 1.1   act_pre_pj: 858  read_pj_per_bit: 4.2  write_pj_per_bit: 3.35\n\
-                 energy.refresh_pj: 22970  refresh_pb_pj: 2871  standby_mw_per_rank: 28.6  active_standby_mw_per_rank: 8.8\n\
-                 energy.precharge_power_down_mw_per_rank: 3.3  active_power_down_mw_per_rank: 9.9  \
-                 self_refresh_mw_per_rank: 0.55\n\
-                 energy.phy_pj_per_byte: 12  controller_nominal_v: 1.0  controller_leakage_mw: 0.5\n\
-                 (values shown are lpddr4_3200's; the other presets' are in components/src/dram/presets.rs)",
+        params: "", // declared: see `declared`
         build: build_dram,
     },
     ComponentType {
         name: "trace_player",
         summary: "replays a memory trace (`tasim replay TRACE --topology FILE`) at its recorded times or as fast as \
                   possible; ports: req<i> (out, mem), resp<i> (in, mem)",
-        params: "mode: timing                   timing (send at recorded issue times) | afap (as fast as possible)\n\
-                 max_outstanding: (none)        requests in flight at most (default: unbounded in timing, 64 in afap)\n\
-                 route: target                  target (port i serves targets[i]) | address (port i serves ranges[i])\n\
-                 targets: []                    recorded target names, one per port (none: one port for all)\n\
-                 skip_other_targets: false      skip records for targets not listed (else stop with an error)\n\
-                 ranges: [{base_addr: 0, size_bytes: 1073741824}]  route: address; the port sees addr - base_addr\n\
-                 drain: false                   timing: go on past the recorded end until all is answered\n\
-                 window_ns: 100                 bandwidth window (doubles beyond 1024 windows)",
+        params: "", // declared: see `declared`
         build: build_trace_player,
     },
     ComponentType {
@@ -335,44 +314,21 @@ const BASE: &[ComponentType] = &[
         name: "noc",
         summary: "on-chip interconnect, mesh or crossbar: routers, per-link serialisation, credits, XY routing; \
                   ports: in<i> (mem, manual release), out<i> (mem) per endpoint",
-        params: "topology: mesh               required: mesh or crossbar\n\
-                 rows: 2 / cols: 3            mesh only, required: router k at row k/cols, column k%cols\n\
-                 endpoints: [pc0, gb]         required: endpoint i = ports in<i>/out<i>; names in stats and address_map\n\
-                 endpoint_routers: [0, 5]     mesh only: the router of each endpoint (default: endpoint i on router i)\n\
-                 clock: sys_clk               required: clock and power domain of routers and links\n\
-                 address_map: [{endpoint: gb, base_addr: 0, size_bytes: 4294967296}]  required: where requests go\n\
-                 link_bytes_per_cycle: 16     bytes a link moves per cycle (128-bit links)\n\
-                 router_latency_cycles: 2     cycles through a router (two-stage router)\n\
-                 buffer_bytes: 512            input buffer per router port, whole packets (credits)\n\
-                 link_pj_per_byte: 1.6        energy per byte per link traversal at nominal_v\n\
-                 router_pj_per_byte: 1.1      energy per byte through a router (buffer write+read)\n\
-                 router_pj_per_packet: 2.0    energy per packet through a router (routing, allocation)\n\
-                 leakage_uw_per_router: 10    router logic leakage at nominal_v\n\
-                 leakage_uw_per_buffer_kib: 5 input buffer leakage at nominal_v\n\
-                 nominal_v: 1.0               voltage of the energy figures\n\
-                 leakage_voltage_exponent: 3  leakage scales as (V/nominal_v)^exponent\n\
-                 (reasons and sources of the defaults: components/src/noc/params.rs)",
+        params: "", // declared: see `declared`
         build: build_noc,
     },
     ComponentType {
         name: "mem_requester",
         summary: "issues reads/writes of a data pattern and checks the responses (a test driver for memories and \
                   interconnects); ports: out, in (mem)",
-        params: "requests: 1          requests to issue\n\
-                 bytes: 64            bytes per request\n\
-                 base_addr: 0         address of request 0\n\
-                 stride_bytes: bytes  request k is at base_addr + k * stride_bytes\n\
-                 op: read             read, write, or alternate (even write, odd read)\n\
-                 outstanding: 1       requests in flight at most\n\
-                 interval_ps: 0       time between issues at least\n\
-                 start_ps: 0          time of the first issue",
+        params: "", // declared: see `declared`
         build: build_mem_requester,
     },
     ComponentType {
         name: "mem_target",
         summary: "answers mem requests one at a time: reads return the data pattern, writes are checked; holds each \
                   request's channel slot until answered; ports: in, out (mem)",
-        params: "service_ps: 0        time to serve one request",
+        params: "", // declared: see `declared`
         build: build_mem_target,
     },
 ];
@@ -592,21 +548,14 @@ fn build_global_buffer(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, In
 }
 
 fn build_simple_memory(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: SimpleMemoryParams = ctx.params()?;
-    let ok = |x: f64| x.is_finite() && x >= 0.0;
-    if !ok(p.latency_ns) || !ok(p.bytes_per_ns) {
-        return Err(ctx.error("latency_ns", "`latency_ns` and `bytes_per_ns` must be numbers >= 0"));
-    }
+    let p: SimpleMemoryParams = ctx.declared()?;
     Ok(Box::new(SimpleMemory::new(&p)))
 }
 
 fn build_dvfs(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: DvfsParams = ctx.params()?;
+    let p: DvfsParams = ctx.declared()?;
     if p.domains.is_empty() {
         return Err(ctx.error("domains", "`domains` lists no clock").fix("name the clocks this unit controls"));
-    }
-    if !(p.transition_latency_ns.is_finite() && p.transition_latency_ns >= 0.0) {
-        return Err(ctx.error("transition_latency_ns", "`transition_latency_ns` must be a number >= 0"));
     }
     let mut clocks = Vec::new();
     let mut tables = Vec::new();
@@ -671,25 +620,25 @@ fn build_dvfs(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError>
 }
 
 fn build_noc(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: NocParams = ctx.params()?;
+    let p: NocParams = ctx.declared()?;
     let cfg = p.validate().map_err(|e| ctx.param_error(e))?;
     let domain = ctx.power_domain("clock", &p.clock)?;
     Ok(Box::new(Noc::new(cfg, domain)))
 }
 
 fn build_mem_requester(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: MemRequesterParams = ctx.params()?;
-    p.validate().map_err(|e| ctx.param_error(e))?;
+    let p: MemRequesterParams = ctx.declared()?;
     Ok(Box::new(MemRequester::new(p)))
 }
 
 fn build_mem_target(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: MemTargetParams = ctx.params()?;
+    let p: MemTargetParams = ctx.declared()?;
     Ok(Box::new(MemTarget::new(p)))
 }
 
 fn build_dram(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: DramParams = ctx.params()?;
+    let p: DramParams = ctx.declared()?;
+    check_dram(&p).map_err(|e| ctx.param_error(e))?;
     let domain = ctx.power_domain("clock", &p.clock)?;
     match DramController::new(&p, domain) {
         Ok(c) => Ok(Box::new(c)),
@@ -698,7 +647,7 @@ fn build_dram(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError>
 }
 
 fn build_mem_traffic(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: MemTrafficParams = ctx.params()?;
+    let p: MemTrafficParams = ctx.declared()?;
     match MemTraffic::new(p) {
         Ok(c) => Ok(Box::new(c)),
         Err(e) => Err(ctx.param_error(e)),
@@ -706,7 +655,7 @@ fn build_mem_traffic(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, Inpu
 }
 
 fn build_trace_player(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, InputError> {
-    let p: TracePlayerParams = ctx.params()?;
+    let p: TracePlayerParams = ctx.declared()?;
     p.validate().map_err(|e| ctx.param_error(e))?;
     // Without a trace (`tasim validate`, `tasim graph`) the player is built over an empty
     // one: the structure can be checked all the same.

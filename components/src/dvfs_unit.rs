@@ -18,11 +18,12 @@
 //!
 //! Statistics: `transitions`, `residency.<point>_ps` (time at each point), and energy.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sim_core::{ClockId, Component, Context, PortId, PortSpec, SimDuration, StatsWriter};
 
 use crate::energy::{EnergyMeter, Leakage, PowerDomain, Scope};
 use crate::mem::{Cause, Phase};
+use crate::param::{self, Declared, ParamDecl, Range};
 use crate::Msg;
 
 /// What the controller tells the DVFS unit.
@@ -36,7 +37,7 @@ pub enum DvfsRequest {
     Idle,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {
     #[default]
@@ -45,8 +46,8 @@ pub enum Policy {
     RaceToIdle,
 }
 
-/// Parameters (YAML `params` of a `dvfs_unit`).
-#[derive(Clone, Debug, Deserialize)]
+/// Parameters (YAML `params` of a `dvfs_unit`); declared in [`Declared::PARAMS`].
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DvfsParams {
     /// The clocks (power domains) this unit controls; each must define every point named here.
@@ -77,6 +78,45 @@ pub struct DvfsParams {
     #[serde(default = "one")]
     pub nominal_v: f64,
 }
+
+impl Declared for DvfsParams {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl {
+            name: "domains",
+            default: "",
+            range: Range::Other,
+            doc: "clocks it controls, at least one; each defines every point used",
+        },
+        ParamDecl { name: "initial", default: "", range: Range::Other, doc: "operating point at start" },
+        ParamDecl { name: "policy", default: "fixed", range: Range::Other, doc: "fixed | per_phase | race_to_idle" },
+        ParamDecl {
+            name: "phase_points",
+            default: "{}",
+            range: Range::Other,
+            doc: "per_phase: point per phase (load, fp, loss, bp, wg, wu)",
+        },
+        ParamDecl { name: "busy_point", default: "(none)", range: Range::Other, doc: "race_to_idle: point while busy" },
+        ParamDecl { name: "idle_point", default: "(none)", range: Range::Other, doc: "race_to_idle: point while idle" },
+        ParamDecl {
+            name: "transition_latency_ns",
+            default: "5000",
+            range: Range::NS,
+            doc: "regulator settling before a higher frequency applies; integrated regulators settle in microseconds",
+        },
+        ParamDecl {
+            name: "transition_energy_nj",
+            default: "20",
+            range: Range::Real { min: 0.0, max: MAX_TRANSITION_ENERGY_NJ, above_min: false },
+            doc: "energy per transition: C_rail dV^2 with tens of nF and ~0.3 V swings, plus PLL relock; at most 1 mJ",
+        },
+        param::leakage_mw("0"),
+        param::nominal_v("1.0"),
+    ];
+}
+
+/// Energy of one transition stops here: 1e6 nJ (1 mJ), five orders of magnitude above an
+/// on-chip regulator's tens of nJ; a larger value is a unit mistake.
+const MAX_TRANSITION_ENERGY_NJ: f64 = 1e6;
 
 fn default_latency() -> f64 {
     5_000.0

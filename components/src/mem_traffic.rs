@@ -8,11 +8,12 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sim_core::{Component, Context, Histogram, PortId, PortSpec, Refused, SimDuration, SimTime, StatsWriter};
 
 use crate::mem::{Cause, MemReq, Phase};
-use crate::{Msg, ParamError};
+use crate::param::{Declared, ParamDecl, Range};
+use crate::Msg;
 
 /// The byte every well-behaved memory holds at `addr` in these tests.
 pub fn pattern_byte(addr: u64) -> u8 {
@@ -25,7 +26,7 @@ pub fn pattern(addr: u64, len: usize) -> Vec<u8> {
 }
 
 /// What a requester asks for.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MemOp {
     #[default]
@@ -35,8 +36,8 @@ pub enum MemOp {
     Alternate,
 }
 
-/// Parameters of `mem_requester`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+/// Parameters of `mem_requester`; declared in [`Declared::PARAMS`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MemRequesterParams {
     /// Requests to issue (default 1).
@@ -74,16 +75,56 @@ fn sixty_four() -> u32 {
     64
 }
 
-impl MemRequesterParams {
-    pub fn validate(&self) -> Result<(), ParamError> {
-        if self.bytes == 0 {
-            return Err(ParamError::new("bytes", "`bytes` must be at least 1"));
-        }
-        if self.outstanding == 0 {
-            return Err(ParamError::new("outstanding", "`outstanding` must be at least 1"));
-        }
-        Ok(())
-    }
+/// The largest request, bytes: a request's data is one allocation, built at once (1 MiB:
+/// far above a burst or a line, far below what strains memory with many in flight).
+const MAX_REQUEST_BYTES: u64 = 1 << 20;
+
+impl Declared for MemRequesterParams {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl {
+            name: "requests",
+            default: "1",
+            range: Range::count(0, u64::MAX),
+            doc: "requests to issue; made one at a time (none stored ahead), so any count works",
+        },
+        ParamDecl {
+            name: "bytes",
+            default: "64",
+            range: Range::count(1, MAX_REQUEST_BYTES),
+            doc: "bytes per request, a cache-line-sized burst; each request's data is allocated, so at most 1 MiB",
+        },
+        ParamDecl {
+            name: "base_addr",
+            default: "0",
+            range: Range::count(0, u64::MAX),
+            doc: "address of request 0 (addresses wrap at 2^64)",
+        },
+        ParamDecl {
+            name: "stride_bytes",
+            default: "(bytes)",
+            range: Range::count(0, u64::MAX),
+            doc: "request k is at base_addr + k * stride_bytes (default: bytes, a sequential stream)",
+        },
+        ParamDecl {
+            name: "op",
+            default: "read",
+            range: Range::Other,
+            doc: "read, write, or alternate (even write, odd read)",
+        },
+        ParamDecl {
+            name: "outstanding",
+            default: "1",
+            range: Range::count(1, 1 << 16),
+            doc: "requests in flight at most (1: one at a time); each in flight is held, so at most 65536",
+        },
+        ParamDecl {
+            name: "interval_ps",
+            default: "0",
+            range: Range::PS,
+            doc: "time between issues at least (0: as fast as allowed)",
+        },
+        ParamDecl { name: "start_ps", default: "0", range: Range::PS, doc: "time of the first issue" },
+    ];
 }
 
 const OUT: PortId = PortId(0);
@@ -247,14 +288,23 @@ impl Component<Msg> for MemRequester {
     }
 }
 
-/// Parameters of `mem_target`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+/// Parameters of `mem_target`; declared in [`Declared::PARAMS`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MemTargetParams {
     /// Time to serve one request (default 0: answered at once). Requests are served one at a
     /// time, in arrival order.
     #[serde(default)]
     pub service_ps: u64,
+}
+
+impl Declared for MemTargetParams {
+    const PARAMS: &'static [ParamDecl] = &[ParamDecl {
+        name: "service_ps",
+        default: "0",
+        range: Range::PS,
+        doc: "time to serve one request (0: at once)",
+    }];
 }
 
 /// Answers requests on `in` with responses on `out`, one at a time, `service_ps` each: reads

@@ -6,13 +6,15 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sim_core::{Component, Context, PortId, PortSpec, Refused, SimDuration, StatsWriter};
 
 use crate::mem::MemResp;
+use crate::param::{Declared, ParamDecl, Range};
 use crate::Msg;
 
-#[derive(Clone, Debug, Deserialize)]
+/// Parameters (YAML `params` of a `simple_memory`); declared in [`Declared::PARAMS`].
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SimpleMemoryParams {
     /// From request arrival to the response leaving (service only; add channel latency).
@@ -25,6 +27,27 @@ impl Default for SimpleMemoryParams {
     fn default() -> Self {
         SimpleMemoryParams { latency_ns: 50.0, bytes_per_ns: 0.0 }
     }
+}
+
+/// The fastest rate, B/ns (1 TB/s): beyond any memory one component stands for.
+const MAX_BYTES_PER_NS: f64 = 1e3;
+
+impl Declared for SimpleMemoryParams {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl {
+            name: "latency_ns",
+            default: "50.0",
+            range: Range::NS,
+            doc: "request arrival to response (service only); 50 ns is a DRAM access as seen from a chip",
+        },
+        ParamDecl {
+            name: "bytes_per_ns",
+            default: "0.0",
+            range: Range::Real { min: 0.0, max: MAX_BYTES_PER_NS, above_min: false },
+            doc: "bandwidth, requests served one after another (0: unlimited); at most 1e3 (1 TB/s); \
+                  a very low rate makes service times pass the end of simulated time, which stops the run",
+        },
+    ];
 }
 
 const PAGE: u64 = 4096;
@@ -88,7 +111,9 @@ impl Component<Msg> for SimpleMemory {
         };
         let now = ctx.now().0;
         let start = now.max(self.busy_until);
-        self.busy_until = start + (f64::from(req.bytes) * self.ps_per_byte).round() as u64;
+        // Saturating: a tiny rate gives a time past the end of simulated time, which the kernel
+        // refuses with an error (instead of wrapping around).
+        self.busy_until = start.saturating_add((f64::from(req.bytes) * self.ps_per_byte).round() as u64);
         let data = if req.write {
             self.writes += 1;
             self.bytes_written += u64::from(req.bytes);
@@ -103,7 +128,7 @@ impl Component<Msg> for SimpleMemory {
             d
         };
         self.pending.push_back(req.respond(data));
-        ctx.schedule(SimDuration(self.busy_until + self.latency_ps - now), 0);
+        ctx.schedule(SimDuration(self.busy_until.saturating_add(self.latency_ps) - now), 0);
     }
 
     fn on_timer(&mut self, ctx: &mut Context<'_, Msg>, _: u64) {

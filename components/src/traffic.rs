@@ -191,7 +191,7 @@ impl<M: Message> Component<M> for Relay<M> {
 }
 
 /// Where `mem_traffic` sends its requests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AddressPattern {
     /// `base_addr`, `base_addr + bytes`, ..., wrapping within `range_bytes`.
@@ -200,8 +200,8 @@ pub enum AddressPattern {
     Random,
 }
 
-/// Parameters of [`MemTraffic`].
-#[derive(Clone, Debug, serde::Deserialize)]
+/// Parameters of [`MemTraffic`]; declared in [`Declared::PARAMS`](crate::param::Declared).
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MemTrafficParams {
     /// Requests to send in all.
@@ -235,6 +235,58 @@ impl Default for MemTrafficParams {
     }
 }
 
+impl crate::param::Declared for MemTrafficParams {
+    const PARAMS: &'static [crate::param::ParamDecl] = {
+        use crate::param::{ParamDecl, Range};
+        &[
+            ParamDecl {
+                name: "requests",
+                default: "1000",
+                range: Range::count(0, u64::MAX),
+                doc: "requests in all; made one at a time (none stored ahead), so any count works",
+            },
+            ParamDecl {
+                name: "bytes",
+                default: "64",
+                range: Range::count(1, 1 << 20),
+                doc: "bytes per request (a cache line); each write's data is one allocation, so at most 1 MiB",
+            },
+            ParamDecl {
+                name: "pattern",
+                default: "sequential",
+                range: Range::Other,
+                doc: "sequential (wrapping in the range) or random (bytes-aligned)",
+            },
+            ParamDecl {
+                name: "write_percent",
+                default: "0",
+                range: Range::count(0, 100),
+                doc: "share of writes, percent",
+            },
+            ParamDecl {
+                name: "base_addr",
+                default: "0",
+                range: Range::count(0, u64::MAX),
+                doc: "first address of the range",
+            },
+            ParamDecl {
+                name: "range_bytes",
+                default: "1048576",
+                range: Range::count(1, u64::MAX),
+                doc:
+                    "addresses in [base_addr, base_addr + range_bytes); 1 MiB; must hold one request and end below 2^64",
+            },
+            ParamDecl {
+                name: "max_outstanding",
+                default: "16",
+                range: Range::count(1, 1 << 16),
+                doc: "requests in flight at most; each in flight is held, so at most 65536",
+            },
+            ParamDecl { name: "start_ps", default: "0", range: Range::PS, doc: "time of the first request" },
+        ]
+    };
+}
+
 /// The byte a `mem_traffic` write puts at address `addr` (so that a reader can check it).
 pub fn pattern_byte(addr: u64) -> u8 {
     (addr ^ (addr >> 8) ^ (addr >> 16) ^ 0xA5) as u8
@@ -265,9 +317,7 @@ pub struct MemTraffic {
 impl MemTraffic {
     pub fn new(p: MemTrafficParams) -> Result<Self, crate::ParamError> {
         use crate::ParamError as E;
-        if p.bytes == 0 {
-            return Err(E::new("bytes", "`bytes` must be at least 1"));
-        }
+        // Ranges are declared (`Declared`) and checked by the edge; these relate two parameters.
         if p.range_bytes < u64::from(p.bytes) {
             return Err(E::new(
                 "range_bytes",
@@ -276,15 +326,6 @@ impl MemTraffic {
         }
         if p.base_addr.checked_add(p.range_bytes).is_none() {
             return Err(E::new("range_bytes", "`base_addr` + `range_bytes` is beyond 64-bit addresses"));
-        }
-        if p.write_percent > 100 {
-            return Err(E::new(
-                "write_percent",
-                format!("`write_percent` must be in 0..=100, not {}", p.write_percent),
-            ));
-        }
-        if p.max_outstanding == 0 {
-            return Err(E::new("max_outstanding", "`max_outstanding` must be at least 1"));
         }
         Ok(MemTraffic {
             p,

@@ -219,7 +219,7 @@ fn first_dram(topo: &Topology, file: &Path) -> Result<components::dram::Config, 
         return Err(InputError::new("the topology has no dram_controller to map addresses to banks").in_file(file));
     };
     let p: DramParams = serde_yaml::from_value(inst.params.clone()).map_err(|e| inst.param_error("", e.to_string()))?;
-    p.validate().map_err(|e| inst.param_error(&e.param, e.message))
+    crate::registry::check_dram(&p).and_then(|()| p.validate()).map_err(|e| inst.param_error(&e.param, e.message))
 }
 
 /// `tasim replay`; returns the text to print.

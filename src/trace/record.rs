@@ -80,7 +80,10 @@ impl Recorder {
         // The recorded DRAMs' clock (for cycle-counting exports) and their summed peak.
         let (mut clock_ps, mut peak) = (0, 0.0);
         for inst in topo.instances.iter().filter(|i| i.kind == "dram_controller") {
-            let cfg = serde_yaml::from_value::<DramParams>(inst.params.clone()).ok().and_then(|p| p.validate().ok());
+            let cfg = serde_yaml::from_value::<DramParams>(inst.params.clone())
+                .ok()
+                .filter(|p| crate::registry::check_dram(p).is_ok())
+                .and_then(|p| p.validate().ok());
             if let Some(cfg) = cfg {
                 if clock_ps == 0 {
                     clock_ps = cfg.timing.tck;

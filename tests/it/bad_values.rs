@@ -37,6 +37,16 @@ fn refused(args: &[&str], parts: &[&str]) {
     "tiny_bandwidth.yaml",
     &[":6:49: `bandwidth_gb_per_s` = 1e-12 GB/s is outside", "field: connections[0].bandwidth_gb_per_s", "fix:"]
 )]
+#[case::mem_traffic_percent_above_100(
+    "traffic_write_percent.yaml",
+    &[":8:28: gen: `write_percent` = 150 must be a whole number from 0 to 100",
+      "field: components[0].params.write_percent", "fix: use a value in 0..=100"]
+)]
+#[case::dram_timing_in_a_nested_group(
+    "dram_negative_timing.yaml",
+    &[":11:16: dram: `timing.trcd_ns` = -18 must be a finite number from 0 and at most 1000000000",
+      "field: components[1].params.timing.trcd_ns", "fix: use a value in [0, 1000000000]"]
+)]
 #[case::latency_cycles_past_the_range(
     "huge_cycles.yaml",
     &[":8:34: `latency_cycles` = 18446744073709551615 cycles of `clk` is beyond the simulator's time range",
@@ -115,6 +125,181 @@ fn out_of_range_on_the_command_line(#[case] args: &[&str], #[case] parts: &[&str
     refused(args, parts);
 }
 
+const SM: &str = "tests/data/topologies/simple_memory.yaml";
+const NOC: &str = "tests/data/noc/one_read.yaml";
+const TRAFFIC: &str = "topologies/memory/traffic.yaml";
+const PLAYER: &str = "topologies/memory/ddr4-3200.yaml";
+const CHIP: &str = "topologies/paper-chip.yaml";
+const RING: &str = "topologies/multichip/ring8-allreduce.yaml";
+const SWITCH: &str = "topologies/multichip/switch.yaml";
+const TIME: &str = "is beyond the simulator's time range";
+
+/// Every converted type refuses a value out of its declared range, per kind of value (count,
+/// time, energy, rate), naming the instance, the parameter and its value, the `--set` that
+/// gave it, and a fix with the range.
+#[rstest]
+// simple_memory
+#[case(SM, "mem.latency_ns=1e16", "`latency_ns` = 1e16 ", TIME, "0..=9e18 ps")]
+#[case(
+    SM,
+    "mem.bytes_per_ns=-1",
+    "`bytes_per_ns` = -1 ",
+    "must be a finite number from 0 and at most 1000",
+    "[0, 1000]"
+)]
+// mem_requester, mem_target
+#[case(NOC, "pc0.outstanding=0", "`outstanding` = 0 ", "must be a whole number from 1 to 65536", "1..=65536")]
+#[case(NOC, "pc0.bytes=1073741824", "`bytes` = 1073741824 ", "from 1 to 1048576", "1..=1048576")]
+#[case(NOC, "pc0.interval_ps=18446744073709551615", "`interval_ps` = 18446744073709551615 ", TIME, "0..=9e18 ps")]
+#[case(NOC, "gb.service_ps=18446744073709551615", "`service_ps` = 18446744073709551615 ", TIME, "0..=9e18 ps")]
+// noc
+#[case(NOC, "noc.link_pj_per_byte=-1", "`link_pj_per_byte` = -1 ", "from 0 and at most 1000000", "[0, 1000000]")]
+#[case(
+    NOC,
+    "noc.router_latency_cycles=18446744073709551615",
+    "`router_latency_cycles` = 18446744073709551615 ",
+    "from 0 to 1048576",
+    "0..=1048576"
+)]
+#[case(NOC, "noc.link_bytes_per_cycle=0", "`link_bytes_per_cycle` = 0 ", "from 1 to 1048576", "1..=1048576")]
+// mem_traffic
+#[case(TRAFFIC, "gen.max_outstanding=4294967295", "`max_outstanding` = 4294967295 ", "from 1 to 65536", "1..=65536")]
+#[case(TRAFFIC, "gen.bytes=0", "`bytes` = 0 ", "from 1 to 1048576", "1..=1048576")]
+#[case(TRAFFIC, "gen.start_ps=18446744073709551615", "`start_ps` = 18446744073709551615 ", TIME, "0..=9e18 ps")]
+// trace_player
+#[case(PLAYER, "player.window_ns=0", "`window_ns` = 0 ", "must be at least 1 ps", "1..=9e18 ps")]
+#[case(PLAYER, "player.max_outstanding=0", "`max_outstanding` = 0 ", "from 1 to 4294967295", "1..=4294967295")]
+// dvfs_unit
+#[case(
+    CHIP,
+    "dvfs.transition_energy_nj=-1",
+    "`transition_energy_nj` = -1 ",
+    "from 0 and at most 1000000",
+    "[0, 1000000]"
+)]
+#[case(CHIP, "dvfs.transition_latency_ns=1e16", "`transition_latency_ns` = 1e16 ", TIME, "0..=9e18 ps")]
+#[case(CHIP, "dvfs.leakage_mw=.nan", "`leakage_mw` = NaN ", "must be a finite number", "[0, 1000000]")]
+// dram_controller: each group
+#[case(CHIP, "dram.geometry.banks=0", "`geometry.banks` = 0 ", "from 1 to 1024", "1..=1024")]
+#[case(CHIP, "dram.energy.act_pre_pj=1e9", "`energy.act_pre_pj` = 1e9 ", "at most 1000000", "[0, 1000000]")]
+#[case(
+    CHIP,
+    "dram.timing.data_rate_mtps=5000000",
+    "`timing.data_rate_mtps` = 5000000 ",
+    "from 1 to 4000000",
+    "1..=4000000"
+)]
+#[case(CHIP, "dram.timing.trfc_ns=.inf", "`timing.trfc_ns` = inf ", "must be a finite number", "[0, 1000000000]")]
+#[case(CHIP, "dram.power_down.idle_ns=1e10", "`power_down.idle_ns` = 1e10 ", "at most 1000000000", "[0, 1000000000]")]
+#[case(
+    CHIP,
+    "dram.write_queue.high_watermark_percent=101",
+    "`write_queue.high_watermark_percent` = 101 ",
+    "from 1 to 100",
+    "1..=100"
+)]
+#[case(CHIP, "dram.queue_depth=4294967295", "`queue_depth` = 4294967295 ", "from 1 to 65536", "1..=65536")]
+// chip_link, collective_engine, allreduce_driver, switch
+#[case(
+    RING,
+    "chip0.d0_next.bandwidth_gb_per_s=1e-12",
+    "`bandwidth_gb_per_s` = 1e-12 ",
+    "from 0.001 and at most 10000",
+    "[0.001, 10000]"
+)]
+#[case(RING, "chip0.d0_next.energy_pj_per_bit=-1", "`energy_pj_per_bit` = -1 ", "from 0 and at most 1000", "[0, 1000]")]
+#[case(
+    RING,
+    "chip0.coll.reduce_elements_per_cycle=0",
+    "`reduce_elements_per_cycle` = 0 ",
+    "from 1 to 1024",
+    "1..=1024"
+)]
+#[case(RING, "chip0.coll.energy.add_pj_per_element=-1", "`energy.add_pj_per_element` = -1 ", "from 0", "[0, 1000000]")]
+#[case(RING, "chip0.coll.chunk_kib=1e300", "`chunk_kib` = 1e300 ", "at most 1048576", "[0, 1048576]")]
+#[case(RING, "chip0.drv.iterations=0", "`iterations` = 0 ", "from 1 to 1000000", "1..=1000000")]
+#[case(
+    RING,
+    "chip0.drv.bytes=18446744073709551615",
+    "`bytes` = 18446744073709551615 ",
+    "from 8 to 1099511627776",
+    "8..=1099511627776"
+)]
+#[case(
+    SWITCH,
+    "sw_d0_0.port_bandwidth_gb_per_s=1e9",
+    "`port_bandwidth_gb_per_s` = 1e9 ",
+    "at most 10000",
+    "[0.001, 10000]"
+)]
+#[case(
+    SWITCH,
+    "sw_d0_0.forwarding_latency_ns=-1",
+    "`forwarding_latency_ns` = -1 ",
+    "from 0 and at most 1000000",
+    "[0, 1000000]"
+)]
+fn out_of_range_per_type(
+    #[case] topology: &str,
+    #[case] set: &str,
+    #[case] value: &str,
+    #[case] why: &str,
+    #[case] range: &str,
+) {
+    let instance = set.split('.').next().unwrap();
+    let field = format!("field: --set {set}");
+    let fix = format!("fix: use a value in {range}");
+    refused(&["validate", topology, "--set", set], &[&format!("error: {instance}"), value, why, &field, &fix]);
+}
+
+/// Every registered type declares its parameters (so `tasim types` prints them and the edge
+/// checks them), and every numeric default is a number inside its own range: the test that
+/// keeps the class closed when a type is added.
+#[test]
+fn every_type_declares_its_parameters_and_defaults_lie_in_range() {
+    use components::param::{flatten, Number, Range};
+    for t in tasim::registry::registry() {
+        let decls = tasim::registry::declared(t.name).unwrap_or_else(|| panic!("`{}` has no declarations", t.name));
+        assert!(t.params.is_empty(), "`{}` keeps a hand-written params text beside its declarations", t.name);
+        assert!(!decls.is_empty(), "{}", t.name);
+        for (path, d) in flatten(decls) {
+            let n = if let Ok(v) = d.default.parse::<u64>() {
+                Number::Unsigned(v)
+            } else if let Ok(v) = d.default.parse::<i64>() {
+                Number::Signed(v)
+            } else if let Ok(v) = d.default.parse::<f64>() {
+                Number::Real(v)
+            } else {
+                // Not a number: a numeric parameter's default must then say where it comes from.
+                let numeric = !matches!(d.range, Range::Other | Range::Group(_));
+                assert!(
+                    !numeric || d.default.starts_with('(') || d.default.is_empty(),
+                    "{}.{path}: default {:?} is neither a number nor an explanation",
+                    t.name,
+                    d.default
+                );
+                continue;
+            };
+            if let Err(e) = d.check(&path, n) {
+                panic!("{}.{path}: default {} is outside its own range: {}", t.name, d.default, e.message);
+            }
+            assert!(!d.doc.is_empty(), "{}.{path} has no doc", t.name);
+        }
+    }
+}
+
+/// What each DRAM preset supplies (the defaults shown as `(preset)`) meets the same ranges.
+#[test]
+fn every_dram_preset_lies_in_the_declared_ranges() {
+    use components::dram::{DramParams, Preset};
+    for preset in Preset::ALL {
+        let p = DramParams { preset, ..DramParams::new("clk") };
+        if let Err(e) = tasim::registry::check_dram(&p) {
+            panic!("{}: {}", preset.name(), e.message);
+        }
+    }
+}
+
 /// Values each in range whose sum passes the end of simulated time: the kernel stops the run
 /// with an error naming the instance (at its declaration), instead of wrapping around.
 #[test]
@@ -147,6 +332,8 @@ fn types_lists_declared_ranges() {
     assert!(text.contains("read_pj_per_byte: 3.75  in [0, 1000000]"), "{text}");
     assert!(text.contains("epochs: 1  in 1..=100000"), "{text}");
     assert!(text.contains("service_ps: 0  in 0..=9e18 ps"), "{text}");
+    assert!(text.contains("timing.trcd_ns: (preset)  in [0, 1000000000]"), "{text}");
+    assert!(text.contains("bandwidth_gb_per_s: 25  in [0.001, 10000]"), "{text}");
 }
 
 /// A write to standard output that fails (a full disk) fails the command; a closed pipe

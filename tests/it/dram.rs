@@ -342,8 +342,9 @@ fn an_address_beyond_the_capacity_aborts_the_run() {
 #[rstest::rstest]
 #[case::zero_banks(
     "zero_banks.yaml",
-    "error: {f}:8:31: dram: `geometry.banks` must be at least 1
-  field: components[0].params.geometry.banks"
+    "error: {f}:8:31: dram: `geometry.banks` = 0 must be a whole number from 1 to 1024
+  field: components[0].params.geometry.banks
+  fix: use a value in 1..=1024 (`tasim types` lists every parameter's range)"
 )]
 #[case::burst_not_a_multiple_of_the_bus(
     "burst_not_multiple.yaml",
@@ -371,8 +372,9 @@ fn an_address_beyond_the_capacity_aborts_the_run() {
 )]
 #[case::zero_queue_depth(
     "zero_queue.yaml",
-    "error: {f}:8:7: dram: `queue_depth` must be at least 1
-  field: components[0].params.queue_depth"
+    "error: {f}:8:7: dram: `queue_depth` = 0 must be a whole number from 1 to 65536
+  field: components[0].params.queue_depth
+  fix: use a value in 1..=65536 (`tasim types` lists every parameter's range)"
 )]
 #[case::misspelt_timing(
     "unknown_param.yaml",

@@ -407,8 +407,9 @@ fn check_invalid(fixture: &str, set: &[&str], expected: &str) {
 #[rstest]
 #[case::zero_rows(
     "zero_rows.yaml",
-    "error: {f}:10:7: noc: `rows` must be at least 1
-  field: components[0].params.rows"
+    "error: {f}:10:7: noc: `rows` = 0 must be a whole number from 1 to 4096
+  field: components[0].params.rows
+  fix: use a value in 1..=4096 (`tasim types` lists every parameter's range)"
 )]
 #[case::endpoint_on_a_missing_router(
     "router_out_of_range.yaml",
@@ -433,8 +434,9 @@ fn check_invalid(fixture: &str, set: &[&str], expected: &str) {
 )]
 #[case::zero_link_bandwidth(
     "zero_link_bandwidth.yaml",
-    "error: {f}:15:7: noc: `link_bytes_per_cycle` must be at least 1
-  field: components[0].params.link_bytes_per_cycle"
+    "error: {f}:15:7: noc: `link_bytes_per_cycle` = 0 must be a whole number from 1 to 1048576
+  field: components[0].params.link_bytes_per_cycle
+  fix: use a value in 1..=1048576 (`tasim types` lists every parameter's range)"
 )]
 #[case::unknown_topology(
     "unknown_topology.yaml",
@@ -451,7 +453,9 @@ fn a_bad_override_is_reported_at_the_command_line() {
     check_invalid(
         "contention.yaml",
         &["noc.link_bytes_per_cycle=0"],
-        "error: noc: `link_bytes_per_cycle` must be at least 1\n  field: --set noc.link_bytes_per_cycle=0",
+        "error: noc: `link_bytes_per_cycle` = 0 must be a whole number from 1 to 1048576\n  \
+         field: --set noc.link_bytes_per_cycle=0\n  \
+         fix: use a value in 1..=1048576 (`tasim types` lists every parameter's range)",
     );
 }
 

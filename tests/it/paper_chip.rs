@@ -256,7 +256,7 @@ fn bad_chip_parameters_name_the_field() {
     rejects(&["pc0.pe_rows=0"], "pc0: `pe_rows` = 0 must be a whole number from 1 to 1024");
     rejects(&["pc0.input_buffer_kib=0.1"], "needs 0.25 KiB of local buffer but `input_buffer_kib` is 0.10 KiB");
     rejects(&["dvfs.initial=op75"], "unknown operating point `op75`");
-    rejects(&["dvfs.transition_latency_ns=-5"], "`transition_latency_ns` must be a number >= 0");
+    rejects(&["dvfs.transition_latency_ns=-5"], "`transition_latency_ns` = -5 must be a finite number >= 0");
     rejects(&["gb.access_latency_cycles=-1"], "invalid value: integer `-1`");
     rejects(&["uc.local_kib=16"], "the model does not fit the chip: its master weights, momentum and gradient sums need 52.2 KiB of update-core memory, but `local_kib` is 16.0 KiB");
     rejects(&["ctrl.schedule=parallel"], "unknown schedule `parallel`");

@@ -110,6 +110,7 @@
 //!   ratio.
 //! - `energy_offchip.*` and `energy.*`: see [`EnergyMeter::write_stats`].
 
+mod declared;
 mod device;
 mod mapping;
 mod params;
@@ -127,6 +128,7 @@ use crate::energy::{EnergyMeter, Leakage, PowerDomain, Scope};
 use crate::mem::{Cause, MemReq, MemResp, Phase};
 use crate::Msg;
 
+pub use declared::ResolvedView;
 pub use device::{Burst, Command, Device, DeviceStats, Issued, RowClass, Serve, NO_SLOT};
 pub use mapping::{AddressMapping, Location};
 pub use params::{

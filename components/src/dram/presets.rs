@@ -19,12 +19,12 @@
 //! Timings are written as `nck(n, tck_ns)`: n clocks of the standard's clock, as the
 //! sources give them, so that rounding to our clock (tCK = 2 / data rate) gives n back.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::params::{EnergyParams, Geometry, TimingParams};
 
 /// A standard the controller can be configured as.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 pub enum Preset {
     /// LPDDR4-3200, one 8 Gb dual-channel die (the default; unchanged since the first model).
     #[default]

@@ -8,13 +8,15 @@
 //!
 //! Statistics: `collectives`, `time_ps` (histogram per all-reduce), `total_ps`, `last_ps`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sim_core::{Component, Context, Histogram, PortId, PortSpec, StatsWriter};
 
 use super::Collective;
+use crate::param::{Declared, ParamDecl, Range, MAX_ALLOCATED_COUNT};
 use crate::{Msg, ParamError};
 
-#[derive(Clone, Debug, Deserialize)]
+/// Parameters (YAML `params` of an `allreduce_driver`); declared in [`Declared::PARAMS`].
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DriverParams {
     /// Size of each all-reduce, bytes (a multiple of 8: 64-bit elements), 8..=2^40.
@@ -39,23 +41,55 @@ impl Default for DriverParams {
 
 impl DriverParams {
     pub fn validate(&self) -> Result<(), ParamError> {
-        if self.bytes < 8 || self.bytes > 1 << 40 || self.bytes % 8 != 0 {
+        // The numbers' ranges are declared (`Declared`) and checked by the edge; these checks
+        // go beyond a range or relate two parameters.
+        if self.bytes % 8 != 0 {
             return Err(ParamError::new(
                 "bytes",
-                format!("`bytes` must be a multiple of 8 in 8..=2^40, not {}", self.bytes),
+                format!("`bytes` must be a multiple of 8 (64-bit elements), not {}", self.bytes),
             ));
-        }
-        if !(1..=1_000_000).contains(&self.iterations) {
-            return Err(ParamError::new("iterations", "`iterations` must be 1..=1000000"));
-        }
-        if !(1..=64).contains(&self.concurrent) {
-            return Err(ParamError::new("concurrent", "`concurrent` must be 1..=64"));
         }
         if self.ranks == 0 || self.rank >= self.ranks {
             return Err(ParamError::new("rank", format!("rank {} outside 0..{}", self.rank, self.ranks)));
         }
         Ok(())
     }
+}
+
+impl Declared for DriverParams {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl {
+            name: "bytes",
+            default: "1048576",
+            range: Range::count(8, 1 << 40),
+            doc: "size of each all-reduce, a multiple of 8 (64-bit elements); 1 MiB; at most 2^40 (schedules index elements)",
+        },
+        ParamDecl {
+            name: "iterations",
+            default: "1",
+            range: Range::count(1, 1_000_000),
+            doc: "all-reduces one after another; at most 1e6 (each is a histogram sample)",
+        },
+        ParamDecl {
+            name: "concurrent",
+            default: "1",
+            range: Range::count(1, 64),
+            doc: "all-reduces asked for at once in each iteration; each holds its schedule, so at most 64",
+        },
+        ParamDecl { name: "with_data", default: "false", range: Range::Other, doc: "move real values and check the sums" },
+        ParamDecl {
+            name: "rank",
+            default: "0",
+            range: Range::count(0, MAX_ALLOCATED_COUNT),
+            doc: "this chip's rank, below `ranks`; set by the system expansion",
+        },
+        ParamDecl {
+            name: "ranks",
+            default: "1",
+            range: Range::count(1, MAX_ALLOCATED_COUNT),
+            doc: "chips in the all-reduce (for the expected sum); set by the system expansion",
+        },
+    ];
 }
 
 const OUT: PortId = PortId(0);

@@ -26,17 +26,18 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Range;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sim_core::{ClockId, Component, Context, PortId, PortSpec, StatsWriter};
 
 use super::schedule::{self, Algorithm, Apply, Dim, DimKind, Step};
 use super::{Collective, LinkPacket};
 use crate::energy::{EnergyMeter, Leakage, PowerDomain, Scope};
 use crate::mem::{Cause, Phase};
+use crate::param::{self, Declared, ParamDecl, MAX_ALLOCATED_COUNT};
 use crate::{Msg, ParamError};
 
 /// One network dimension as the engine is told it (by the system expansion).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DimParams {
     /// `ring`, `bidirectional_ring`, `fully_connected` or `switch`.
@@ -49,7 +50,7 @@ pub struct DimParams {
 }
 
 /// Energy coefficients at `nominal_v` (dynamic energy scales as V²).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EngineEnergy {
     /// One 64-bit integer add. Horowitz (ISSCC 2014, 45 nm, 0.9 V): 32-bit add 0.1 pJ; ×2
@@ -72,7 +73,8 @@ impl Default for EngineEnergy {
 
 /// Parameters (YAML `params` of a `collective_engine`; the system expansion writes `rank`
 /// and `dimensions`).
-#[derive(Clone, Debug, Deserialize)]
+/// Declared in [`Declared::PARAMS`].
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EngineParams {
     pub clock: String,
@@ -99,6 +101,66 @@ impl Default for EngineParams {
             energy: EngineEnergy::default(),
         }
     }
+}
+
+impl Declared for EngineEnergy {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl {
+            name: "add_pj_per_element",
+            default: "0.3",
+            range: param::Range::ENERGY_PJ,
+            doc: "one 64-bit add: Horowitz (ISSCC 2014) 0.1 pJ per 32-bit add, x2 for 64 bits, x1.5 for 65 nm",
+        },
+        ParamDecl {
+            name: "buffer_pj_per_byte",
+            default: "1.9",
+            range: param::Range::ENERGY_PJ,
+            doc: "per byte through the engine's buffer: Horowitz 8 KB SRAM read, x1.5 for 65 nm",
+        },
+        ParamDecl {
+            name: "leakage_mw",
+            default: "0.1",
+            range: param::Range::POWER_MW,
+            doc: "adder and buffer leakage at nominal_v: a tenth of a core's 1 mW, as a tenth of its size",
+        },
+        param::nominal_v("0.9"),
+    ];
+}
+
+impl Declared for EngineParams {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl { name: "clock", default: "sys_clk", range: param::Range::Other, doc: "clock and power domain" },
+        ParamDecl {
+            name: "rank",
+            default: "0",
+            range: param::Range::count(0, MAX_ALLOCATED_COUNT),
+            doc: "this chip's rank (dimension 0 fastest), below the product of the sizes; set by the system expansion",
+        },
+        ParamDecl {
+            name: "dimensions",
+            default: "(system expansion)",
+            range: param::Range::Other,
+            doc: "[{kind, size (1..=65536), algorithm}]: the network, written by the system expansion",
+        },
+        ParamDecl {
+            name: "chunk_kib",
+            default: "64",
+            range: param::Range::Real { min: 0.0, max: 1_048_576.0, above_min: false },
+            doc: "pipelining chunk (0: one packet per transfer), the order of NCCL's ring slices; at most 1 GiB",
+        },
+        ParamDecl {
+            name: "reduce_elements_per_cycle",
+            default: "4",
+            range: param::Range::count(1, 1024),
+            doc: "64-bit adds per cycle: a 256-bit adder row, as wide as the NoC's links",
+        },
+        ParamDecl {
+            name: "energy",
+            default: "",
+            range: param::Range::Group(EngineEnergy::PARAMS),
+            doc: "energy at nominal_v",
+        },
+    ];
 }
 
 impl EngineParams {
@@ -135,31 +197,7 @@ impl EngineParams {
     }
 
     pub fn validate(&self) -> Result<(), ParamError> {
-        if !(self.chunk_kib.is_finite() && (0.0..=1_048_576.0).contains(&self.chunk_kib)) {
-            return Err(ParamError::new(
-                "chunk_kib",
-                format!("`chunk_kib` must be 0..=1048576, not {}", self.chunk_kib),
-            ));
-        }
-        if !(1..=1024).contains(&self.reduce_elements_per_cycle) {
-            return Err(ParamError::new(
-                "reduce_elements_per_cycle",
-                format!("`reduce_elements_per_cycle` must be 1..=1024, not {}", self.reduce_elements_per_cycle),
-            ));
-        }
-        let e = &self.energy;
-        for (f, v) in [
-            ("energy.add_pj_per_element", e.add_pj_per_element),
-            ("energy.buffer_pj_per_byte", e.buffer_pj_per_byte),
-            ("energy.leakage_mw", e.leakage_mw),
-        ] {
-            if !(v.is_finite() && (0.0..=1e6).contains(&v)) {
-                return Err(ParamError::new(f, format!("`{f}` must be 0..=1e6, not {v}")));
-            }
-        }
-        if !(e.nominal_v.is_finite() && e.nominal_v > 0.0 && e.nominal_v <= 5.0) {
-            return Err(ParamError::new("energy.nominal_v", "`energy.nominal_v` must be in (0, 5] V"));
-        }
+        // The numbers' ranges are declared (`Declared`) and checked by the edge.
         self.dims().map(|_| ())
     }
 }

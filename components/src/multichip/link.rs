@@ -12,15 +12,16 @@
 
 use std::collections::VecDeque;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sim_core::{Component, Context, Histogram, PortId, PortSpec, SimTime, StatsWriter};
 
 use super::{bytes_per_s, serialise_ps, LinkPacket};
-use crate::{Msg, ParamError};
+use crate::param::{Declared, ParamDecl};
+use crate::Msg;
 
 /// Parameters (YAML `params` of a `chip_link`; the system expansion writes them from the
 /// dimension's fields).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ChipLinkParams {
     /// Data rate in one direction, GB/s (10^9 B/s), 0.001..=10000. Default 25 GB/s: ten
@@ -41,20 +42,27 @@ impl Default for ChipLinkParams {
     }
 }
 
-impl ChipLinkParams {
-    pub fn validate(&self) -> Result<(), ParamError> {
-        let checks = [
-            ("bandwidth_gb_per_s", self.bandwidth_gb_per_s, 0.001, 10_000.0),
-            ("energy_pj_per_bit", self.energy_pj_per_bit, 0.0, 1000.0),
-            ("idle_power_mw", self.idle_power_mw, 0.0, 100_000.0),
-        ];
-        for (f, v, lo, hi) in checks {
-            if !(v.is_finite() && (lo..=hi).contains(&v)) {
-                return Err(ParamError::new(f, format!("`{f}` must be {lo}..={hi}, not {v}")));
-            }
-        }
-        Ok(())
-    }
+impl Declared for ChipLinkParams {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl {
+            name: "bandwidth_gb_per_s",
+            default: "25",
+            range: super::LINK_GB_PER_S,
+            doc: "one direction: ten 20 Gb/s GRS lanes (Poulton et al., JSSC 2013)",
+        },
+        ParamDecl {
+            name: "energy_pj_per_bit",
+            default: "1.17",
+            range: super::LINK_PJ_PER_BIT,
+            doc: "GRS across a PCB at 25 Gb/s (Turner et al.)",
+        },
+        ParamDecl {
+            name: "idle_power_mw",
+            default: "0",
+            range: crate::param::Range::Real { min: 0.0, max: 100_000.0, above_min: false },
+            doc: "power while idle: power-gated between packets (no published idle figure); at most 100 W",
+        },
+    ];
 }
 
 const IN: PortId = PortId(0);
@@ -76,9 +84,9 @@ pub struct ChipLink {
 }
 
 impl ChipLink {
-    pub fn new(p: ChipLinkParams) -> Result<Self, ParamError> {
-        p.validate()?;
-        Ok(ChipLink {
+    /// A link from parameters in their declared ranges ([`Declared::PARAMS`]).
+    pub fn new(p: ChipLinkParams) -> Self {
+        ChipLink {
             bytes_per_s: bytes_per_s(p.bandwidth_gb_per_s),
             p,
             queue: VecDeque::new(),
@@ -89,7 +97,7 @@ impl ChipLink {
             busy_ps: 0,
             blocked_ps: 0,
             queue_delay: Histogram::new(),
-        })
+        }
     }
 
     fn next(&mut self, ctx: &mut Context<'_, Msg>) {

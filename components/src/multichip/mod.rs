@@ -66,3 +66,14 @@ pub(crate) fn serialise_ps(bytes: u64, bytes_per_s: u64) -> u64 {
     let ps = (u128::from(bytes) * 1_000_000_000_000u128).div_ceil(u128::from(bytes_per_s.max(1)));
     u64::try_from(ps).unwrap_or(u64::MAX)
 }
+
+/// The rate of a chip-to-chip link or switch port, GB/s: at least 0.001 (1 MB/s, which
+/// [`bytes_per_s`] holds without rounding away), at most 10000 (10 TB/s, beyond any SerDes
+/// port; a larger value is a unit mistake).
+pub(crate) const LINK_GB_PER_S: crate::param::Range =
+    crate::param::Range::Real { min: 0.001, max: 10_000.0, above_min: false };
+
+/// Energy per bit on a link or through a switch, pJ: 0 to 1000 (three orders of magnitude
+/// above a board-level SerDes).
+pub(crate) const LINK_PJ_PER_BIT: crate::param::Range =
+    crate::param::Range::Real { min: 0.0, max: 1000.0, above_min: false };

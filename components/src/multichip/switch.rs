@@ -14,14 +14,15 @@
 
 use std::collections::VecDeque;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sim_core::{Component, Context, Histogram, PortId, PortSpec, SimTime, StatsWriter};
 
 use super::{bytes_per_s, serialise_ps, LinkPacket};
+use crate::param::{Declared, ParamDecl, Range};
 use crate::{Msg, ParamError};
 
 /// Parameters (YAML `params` of a `switch`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SwitchParams {
     /// The chip (rank) behind each port, in port order; 1..=4096 ports.
@@ -56,19 +57,44 @@ impl SwitchParams {
         if self.chips.is_empty() || self.chips.len() > 4096 {
             return Err(ParamError::new("chips", "a switch needs 1..=4096 ports (`chips`, one rank per port)"));
         }
-        let checks = [
-            ("port_bandwidth_gb_per_s", self.port_bandwidth_gb_per_s, 0.001, 10_000.0),
-            ("input_bandwidth_gb_per_s", self.input_bandwidth_gb_per_s.unwrap_or(1.0), 0.001, 10_000.0),
-            ("forwarding_latency_ns", self.forwarding_latency_ns, 0.0, 1e6),
-            ("energy_pj_per_bit", self.energy_pj_per_bit, 0.0, 1000.0),
-        ];
-        for (f, v, lo, hi) in checks {
-            if !(v.is_finite() && (lo..=hi).contains(&v)) {
-                return Err(ParamError::new(f, format!("`{f}` must be {lo}..={hi}, not {v}")));
-            }
-        }
+        // The numbers' ranges are declared (`Declared`) and checked by the edge.
         Ok(())
     }
+}
+
+impl Declared for SwitchParams {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl {
+            name: "chips",
+            default: "(system expansion)",
+            range: Range::Other,
+            doc: "the chip (rank) behind each port, in port order; 1..=4096 ports",
+        },
+        ParamDecl {
+            name: "port_bandwidth_gb_per_s",
+            default: "25",
+            range: super::LINK_GB_PER_S,
+            doc: "port data rate: as a chip_link",
+        },
+        ParamDecl {
+            name: "input_bandwidth_gb_per_s",
+            default: "(port_bandwidth_gb_per_s)",
+            range: super::LINK_GB_PER_S,
+            doc: "rate of the links feeding the ports (for cut-through); set by the system expansion",
+        },
+        ParamDecl {
+            name: "forwarding_latency_ns",
+            default: "100",
+            range: Range::Real { min: 0.0, max: 1e6, above_min: false },
+            doc: "head in to head out: the order of a cut-through HPC switch (not one part's figure); at most 1 ms",
+        },
+        ParamDecl {
+            name: "energy_pj_per_bit",
+            default: "0.6",
+            range: super::LINK_PJ_PER_BIT,
+            doc: "per bit switched: a 4x4 mesh NoC's routers and links (Park et al., DAC 2012)",
+        },
+    ];
 }
 
 struct OutPort {

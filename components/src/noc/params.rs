@@ -1,14 +1,15 @@
 //! The NoC's parameters as written in a topology, their defaults with the reasons for them,
 //! and their validation into a [`NocConfig`] the component runs from.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::address_map::{AddressMap, Region};
 use crate::mem::HEADER_BYTES;
+use crate::param::{self, Declared, ParamDecl, Range, MAX_POWER_MW};
 use crate::ParamError;
 
 /// The shape of the router graph.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NocTopology {
     /// `rows` × `cols` routers, each linked to its four neighbours; dimension-ordered routing.
@@ -19,7 +20,7 @@ pub enum NocTopology {
 
 /// One range of the address map: requests to `[base_addr, base_addr + size_bytes)` go to
 /// `endpoint`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegionParams {
     pub endpoint: String,
@@ -27,8 +28,9 @@ pub struct RegionParams {
     pub size_bytes: u64,
 }
 
-/// Parameters of a `noc` instance, as written under `params:` (units in the names).
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+/// Parameters of a `noc` instance, as written under `params:` (units in the names);
+/// declared in [`Declared::PARAMS`].
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NocParams {
     pub topology: NocTopology,
@@ -93,6 +95,105 @@ pub struct NocParams {
     /// the energy module uses for every component.
     #[serde(default = "default_leakage_voltage_exponent")]
     pub leakage_voltage_exponent: f64,
+}
+
+/// Leakage in µW stops where [`MAX_POWER_MW`] does.
+const LEAKAGE_UW: Range = Range::Real { min: 0.0, max: MAX_POWER_MW * 1e3, above_min: false };
+
+impl Declared for NocParams {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl { name: "topology", default: "", range: Range::Other, doc: "mesh or crossbar" },
+        ParamDecl {
+            name: "rows",
+            default: "(mesh: required)",
+            range: Range::count(1, MAX_ROUTERS),
+            doc: "mesh only: router k at row k/cols; rows x cols at most 4096 routers (the routing table)",
+        },
+        ParamDecl {
+            name: "cols",
+            default: "(mesh: required)",
+            range: Range::count(1, MAX_ROUTERS),
+            doc: "mesh only: router k at column k%cols",
+        },
+        ParamDecl {
+            name: "endpoints",
+            default: "",
+            range: Range::Other,
+            doc: "endpoint i = ports in<i>/out<i>, at most 1024; names in stats and address_map",
+        },
+        ParamDecl {
+            name: "endpoint_routers",
+            default: "(endpoint i on router i)",
+            range: Range::Other,
+            doc: "mesh only: the router of each endpoint",
+        },
+        ParamDecl {
+            name: "clock",
+            default: "",
+            range: Range::Other,
+            doc: "clock and power domain of routers and links",
+        },
+        ParamDecl {
+            name: "link_bytes_per_cycle",
+            default: "16",
+            range: Range::count(1, 1 << 20),
+            doc:
+                "bytes a link moves per cycle: 128-bit links, a common NoC flit width; at most 1 MiB (a packet's size)",
+        },
+        ParamDecl {
+            name: "router_latency_cycles",
+            default: "2",
+            range: Range::count(0, 1 << 20),
+            doc:
+                "cycles through a router: a two-stage router; at most 2^20 so cycles times a period stay in time range",
+        },
+        ParamDecl {
+            name: "buffer_bytes",
+            default: "512",
+            range: Range::count(HEADER_BYTES, 1 << 30),
+            doc: "input buffer per router port, whole packets (credits, not allocated): seven 64-byte packets; \
+                  at least a packet header, at most 1 GiB",
+        },
+        ParamDecl {
+            name: "address_map",
+            default: "",
+            range: Range::Other,
+            doc: "[{endpoint, base_addr, size_bytes}]: where requests go",
+        },
+        ParamDecl {
+            name: "link_pj_per_byte",
+            default: "1.6",
+            range: Range::ENERGY_PJ,
+            doc: "per byte per link traversal: 0.2 pJ/bit/mm wires (Keckler et al. 2011), routers ~1 mm apart",
+        },
+        ParamDecl {
+            name: "router_pj_per_byte",
+            default: "1.1",
+            range: Range::ENERGY_PJ,
+            doc:
+                "per byte through a router (buffer write+read): Horowitz ISSCC 2014 SRAM figures scaled to 65 nm, 1.0 V",
+        },
+        ParamDecl {
+            name: "router_pj_per_packet",
+            default: "2.0",
+            range: Range::ENERGY_PJ,
+            doc: "per packet through a router (routing, allocation): about ten 32-bit adds (Horowitz), 65 nm, 1.0 V",
+        },
+        ParamDecl {
+            name: "leakage_uw_per_router",
+            default: "10",
+            range: LEAKAGE_UW,
+            doc: "router logic leakage: ~10k gates at ~1 nW each in 65 nm LP",
+        },
+        ParamDecl {
+            name: "leakage_uw_per_buffer_kib",
+            default: "5",
+            range: LEAKAGE_UW,
+            doc: "input buffer leakage per KiB: latch arrays leak ~0.5 nA per bit at 1.0 V in 65 nm LP",
+        },
+        param::nominal_v("1.0"),
+        param::LEAKAGE_VOLTAGE_EXPONENT,
+    ];
 }
 
 fn default_link_bytes_per_cycle() -> u64 {
@@ -161,36 +262,7 @@ impl NocParams {
         let routers = rows * cols;
         self.check_endpoint_names()?;
         let endpoint_routers = self.endpoint_routers(routers)?;
-        if self.link_bytes_per_cycle == 0 {
-            return Err(ParamError::new("link_bytes_per_cycle", "`link_bytes_per_cycle` must be at least 1"));
-        }
-        if self.buffer_bytes < HEADER_BYTES {
-            return Err(ParamError::new(
-                "buffer_bytes",
-                format!(
-                    "`buffer_bytes` must hold at least a packet header ({HEADER_BYTES} bytes), not {}",
-                    self.buffer_bytes
-                ),
-            ));
-        }
-        for (name, v) in [
-            ("link_pj_per_byte", self.link_pj_per_byte),
-            ("router_pj_per_byte", self.router_pj_per_byte),
-            ("router_pj_per_packet", self.router_pj_per_packet),
-            ("leakage_uw_per_router", self.leakage_uw_per_router),
-            ("leakage_uw_per_buffer_kib", self.leakage_uw_per_buffer_kib),
-            ("leakage_voltage_exponent", self.leakage_voltage_exponent),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(ParamError::new(name, format!("`{name}` must be a finite number >= 0, not {v}")));
-            }
-        }
-        if !(self.nominal_v.is_finite() && self.nominal_v > 0.0) {
-            return Err(ParamError::new(
-                "nominal_v",
-                format!("`nominal_v` must be a voltage above 0, not {}", self.nominal_v),
-            ));
-        }
+        // Ranges of numbers are declared (`Declared`) and checked by the edge.
         let address_map = self.address_map()?;
         Ok(NocConfig {
             topology: self.topology,
@@ -231,7 +303,6 @@ impl NocParams {
                 for (d, (name, v)) in dims.iter_mut().zip([("rows", self.rows), ("cols", self.cols)]) {
                     match v {
                         None => return Err(ParamError::new(name, format!("a mesh needs `{name}`"))),
-                        Some(0) => return Err(ParamError::new(name, format!("`{name}` must be at least 1"))),
                         Some(n) => *d = u64::from(n),
                     }
                 }
@@ -420,8 +491,6 @@ pub(crate) mod tests {
     #[test]
     fn shape_errors_name_the_parameter() {
         let mut p = params("mesh");
-        p.cols = Some(0);
-        assert_eq!(error(&p), ("cols".into(), "`cols` must be at least 1".into()));
         p.cols = None;
         assert_eq!(error(&p), ("cols".into(), "a mesh needs `cols`".into()));
         let mut p = params("crossbar");
@@ -479,18 +548,5 @@ pub(crate) mod tests {
         assert!(p.validate().is_ok());
         p.address_map[1].base_addr = u64::MAX;
         assert_eq!(error(&p).0, "address_map[1].size_bytes");
-    }
-
-    #[test]
-    fn zero_bandwidth_and_tiny_buffers_are_refused() {
-        let mut p = params("crossbar");
-        p.link_bytes_per_cycle = 0;
-        assert_eq!(error(&p), ("link_bytes_per_cycle".into(), "`link_bytes_per_cycle` must be at least 1".into()));
-        let mut p = params("crossbar");
-        p.buffer_bytes = 4;
-        assert_eq!(error(&p).0, "buffer_bytes");
-        let mut p = params("crossbar");
-        p.link_pj_per_byte = -1.0;
-        assert_eq!(error(&p).0, "link_pj_per_byte");
     }
 }

@@ -1,12 +1,13 @@
 //! Parameters of a `trace_player` (YAML `params`), their defaults and their checks. What they
 //! mean is in the [`player`](super::player) documentation.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use crate::param::{Declared, ParamDecl, Range};
 use crate::ParamError;
 
 /// How records are paced.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlayMode {
     /// At their recorded issue times.
@@ -17,7 +18,7 @@ pub enum PlayMode {
 }
 
 /// How a record chooses its port.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Route {
     #[default]
@@ -26,15 +27,15 @@ pub enum Route {
 }
 
 /// An address range served by one port (`route: address`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddressRange {
     pub base_addr: u64,
     pub size_bytes: u64,
 }
 
-/// Parameters (YAML `params` of a `trace_player`).
-#[derive(Clone, Debug, Deserialize)]
+/// Parameters (YAML `params` of a `trace_player`); declared in [`Declared::PARAMS`].
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TracePlayerParams {
     pub mode: PlayMode,
@@ -70,6 +71,59 @@ impl Default for TracePlayerParams {
     }
 }
 
+impl Declared for TracePlayerParams {
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl {
+            name: "mode",
+            default: "timing",
+            range: Range::Other,
+            doc: "timing (send at recorded issue times) | afap (as fast as possible)",
+        },
+        ParamDecl {
+            name: "max_outstanding",
+            default: "(none)",
+            range: Range::count(1, u32::MAX as u64),
+            doc: "requests in flight at most (none: unbounded in timing mode, 64 in afap mode); a bound, not an allocation",
+        },
+        ParamDecl {
+            name: "route",
+            default: "target",
+            range: Range::Other,
+            doc: "target (port i serves targets[i]) | address (port i serves ranges[i])",
+        },
+        ParamDecl {
+            name: "targets",
+            default: "[]",
+            range: Range::Other,
+            doc: "recorded target names, one per port (none: one port for all)",
+        },
+        ParamDecl {
+            name: "skip_other_targets",
+            default: "false",
+            range: Range::Other,
+            doc: "skip records for targets not listed (else stop with an error)",
+        },
+        ParamDecl {
+            name: "ranges",
+            default: "[]",
+            range: Range::Other,
+            doc: "route: address; [{base_addr, size_bytes}], size_bytes >= 1, ending below 2^64; the port sees addr - base_addr",
+        },
+        ParamDecl {
+            name: "drain",
+            default: "false",
+            range: Range::Other,
+            doc: "timing: go on past the recorded end until all is answered",
+        },
+        ParamDecl {
+            name: "window_ns",
+            default: "100",
+            range: Range::Time { ps_per_unit: 1e3, nonzero: true },
+            doc: "initial bandwidth window (doubles beyond 1024 windows); 100 ns resolves a DRAM burst train",
+        },
+    ];
+}
+
 impl TracePlayerParams {
     /// Request and response ports: one pair per target or range.
     pub fn ports(&self) -> usize {
@@ -80,10 +134,8 @@ impl TracePlayerParams {
     }
 
     pub fn validate(&self) -> Result<(), ParamError> {
-        if self.max_outstanding == Some(0) {
-            return Err(ParamError::new("max_outstanding", "`max_outstanding` must be at least 1")
-                .fix("leave it out for no bound in timing mode (64 in afap mode)"));
-        }
+        // Ranges of numbers are declared (`Declared`) and checked by the edge; these are the
+        // checks that relate parameters.
         if self.route == Route::Address {
             if self.ranges.is_empty() {
                 return Err(ParamError::new("ranges", "`route: address` needs `ranges`")
@@ -108,9 +160,6 @@ impl TracePlayerParams {
                 "skip_other_targets",
                 "`skip_other_targets` needs `targets` to say which to keep",
             ));
-        }
-        if self.window_ns == 0 {
-            return Err(ParamError::new("window_ns", "`window_ns` must be at least 1"));
         }
         Ok(())
     }

@@ -187,7 +187,6 @@ fn without_drain_the_replay_ends_at_the_recorded_end_and_says_what_was_left() {
 #[test]
 fn bad_parameters_name_the_parameter() {
     let bad = |p: TracePlayerParams| p.validate().unwrap_err().param;
-    assert_eq!(bad(TracePlayerParams { max_outstanding: Some(0), ..Default::default() }), "max_outstanding");
     assert_eq!(bad(TracePlayerParams { route: Route::Address, ..Default::default() }), "ranges");
     let r = vec![AddressRange { base_addr: 1, size_bytes: 0 }];
     assert_eq!(bad(TracePlayerParams { route: Route::Address, ranges: r, ..Default::default() }), "ranges[0]");
