@@ -168,7 +168,11 @@ pub fn param_lines(t: &ComponentType) -> Vec<String> {
         Some(decls) => components::param::flatten(decls)
             .into_iter()
             .map(|(path, d)| {
-                let default = if d.default.is_empty() { "(required)" } else { d.default };
+                let default = match d.range {
+                    Range::Derived { .. } => "(derived)",
+                    _ if d.default.is_empty() => "(required)",
+                    _ => d.default,
+                };
                 let range = match d.range {
                     Range::Other => String::new(),
                     r => format!("  in {r}"),
