@@ -349,6 +349,7 @@ const BASE: &[ComponentType] = &[
                  router_latency_cycles: 2     cycles through a router (two-stage router)\n\
                  buffer_bytes: 512            input buffer per router port, whole packets (credits)\n\
                  link_pj_per_byte: 1.6        energy per byte per link traversal at nominal_v\n\
+                 link_length_mm: 1.0          router-to-router link length, for its area; (0, 100]\n\
                  router_pj_per_byte: 1.1      energy per byte through a router (buffer write+read)\n\
                  router_pj_per_packet: 2.0    energy per packet through a router (routing, allocation)\n\
                  leakage_uw_per_router: 10    router logic leakage at nominal_v\n\

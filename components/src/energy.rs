@@ -177,6 +177,15 @@ impl EnergyMeter {
         self.add_pj(kind, pj, cause);
     }
 
+    /// What `pj_at_nominal` costs at the supply voltage of the clock's present period (the
+    /// end of a run; at time zero, the initial operating point): one action's energy in this
+    /// configuration, for the statistics `cost.*` (written as extents: they do not add).
+    pub fn at_present_voltage(&self, stats: &StatsWriter<'_>, pj_at_nominal: f64) -> f64 {
+        let period = stats.clock(self.domain.clock).period_at(stats.now()).as_ps();
+        let r = self.domain.voltage_at_period(period) / self.leakage.nominal_v;
+        pj_at_nominal * r * r
+    }
+
     /// Adds energy already scaled to the voltage it was spent at (e.g. a DVFS transition).
     pub fn add_pj(&mut self, kind: &'static str, pj: f64, cause: Cause) {
         if pj == 0.0 {

@@ -770,6 +770,9 @@ impl Component<Msg> for GlobalBuffer {
         stats.extent("sram.write_pj_per_byte", c.write_pj_per_byte);
         stats.extent("sram.leakage_mw", c.leakage_mw);
         stats.extent("sram.nominal_v", c.nominal_v);
+        let word = f64::from(self.p.bank_bytes_per_cycle);
+        stats.extent("cost.read_pj_per_access", self.energy.at_present_voltage(stats, c.read_pj_per_byte * word));
+        stats.extent("cost.write_pj_per_access", self.energy.at_present_voltage(stats, c.write_pj_per_byte * word));
         if let Some(m) = &c.model {
             stats.extent("sram.model.read_pj_per_access", m.read_pj_per_access);
             stats.extent("sram.model.write_pj_per_access", m.write_pj_per_access);

@@ -12,6 +12,11 @@ const CHIP: &str = "topologies/paper-chip.yaml";
 
 /// One epoch of the paper chip with `set`; its stats.json statistics.
 fn run(name: &str, set: &[&str]) -> Value {
+    run_out(name, set).0
+}
+
+/// One epoch of the paper chip with `set`; its statistics and its summary.json.
+fn run_out(name: &str, set: &[&str]) -> (Value, Value) {
     let dir = scratch(name);
     let mut args = vec!["run", CHIP, "--out", dir.to_str().unwrap(), "--set", "ctrl.epochs=1"];
     for s in set {
@@ -19,8 +24,8 @@ fn run(name: &str, set: &[&str]) -> Value {
     }
     let out = tasim(&args);
     assert!(out.status.success(), "{name}: {}", stderr(&out));
-    let stats: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("stats.json")).unwrap()).unwrap();
-    stats["stats"].clone()
+    let read = |f: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap() };
+    (read("stats.json")["stats"].clone(), read("summary.json"))
 }
 
 fn num(stats: &Value, key: &str) -> f64 {
@@ -152,4 +157,69 @@ fn a_derived_parameter_is_declared_and_checked() {
         types.contains("energy.read_pj_per_byte: (derived)  in [0, 1000000], or absent: the SRAM model"),
         "{types}"
     );
+}
+
+/// The area of each component is its parts from the area model, the chip report adds them
+/// up, and `validate --costs` gives the same figures (and the energy of one action at the
+/// initial operating point) without running.
+#[test]
+fn area_per_component_follows_the_model_and_adds_up() {
+    use components::cost::area::{pe_um2, storage_mm2, PeWidths};
+    let (s, summary) = run_out("costs_area", &[]);
+    let pe = pe_um2(PeWidths { operand_bits: 8, accumulator_bits: 32 }) * 1e-6;
+    // 16x8 PEs, 4 + 2 + 4 KiB buffers read 64 bits (8 columns of 8-bit operands) at a time.
+    let pc = 128.0 * pe + 2.0 * storage_mm2(4096, 64) + storage_mm2(2048, 64);
+    assert!(same(num(&s, "pc0.area_mm2"), pc), "{} vs {pc}", num(&s, "pc0.area_mm2"));
+    assert!(same(num(&s, "pc0.area.pe_array_mm2"), 128.0 * pe));
+    // 16x16 PEs, 64 KiB local memory and a 4 KiB operand buffer, 128-bit words.
+    let uc = 256.0 * pe + storage_mm2(64 << 10, 128) + storage_mm2(4096, 128);
+    assert!(same(num(&s, "uc.area_mm2"), uc));
+    let parts = num(&s, "noc.area.routers_mm2") + num(&s, "noc.area.links_mm2");
+    assert!(same(num(&s, "noc.area_mm2"), parts));
+    // 7 router-to-router pairs of the 2x3 mesh, both ways, 256 wires of 1 mm at 0.13 um.
+    assert!(same(num(&s, "noc.area.links_mm2"), 14.0 * 256.0 * 0.13e-3));
+
+    let area = &summary["area"];
+    let listed: f64 = area["per_component"].as_array().unwrap().iter().map(|c| c["mm2"].as_f64().unwrap()).sum();
+    let want: f64 = ["pc0", "pc1", "uc", "noc", "gb"].iter().map(|c| num(&s, &format!("{c}.area_mm2"))).sum();
+    assert!(same(listed, want) && same(area["total_mm2"].as_f64().unwrap(), want), "{area}");
+
+    let out = tasim(&["validate", CHIP, "--costs", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["costs"]["area"], summary["area"]);
+    let actions = v["costs"]["energy_per_action"].as_array().unwrap();
+    let pj = |name: &str, action: &str| {
+        actions.iter().find(|a| a["name"] == name && a["action"] == action).unwrap()["pj"].as_f64().unwrap()
+    };
+    // One MAC at the 0.5 V core supply: 0.45 pJ at 0.9 V, scaled as V².
+    assert!(same(pj("pc0", "mac_pj"), 0.45 * (0.5f64 / 0.9).powi(2)));
+    // One buffer access at 0.63 V: the SRAM model's 128-bit read of an 8 KiB bank at 1.2 V.
+    assert!(same(pj("gb", "read_pj_per_access"), 14.53 * (0.63f64 / 1.2).powi(2)));
+    // One byte-hop at 0.63 V: link 1.6 + router 1.1 pJ at 1.0 V.
+    assert!(same(pj("noc", "byte_hop_pj"), 2.7 * 0.63f64.powi(2)));
+}
+
+#[rstest::rstest]
+#[case::more_pes("pc0.pe_cols=16", "pc0.area_mm2")]
+#[case::wider_links("noc.link_bytes_per_cycle=64", "noc.area_mm2")]
+#[case::longer_links("noc.link_length_mm=2", "noc.area_mm2")]
+#[case::bigger_local_memory("uc.local_kib=128", "uc.area_mm2")]
+#[case::bigger_buffer("gb.capacity_kib=256", "gb.area_mm2")]
+fn a_bigger_structure_has_a_bigger_area(#[case] set: &str, #[case] key: &str) {
+    let area = |set: &[&str]| {
+        let mut args = vec!["validate", CHIP, "--costs", "--format", "json"];
+        for s in set {
+            args.extend(["--set", s]);
+        }
+        let out = tasim(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let (name, _) = key.split_once('.').unwrap();
+        let c = v["costs"]["area"]["per_component"].as_array().unwrap().iter().find(|c| c["name"] == name).cloned();
+        (c.unwrap()["mm2"].as_f64().unwrap(), v["costs"]["area"]["total_mm2"].as_f64().unwrap())
+    };
+    let (base, base_total) = area(&[]);
+    let (bigger, total) = area(&[set]);
+    assert!(bigger > base && total > base_total, "{set}: {base} -> {bigger}");
 }

@@ -66,6 +66,11 @@ pub struct NocParams {
     /// and routers of a 2×3 mesh on the 3.2 mm-wide core are about 1 mm apart.
     #[serde(default = "default_link_pj_per_byte")]
     pub link_pj_per_byte: f64,
+    /// Length of a router-to-router link, mm, for its area (one wire track per bit). Default
+    /// 1.0: the routers of the paper chip's 2×3 mesh on its 3.2 mm-wide core are about 1 mm
+    /// apart (as for `link_pj_per_byte`). Range (0, 100].
+    #[serde(default = "default_link_length_mm")]
+    pub link_length_mm: f64,
     /// Energy per byte through a router (input buffer write and read, crossbar) at
     /// `nominal_v`. Default 1.1 pJ: Horowitz (ISSCC 2014, 45 nm, 0.9 V) gives 10 pJ per 64-bit
     /// read of an 8 KB SRAM; a 512-byte buffer costs about a quarter of that per access, twice
@@ -107,6 +112,9 @@ fn default_buffer_bytes() -> u64 {
 fn default_link_pj_per_byte() -> f64 {
     1.6
 }
+fn default_link_length_mm() -> f64 {
+    1.0
+}
 fn default_router_pj_per_byte() -> f64 {
     1.1
 }
@@ -141,6 +149,7 @@ pub struct NocConfig {
     pub buffer_bytes: u64,
     pub address_map: AddressMap,
     pub link_pj_per_byte: f64,
+    pub link_length_mm: f64,
     pub router_pj_per_byte: f64,
     pub router_pj_per_packet: f64,
     pub leakage_uw_per_router: f64,
@@ -185,6 +194,13 @@ impl NocParams {
                 return Err(ParamError::new(name, format!("`{name}` must be a finite number >= 0, not {v}")));
             }
         }
+        if !(self.link_length_mm.is_finite() && self.link_length_mm > 0.0 && self.link_length_mm <= 100.0) {
+            return Err(ParamError::new(
+                "link_length_mm",
+                format!("`link_length_mm` must be above 0 and at most 100 mm, not {}", self.link_length_mm),
+            )
+            .fix("give the distance between neighbouring routers in mm"));
+        }
         if !(self.nominal_v.is_finite() && self.nominal_v > 0.0) {
             return Err(ParamError::new(
                 "nominal_v",
@@ -203,6 +219,7 @@ impl NocParams {
             buffer_bytes: self.buffer_bytes,
             address_map,
             link_pj_per_byte: self.link_pj_per_byte,
+            link_length_mm: self.link_length_mm,
             router_pj_per_byte: self.router_pj_per_byte,
             router_pj_per_packet: self.router_pj_per_packet,
             leakage_uw_per_router: self.leakage_uw_per_router,
@@ -393,6 +410,7 @@ pub(crate) mod tests {
             buffer_bytes: default_buffer_bytes(),
             address_map: vec![RegionParams { endpoint: "gb".into(), base_addr: 0, size_bytes: 1 << 32 }],
             link_pj_per_byte: default_link_pj_per_byte(),
+            link_length_mm: default_link_length_mm(),
             router_pj_per_byte: default_router_pj_per_byte(),
             router_pj_per_packet: default_router_pj_per_packet(),
             leakage_uw_per_router: default_leakage_uw_per_router(),
