@@ -48,7 +48,8 @@ pub fn costs(topo: &Topology, s: &StatsSnapshot) -> Costs {
         }
     }
     if !components.is_empty() {
-        let _ = writeln!(text, "area       {total:.3} mm2 at 65 nm (model; per component below)");
+        let _ =
+            writeln!(text, "area       {total:.3} mm2 at {} nm (model; per component below)", topo.technology.node_nm);
         for c in &components {
             let parts = c["parts_mm2"].as_object().map_or(String::new(), |m| {
                 m.iter().map(|(k, v)| format!("{k} {:.3}", v.as_f64().unwrap_or(0.0))).collect::<Vec<_>>().join(", ")
@@ -76,7 +77,7 @@ pub fn costs(topo: &Topology, s: &StatsSnapshot) -> Costs {
         }
     }
     let json = json!({
-        "area": { "total_mm2": total, "per_component": components },
+        "area": { "total_mm2": total, "node_nm": topo.technology.node_nm, "per_component": components },
         "energy_per_action": actions,
     });
     Costs { text, json, total_mm2: total }

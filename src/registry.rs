@@ -94,7 +94,7 @@ impl BuildCtx<'_> {
         } else {
             c.operating_points.iter().map(|(_, p, v)| (*p, *v)).collect()
         };
-        Ok(PowerDomain::new(id, points))
+        Ok(PowerDomain::new(id, points).with_technology(self.topology.technology))
     }
 
     /// The operating points `(name, period_ps, voltage_v)` of the clock named by `param`.

@@ -23,7 +23,9 @@
 //! to response), `active` (time average of requests in service), `refused_responses`; the
 //! energy coefficients charged, `sram.read_pj_per_byte`, `sram.write_pj_per_byte`,
 //! `sram.leakage_mw` at `sram.nominal_v`; the SRAM model's `sram.model.read_pj_per_access`,
-//! `sram.model.write_pj_per_access` (at 1.2 V) and `area_mm2` when the model covers the geometry.
+//! `sram.model.write_pj_per_access` (at 1.2 V, 65 nm) and `area_mm2` (at the chip's node) when
+//! the model covers the geometry; the energy of one access now, `cost.read_pj_per_access` and
+//! `cost.write_pj_per_access`.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -776,7 +778,7 @@ impl Component<Msg> for GlobalBuffer {
         if let Some(m) = &c.model {
             stats.extent("sram.model.read_pj_per_access", m.read_pj_per_access);
             stats.extent("sram.model.write_pj_per_access", m.write_pj_per_access);
-            stats.value("area_mm2", m.area_mm2);
+            stats.value("area_mm2", m.area_mm2 * self.energy.domain().technology.area);
         }
         self.energy.write_stats(stats);
     }

@@ -223,3 +223,42 @@ fn a_bigger_structure_has_a_bigger_area(#[case] set: &str, #[case] key: &str) {
     let (bigger, total) = area(&[set]);
     assert!(bigger > base && total > base_total, "{set}: {base} -> {bigger}");
 }
+
+/// The 28 nm variant: the same run in time and traffic, every on-chip dynamic energy, leakage
+/// and area scaled from 65 nm by the node's factors (Stillmaker & Baas as
+/// `cost::scaling` applies them); the off-chip DRAM unchanged.
+#[test]
+fn a_smaller_node_scales_energy_leakage_and_area() {
+    use components::cost::scaling::Technology;
+    let t = Technology::at(28.0).unwrap();
+    let (s65, sum65) = run_out("costs_node_65", &[]);
+    let dir = scratch("costs_node_28");
+    let out =
+        tasim(&["run", "topologies/paper-chip-28nm.yaml", "--out", dir.to_str().unwrap(), "--set", "ctrl.epochs=1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let read = |f: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap() };
+    let (s28, sum28) = (read("stats.json")["stats"].clone(), read("summary.json"));
+    assert_eq!(sum28["simulated_ps"], sum65["simulated_ps"]);
+    // Sums of many scaled terms: equal to the scaled sum up to rounding.
+    let near = |a: f64, b: f64| (a / b - 1.0).abs() < 1e-9;
+    for c in ["pc0", "uc", "noc", "gb"] {
+        let dynamic = format!("{c}.energy.dynamic_pj");
+        let (a, b) = (num(&s28, &dynamic), num(&s65, &dynamic) * t.energy);
+        assert!(near(a, b), "{dynamic}: {a} vs {b}");
+        let leak = format!("{c}.energy.leakage_pj");
+        assert!(near(num(&s28, &leak), num(&s65, &leak) * t.leakage), "{leak}");
+        let area = format!("{c}.area_mm2");
+        assert!(same(num(&s28, &area), num(&s65, &area) * t.area), "{area}");
+    }
+    assert_eq!(num(&s28, "dram.energy_offchip.total_pj"), num(&s65, "dram.energy_offchip.total_pj"));
+    assert!(same(sum28["area"]["total_mm2"].as_f64().unwrap(), sum65["area"]["total_mm2"].as_f64().unwrap() * t.area));
+    assert_eq!(sum28["area"]["node_nm"], 28.0);
+    // A node outside the table is an input error at its line.
+    let out = tasim(&["validate", "tests/data/topologies/bad/node_3nm.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = stderr(&out);
+    assert!(
+        e.contains("node_3nm.yaml:4:3: `node_nm` = 3: a 3 nm node is outside") && e.contains("fix: give a node"),
+        "{e}"
+    );
+}

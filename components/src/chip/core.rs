@@ -534,12 +534,13 @@ impl<D: Datapath> Core<D> {
     /// `cost.buffer_write_pj_per_byte`, `cost.clock_pj_per_pe_cycle`). Local storage is read
     /// a row of 8-bit operands at a time: `8 x pe_cols`-bit words.
     fn write_costs(&self, stats: &mut StatsWriter<'_>) {
-        let pe_array = area::pe_um2(PE_WIDTHS) * self.array.pes() as f64 * 1e-6;
+        let node = self.energy.domain().technology.area;
+        let pe_array = area::pe_um2(PE_WIDTHS) * self.array.pes() as f64 * 1e-6 * node;
         stats.value("area.pe_array_mm2", pe_array);
         let word_bits = u32::try_from(8 * self.array.cols).unwrap_or(u32::MAX);
         let mut total = pe_array;
         for (name, bytes) in self.dp.storage() {
-            let a = area::storage_mm2(bytes as u64, word_bits);
+            let a = area::storage_mm2(bytes as u64, word_bits) * node;
             stats.value(&format!("area.{name}_mm2"), a);
             total += a;
         }

@@ -11,4 +11,5 @@
 //! time, ports or YAML.
 
 pub mod area;
+pub mod scaling;
 pub mod sram;

@@ -193,7 +193,7 @@ pub struct Noc {
     delivered: u64,
     latency_ps: Histogram,
     hops: Histogram,
-    /// Area, mm²: (routers, router-to-router links).
+    /// Area at the chip's node, mm²: (routers, router-to-router links).
     area_mm2: (f64, f64),
 }
 
@@ -277,7 +277,9 @@ impl Noc {
             })
             .collect();
         let router_buffers = buffers.len() - e as usize;
+        let node = domain.technology.area;
         let area_mm2 = area(&net, &ports_of, &cfg);
+        let area_mm2 = (area_mm2.0 * node, area_mm2.1 * node);
         let leakage_uw = f64::from(net.routers) * cfg.leakage_uw_per_router
             + router_buffers as f64 * cfg.buffer_bytes as f64 / 1024.0 * cfg.leakage_uw_per_buffer_kib;
         let leakage = Leakage {
