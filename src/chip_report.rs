@@ -410,6 +410,9 @@ pub fn summarise(topo: &Topology, r: &Report, setup: &TrainSetup, held: &HeldOut
         );
     }
 
+    let costs = crate::costs_report::costs(topo, s);
+    t.push_str(&costs.text);
+
     let mut power_csv = String::from("time_us,chip_mw,offchip_mw\n");
     let w_s = step as f64 * 1e-12;
     for i in 0..chip_series.len().max(off_series.len()) {
@@ -462,6 +465,8 @@ pub fn summarise(topo: &Topology, r: &Report, setup: &TrainSetup, held: &HeldOut
         "power": { "chip_average_mw": avg_mw, "chip_peak_mw": peak_mw, "window_ps": step, "offchip_average_mw": off_pj * 1e-12 / secs * 1e3 },
         "cores": cores,
         "memory": memory,
+        "area": costs.json["area"],
+        "energy_per_action": costs.json["energy_per_action"],
         "intermediate_data": {
             "per_sample_mask_bytes": st.mask_bytes, "per_sample_activation_bytes": st.activation_bytes,
             "reduction": st.reduction(), "masking": setup.config.bp_path == train_math::BpPath::Mask,

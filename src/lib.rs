@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod chip_report;
 pub mod chip_types;
+pub mod costs_report;
 pub mod elaborate;
 pub mod error;
 pub mod graph;

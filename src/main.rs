@@ -85,6 +85,10 @@ enum Command {
         /// Parameter overrides, `instance.param=value`.
         #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
         set: Vec<String>,
+        /// Also print the area of every component and the energy of one action (an access,
+        /// a MAC, a byte-hop) at the initial operating points, without running.
+        #[arg(long)]
+        costs: bool,
     },
     /// Print the elaborated netlist as Graphviz DOT.
     Graph {
@@ -306,7 +310,7 @@ fn dispatch(cmd: Command) -> Result<Option<Value>> {
         Command::Replay(args) => tasim::trace::cli::run_replay(&args, &mut emit_more).map(Some),
         Command::Trace { which } => tasim::trace::cli::trace(&which, &mut emit_more),
         Command::Sweep(args) => tasim::sweep::cli::run(&args, &mut emit_more).map(|()| None),
-        Command::Validate { file, set } => {
+        Command::Validate { file, set, costs } => {
             let topo = topology::load(&file, &set)?;
             let mut sim = elaborate(&topo, Options::default())?;
             // Time zero: every component's `init` and what happens at once (a run stopped
@@ -326,7 +330,14 @@ fn dispatch(cmd: Command) -> Result<Option<Value>> {
                 topo.clocks.len(),
                 partitions(&topo)
             );
-            drop(sim);
+            let mut doc = doc;
+            if costs {
+                let c = tasim::costs_report::costs(&topo, &sim.finish().stats);
+                say!("{}", c.text.trim_end());
+                doc["costs"] = c.json;
+            } else {
+                drop(sim);
+            }
             Ok(Some(doc))
         }
         Command::Graph { file, out, set } => {

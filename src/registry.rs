@@ -94,7 +94,7 @@ impl BuildCtx<'_> {
         } else {
             c.operating_points.iter().map(|(_, p, v)| (*p, *v)).collect()
         };
-        Ok(PowerDomain::new(id, points))
+        Ok(PowerDomain::new(id, points).with_technology(self.topology.technology))
     }
 
     /// The operating points `(name, period_ps, voltage_v)` of the clock named by `param`.
@@ -196,7 +196,11 @@ pub fn param_lines(t: &ComponentType) -> Vec<String> {
         Some(decls) => components::param::flatten(decls)
             .into_iter()
             .map(|(path, d)| {
-                let default = if d.default.is_empty() { "(required)" } else { d.default };
+                let default = match d.range {
+                    Range::Derived { .. } => "(derived)",
+                    _ if d.default.is_empty() => "(required)",
+                    _ => d.default,
+                };
                 let range = match d.range {
                     Range::Other => String::new(),
                     r => format!("  in {r}"),

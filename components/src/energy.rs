@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use sim_core::{ClockId, Context, Message, SimTime, StatsWriter};
 
+use crate::cost::scaling::Technology;
 use crate::mem::{Cause, Phase};
 use crate::windows::Windows;
 
@@ -17,6 +18,8 @@ pub struct PowerDomain {
     pub clock: ClockId,
     /// (period in ps, supply voltage in V), fastest first.
     points: Arc<[(u64, f64)]>,
+    /// The chip's technology node: on-chip energy, leakage and area scale from 65 nm by it.
+    pub technology: Technology,
 }
 
 impl PowerDomain {
@@ -24,7 +27,13 @@ impl PowerDomain {
     pub fn new(clock: ClockId, mut points: Vec<(u64, f64)>) -> Self {
         assert!(!points.is_empty(), "a power domain needs an operating point");
         points.sort_by_key(|p| p.0);
-        PowerDomain { clock, points: points.into() }
+        PowerDomain { clock, points: points.into(), technology: Technology::default() }
+    }
+
+    /// The domain on a chip of technology `t` (65 nm by default).
+    pub fn with_technology(mut self, t: Technology) -> Self {
+        self.technology = t;
+        self
     }
 
     /// The supply voltage when the clock runs at `period_ps`: the operating point's voltage,
@@ -111,6 +120,8 @@ pub struct EnergyMeter {
     /// the last mark ([`ENERGY_MARK`]), and the dynamic total at that mark, pJ.
     mark_due_ps: u64,
     marked_pj: f64,
+    /// Multiplies dynamic energy given at 65 nm: the node's factor on chip, 1 off chip.
+    node_scale: f64,
 }
 
 /// Labels of the marks ([`sim_core::Context::mark`]) a meter shows observers at its first
@@ -121,8 +132,18 @@ pub const ENERGY_MARK: &str = "energy_fj";
 pub const ENERGY_OFFCHIP_MARK: &str = "energy_offchip_fj";
 
 impl EnergyMeter {
-    pub fn new(domain: PowerDomain, scope: Scope, leakage: Leakage) -> Self {
+    /// A meter for coefficients given at 65 nm; on chip, dynamic energy and leakage scale to
+    /// the domain's technology node (off chip, the DRAM devices keep their own figures).
+    pub fn new(domain: PowerDomain, scope: Scope, mut leakage: Leakage) -> Self {
+        let node_scale = match scope {
+            Scope::Chip => domain.technology.energy,
+            Scope::OffChip => 1.0,
+        };
+        if scope == Scope::Chip {
+            leakage.mw_at_nominal *= domain.technology.leakage;
+        }
         EnergyMeter {
+            node_scale,
             domain,
             scope,
             leakage,
@@ -204,8 +225,17 @@ impl EnergyMeter {
     /// at voltage `v`, of kind `kind` (`mac`, `sram`, `noc`, `act`, ...) caused by `cause`.
     pub fn add(&mut self, v: f64, kind: &'static str, pj_at_nominal: f64, count: f64, cause: Cause) {
         let r = v / self.leakage.nominal_v;
-        let pj = pj_at_nominal * count * r * r;
+        let pj = pj_at_nominal * count * r * r * self.node_scale;
         self.add_pj(kind, pj, cause);
+    }
+
+    /// What `pj_at_nominal` costs at the supply voltage of the clock's present period (the
+    /// end of a run; at time zero, the initial operating point): one action's energy in this
+    /// configuration, for the statistics `cost.*` (written as extents: they do not add).
+    pub fn at_present_voltage(&self, stats: &StatsWriter<'_>, pj_at_nominal: f64) -> f64 {
+        let period = stats.clock(self.domain.clock).period_at(stats.now()).as_ps();
+        let r = self.domain.voltage_at_period(period) / self.leakage.nominal_v;
+        pj_at_nominal * r * r * self.node_scale
     }
 
     /// Adds energy already scaled to the voltage it was spent at (e.g. a DVFS transition).
@@ -339,7 +369,7 @@ impl ClockActivity {
         let step = busy_ps.step_ps();
         for (a, b, period) in clock.segments(SimTime::ZERO, stats.now()) {
             let v = meter.domain.voltage_at_period(period);
-            let scale = pj_per_cycle * fraction * (v / meter.leakage.nominal_v).powi(2);
+            let scale = pj_per_cycle * fraction * (v / meter.leakage.nominal_v).powi(2) * meter.node_scale;
             let mut t = a.0;
             while t < b.0 {
                 let w = t / step;

@@ -20,7 +20,12 @@
 //! fetched), `line_accesses`, `bank_conflicts`, `bank_wait_ps`
 //! (histogram), `bank.<b>.accesses`, `fills`, `writebacks`, `evictions`, `bytes_read`,
 //! `bytes_written`, `dram_bytes_read`, `dram_bytes_written`, `latency_ps` (histogram, arrival
-//! to response), `active` (time average of requests in service), `refused_responses`.
+//! to response), `active` (time average of requests in service), `refused_responses`; the
+//! energy coefficients charged, `sram.read_pj_per_byte`, `sram.write_pj_per_byte`,
+//! `sram.leakage_mw` at `sram.nominal_v`; the SRAM model's `sram.model.read_pj_per_access`,
+//! `sram.model.write_pj_per_access` (at 1.2 V, 65 nm) and `area_mm2` (at the chip's node) when
+//! the model covers the geometry; the energy of one access now, `cost.read_pj_per_access` and
+//! `cost.write_pj_per_access`.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -29,9 +34,10 @@ use sim_core::{
     Component, Context, Histogram, PortId, PortSpec, Refused, SimDuration, SimTime, StatsWriter, TimeAverage,
 };
 
+use crate::cost::sram::{self, sram_cost, SramCost, SramGeometry};
 use crate::energy::{EnergyMeter, Leakage, PowerDomain, Scope};
 use crate::mem::{Cause, MemReq, MemResp};
-use crate::param::{Declared, ParamDecl, Range};
+use crate::param::{self, Declared, ParamDecl, Range};
 use crate::Msg;
 
 /// Parameters (YAML `params` of a `global_buffer`); declared in [`Declared::PARAMS`].
@@ -59,31 +65,54 @@ pub struct GlobalBufferParams {
     pub energy: GlobalBufferEnergy,
 }
 
-/// Energy coefficients at `nominal_v`.
+/// Energy coefficients. Each may be left out, and then comes from the SRAM model
+/// ([`crate::cost::sram`]) for this buffer's geometry: `capacity_kib` in `banks` banks of
+/// `bank_bytes_per_cycle`-byte words, 65 nm itrs-lstp, at the model's 1.2 V. A coefficient
+/// given here overrides the model's; then `nominal_v`, the voltage it is given at, must be
+/// given too. [`GlobalBufferParams::costs`] fills the gaps.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GlobalBufferEnergy {
-    /// Per byte read from the array. Horowitz (ISSCC 2014, 45 nm, 0.9 V): 20 pJ per 64-bit
-    /// read of a 32 KB array = 2.5 pJ/B; ×1.5 for 65 nm = 3.75 pJ/B at 0.9 V.
-    pub read_pj_per_byte: f64,
-    /// Per byte written: as a read (bit lines swing fully either way).
-    pub write_pj_per_byte: f64,
-    /// Leakage of the whole array at `nominal_v`.
-    pub leakage_mw: f64,
-    pub nominal_v: f64,
+    /// Per byte read from the array, pJ at `nominal_v`. Model: one bank's read energy per
+    /// access divided by the word's bytes.
+    pub read_pj_per_byte: Option<f64>,
+    /// Per byte written, pJ at `nominal_v`. Model: as a read, with CACTI's write energy.
+    pub write_pj_per_byte: Option<f64>,
+    /// Leakage of the whole array at `nominal_v`, mW. Model: every bank's CACTI leakage.
+    pub leakage_mw: Option<f64>,
+    /// The voltage the coefficients are given at. Model: 1.2 V (CACTI's 65 nm lstp Vdd).
+    pub nominal_v: Option<f64>,
+    /// Leakage scales as (V / nominal_v)^exponent (see [`crate::energy::Leakage`]).
     pub leakage_voltage_exponent: f64,
 }
 
 impl Default for GlobalBufferEnergy {
     fn default() -> Self {
         GlobalBufferEnergy {
-            read_pj_per_byte: 3.75,
-            write_pj_per_byte: 3.75,
-            leakage_mw: 2.0,
-            nominal_v: 0.9,
+            read_pj_per_byte: None,
+            write_pj_per_byte: None,
+            leakage_mw: None,
+            nominal_v: None,
             leakage_voltage_exponent: 3.0,
         }
     }
+}
+
+/// The buffer's coefficients once the SRAM model has filled in what the YAML left out.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GlobalBufferCosts {
+    /// pJ per byte read, at `nominal_v`.
+    pub read_pj_per_byte: f64,
+    /// pJ per byte written, at `nominal_v`.
+    pub write_pj_per_byte: f64,
+    /// Leakage of the whole array at `nominal_v`, mW.
+    pub leakage_mw: f64,
+    /// The voltage of the three figures above, V.
+    pub nominal_v: f64,
+    pub leakage_voltage_exponent: f64,
+    /// The model's figures for this geometry at [`sram::NOMINAL_V`] (none when the geometry
+    /// is outside the model's reference points and every coefficient is given).
+    pub model: Option<SramCost>,
 }
 
 impl Default for GlobalBufferParams {
@@ -156,37 +185,41 @@ impl Declared for GlobalBufferParams {
             name: "energy",
             default: "",
             range: Range::Group(GlobalBufferEnergy::PARAMS),
-            doc: "energy coefficients at nominal_v",
+            doc: "energy coefficients at nominal_v, each from the SRAM model unless given",
         },
     ];
 }
 
+/// What an absent energy coefficient is derived from.
+const FROM_SRAM_MODEL: &str =
+    "the SRAM model (cost::sram, CACTI 7 65 nm lstp points) for capacity_kib, banks, bank_bytes_per_cycle";
+
 impl Declared for GlobalBufferEnergy {
     const PARAMS: &'static [ParamDecl] = &[
-        ParamDecl {
-            name: "read_pj_per_byte",
-            default: "3.75",
-            range: Range::ENERGY_PJ,
-            doc: "per byte read; Horowitz (ISSCC 2014): 20 pJ per 64-bit read of 32 KB at 45 nm, x1.5 for 65 nm",
-        },
-        ParamDecl {
-            name: "write_pj_per_byte",
-            default: "3.75",
-            range: Range::ENERGY_PJ,
-            doc: "per byte written: as a read (bit lines swing fully either way)",
-        },
-        ParamDecl {
-            name: "leakage_mw",
-            default: "2.0",
-            range: Range::POWER_MW,
-            doc: "leakage of the whole array at nominal_v",
-        },
-        ParamDecl {
-            name: "nominal_v",
-            default: "0.9",
-            range: Range::VOLTAGE_V,
-            doc: "voltage of the figures above (Horowitz's 0.9 V)",
-        },
+        param::derived(
+            "read_pj_per_byte",
+            &Range::ENERGY_PJ,
+            FROM_SRAM_MODEL,
+            "per byte read at nominal_v; model: a bank's read energy per access / word bytes",
+        ),
+        param::derived(
+            "write_pj_per_byte",
+            &Range::ENERGY_PJ,
+            FROM_SRAM_MODEL,
+            "per byte written at nominal_v; model: a bank's write energy per access / word bytes",
+        ),
+        param::derived(
+            "leakage_mw",
+            &Range::POWER_MW,
+            FROM_SRAM_MODEL,
+            "leakage of the whole array at nominal_v; model: every bank's sub-threshold + gate leakage",
+        ),
+        param::derived(
+            "nominal_v",
+            &Range::VOLTAGE_V,
+            "the model's 1.2 V (CACTI 65 nm lstp Vdd); required when a coefficient is given",
+            "voltage of the figures above",
+        ),
         crate::param::LEAKAGE_VOLTAGE_EXPONENT,
     ];
 }
@@ -219,7 +252,70 @@ impl GlobalBufferParams {
                 ),
             ));
         }
-        Ok(())
+        self.costs().map(|_| ())
+    }
+
+    /// The SRAM geometry the energy model prices: the whole capacity in `banks` banks whose
+    /// word is one bank's port (`bank_bytes_per_cycle`).
+    pub fn sram_geometry(&self) -> SramGeometry {
+        SramGeometry {
+            capacity_bytes: u64::from(self.capacity_kib) * 1024,
+            word_bits: self.bank_bytes_per_cycle.saturating_mul(8),
+            banks: self.banks,
+        }
+    }
+
+    /// The energy coefficients: those given in `energy`, the rest from the SRAM model. Model
+    /// figures mixed with given ones are restated at the given `nominal_v` (dynamic energy
+    /// as V², leakage by its law), so a partial override does not rescale the rest. The
+    /// error names the parameter and says what to do.
+    pub fn costs(&self) -> Result<GlobalBufferCosts, (&'static str, String)> {
+        let e = &self.energy;
+        let given = [e.read_pj_per_byte, e.write_pj_per_byte, e.leakage_mw];
+        let any_given = given.iter().any(Option::is_some);
+        let model = match sram_cost(self.sram_geometry()) {
+            Ok(m) => Some(m),
+            Err(_) if given.iter().all(Option::is_some) => None,
+            Err(err) => {
+                let field = match err {
+                    sram::SramError::WordWidth { .. } => "bank_bytes_per_cycle",
+                    sram::SramError::Banks { .. } => "banks",
+                    sram::SramError::BankSize { .. } => "capacity_kib",
+                };
+                return Err((
+                    field,
+                    format!(
+                        "does not fit the SRAM model: {err}; change capacity_kib, banks or bank_bytes_per_cycle, \
+                         or give energy.read_pj_per_byte, write_pj_per_byte, leakage_mw and nominal_v"
+                    ),
+                ));
+            }
+        };
+        let nominal_v =
+            match (e.nominal_v, any_given) {
+                (Some(v), _) => v,
+                (None, false) => sram::NOMINAL_V,
+                (None, true) => return Err((
+                    "energy.nominal_v",
+                    "is needed with explicit energy coefficients: give `energy.nominal_v`, the voltage they hold at"
+                        .into(),
+                )),
+            };
+        let r = nominal_v / sram::NOMINAL_V;
+        // `model` is `None` only when every coefficient is given, so `pick` never needs it then.
+        let pick = |given: Option<f64>, f: fn(&SramCost) -> f64, scale: f64| match (given, &model) {
+            (Some(g), _) => g,
+            (None, Some(m)) => f(m) * scale,
+            (None, None) => f64::NAN,
+        };
+        Ok(GlobalBufferCosts {
+            read_pj_per_byte: pick(e.read_pj_per_byte, SramCost::read_pj_per_byte, r * r),
+            write_pj_per_byte: pick(e.write_pj_per_byte, SramCost::write_pj_per_byte, r * r),
+            leakage_mw: pick(e.leakage_mw, |m| m.leakage_mw, r.powf(e.leakage_voltage_exponent)),
+            nominal_v,
+            leakage_voltage_exponent: e.leakage_voltage_exponent,
+            model,
+        })
     }
 }
 
@@ -282,6 +378,7 @@ pub struct GlobalBuffer {
     next_dram_id: u64,
     use_clock: u64,
     energy: EnergyMeter,
+    costs: GlobalBufferCosts,
     stats: Stats,
 }
 
@@ -307,13 +404,17 @@ struct Stats {
 }
 
 impl GlobalBuffer {
+    /// A buffer of validated parameters ([`GlobalBufferParams::validate`]).
+    ///
+    /// Panics: if `p.costs()` fails, which validation rules out.
     pub fn new(p: GlobalBufferParams, domain: PowerDomain) -> Self {
         let lines = u64::from(p.capacity_kib) * 1024 / u64::from(p.line_bytes);
         let sets = lines / u64::from(p.ways);
+        let costs = p.costs().expect("validated parameters");
         let leakage = Leakage {
-            mw_at_nominal: p.energy.leakage_mw,
-            nominal_v: p.energy.nominal_v,
-            voltage_exponent: p.energy.leakage_voltage_exponent,
+            mw_at_nominal: costs.leakage_mw,
+            nominal_v: costs.nominal_v,
+            voltage_exponent: costs.leakage_voltage_exponent,
         };
         let energy = EnergyMeter::new(domain, Scope::Chip, leakage);
         let stats = Stats { bank_accesses: vec![0; p.banks as usize], ..Stats::default() };
@@ -332,6 +433,7 @@ impl GlobalBuffer {
             next_dram_id: 0,
             use_clock: 0,
             energy,
+            costs,
             stats,
             p,
         }
@@ -504,11 +606,11 @@ impl GlobalBuffer {
             self.ways[way].dirty = true;
             self.ways[way].writer = cause;
             self.stats.bytes_written += w.len as u64;
-            self.energy.add(v, "sram_write", self.p.energy.write_pj_per_byte, w.len as f64, cause);
+            self.energy.add(v, "sram_write", self.costs.write_pj_per_byte, w.len as f64, cause);
         } else {
             a.data[w.req_off..w.req_off + w.len].copy_from_slice(&self.store[off..off + w.len]);
             self.stats.bytes_read += w.len as u64;
-            self.energy.add(v, "sram_read", self.p.energy.read_pj_per_byte, w.len as f64, cause);
+            self.energy.add(v, "sram_read", self.costs.read_pj_per_byte, w.len as f64, cause);
         }
         let bank = ((w.line / self.line_bytes()) % u64::from(self.p.banks)) as usize;
         self.stats.bank_accesses[bank] += 1;
@@ -565,7 +667,7 @@ impl GlobalBuffer {
         self.store[off..off + resp.data.len()].copy_from_slice(&resp.data);
         self.ways[way].filling = false;
         let v = self.energy.at(ctx);
-        self.energy.add(v, "sram_write", self.p.energy.write_pj_per_byte, resp.data.len() as f64, resp.cause);
+        self.energy.add(v, "sram_write", self.costs.write_pj_per_byte, resp.data.len() as f64, resp.cause);
         for w in self.fill_waiters.remove(&line).unwrap_or_default() {
             self.serve(ctx, way, w);
         }
@@ -663,6 +765,21 @@ impl Component<Msg> for GlobalBuffer {
         stats.histogram("latency_ps", &s.latency_ps);
         stats.time_average("active", &s.active);
         stats.counter("refused_responses", s.refused_responses);
+        // The coefficients charged (extents: they do not add across instances) and the
+        // model's figures for this geometry.
+        let c = &self.costs;
+        stats.extent("sram.read_pj_per_byte", c.read_pj_per_byte);
+        stats.extent("sram.write_pj_per_byte", c.write_pj_per_byte);
+        stats.extent("sram.leakage_mw", c.leakage_mw);
+        stats.extent("sram.nominal_v", c.nominal_v);
+        let word = f64::from(self.p.bank_bytes_per_cycle);
+        stats.extent("cost.read_pj_per_access", self.energy.at_present_voltage(stats, c.read_pj_per_byte * word));
+        stats.extent("cost.write_pj_per_access", self.energy.at_present_voltage(stats, c.write_pj_per_byte * word));
+        if let Some(m) = &c.model {
+            stats.extent("sram.model.read_pj_per_access", m.read_pj_per_access);
+            stats.extent("sram.model.write_pj_per_access", m.write_pj_per_access);
+            stats.value("area_mm2", m.area_mm2 * self.energy.domain().technology.area);
+        }
         self.energy.write_stats(stats);
     }
 }

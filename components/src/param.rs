@@ -29,6 +29,10 @@ pub enum Range {
     Other,
     /// A nested mapping (`energy: {...}`) with parameters of its own.
     Group(&'static [ParamDecl]),
+    /// A parameter that may be left out (its field is an `Option`): given, it must be in
+    /// `of`, checked like any other; absent, the component derives it as `from` says (from
+    /// a cost model for the structure's geometry, say). Its declaration's `default` is empty.
+    Derived { of: &'static Range, from: &'static str },
 }
 
 /// A number as written in the input, before any conversion.
@@ -136,6 +140,7 @@ impl Range {
                     Err(e) => Err(e.to_string()),
                 }
             }
+            Range::Derived { of, .. } => of.check(n),
             Range::Other | Range::Group(_) => Ok(()),
         }
     }
@@ -148,6 +153,7 @@ impl fmt::Display for Range {
             Range::Real { min, max, above_min: true } => write!(f, "({min}, {max}]"),
             Range::Real { min, max, above_min: false } => write!(f, "[{min}, {max}]"),
             Range::Time { nonzero, .. } => write!(f, "{}..=9e18 ps", if nonzero { 1 } else { 0 }),
+            Range::Derived { of, from } => write!(f, "{of}, or absent: {from}"),
             Range::Other | Range::Group(_) => f.write_str("see doc"),
         }
     }
@@ -172,13 +178,20 @@ pub const LEAKAGE_VOLTAGE_EXPONENT: ParamDecl = ParamDecl {
     doc: "leakage scales as (V/nominal_v)^exponent; 3 fits DIBL-dominated 65 nm leakage",
 };
 
+/// A parameter that may be left out, derived when absent (see [`Range::Derived`]): given,
+/// it must be in `of`.
+pub const fn derived(name: &'static str, of: &'static Range, from: &'static str, doc: &'static str) -> ParamDecl {
+    ParamDecl { name, default: "", range: Range::Derived { of, from }, doc }
+}
+
 /// One parameter: the single source of its check and its documentation.
 #[derive(Clone, Copy, Debug)]
 pub struct ParamDecl {
     /// Path under `params`, dotted for nested fields (`energy.read_pj_per_byte`); the unit is
     /// in the name.
     pub name: &'static str,
-    /// The default as YAML, or `(required)`.
+    /// The default as YAML; empty when the parameter is required, or derived when absent
+    /// ([`Range::Derived`]).
     pub default: &'static str,
     pub range: Range,
     /// One line: what it is, and the reason and source of the default.
@@ -247,6 +260,17 @@ mod tests {
         assert_eq!(e.param, "epochs");
         assert!(e.message.contains("`epochs` = 1000"), "{}", e.message);
         assert!(e.fix.unwrap().contains("1..=100"));
+    }
+
+    #[test]
+    fn a_derived_parameter_is_checked_against_its_range_when_given() {
+        const D: ParamDecl = derived("read_pj_per_byte", &Range::ENERGY_PJ, "from the SRAM model", "");
+        assert!(D.check("energy.read_pj_per_byte", Number::Real(2.5)).is_ok());
+        let e = D.check("energy.read_pj_per_byte", Number::Real(-1.0)).unwrap_err();
+        assert_eq!(e.param, "energy.read_pj_per_byte");
+        let fix = e.fix.unwrap();
+        assert!(fix.contains("[0, 1000000]") && fix.contains("or absent: from the SRAM model"), "{fix}");
+        assert!(D.default.is_empty());
     }
 
     #[test]

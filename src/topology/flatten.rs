@@ -1,5 +1,6 @@
 //! Reads a topology file with its includes and sub-topologies and flattens it.
 
+use components::cost::scaling::Technology;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -95,6 +96,7 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Topology, InputErrors> 
         l.apply_cli_override(&arg);
     }
     let run = l.run_settings(&file, &doc);
+    let technology = l.technology(&file, &doc);
     if l.errors.is_empty() && l.instances.is_empty() {
         l.errors.push(
             InputError::new("the topology declares no components")
@@ -114,6 +116,7 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Topology, InputErrors> 
         description: doc.description.clone(),
         seed: doc.seed.unwrap_or(1),
         run,
+        technology,
         clocks: l.clocks,
         instances: l.instances,
         connections,
@@ -528,6 +531,18 @@ impl Loader {
             return;
         };
         self.apply_override(0, key.trim(), yaml_value(raw), origin);
+    }
+
+    fn technology(&mut self, file: &Arc<SourceFile>, doc: &TopologyFile) -> Technology {
+        let Some(node) = doc.technology.as_ref().and_then(|t| t.node_nm) else { return Technology::default() };
+        Technology::at(node).unwrap_or_else(|m| {
+            self.errors.push(
+                Origin::at(file, "technology")
+                    .error("node_nm", format!("`node_nm` = {node}: {m}"))
+                    .fix("give a node from 7 to 65 nm (the nodes of Stillmaker & Baas 2017 and between them)"),
+            );
+            Technology::default()
+        })
     }
 
     fn run_settings(&mut self, file: &Arc<SourceFile>, doc: &TopologyFile) -> RunSettings {

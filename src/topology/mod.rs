@@ -186,6 +186,8 @@ pub struct Topology {
     pub description: Option<String>,
     pub seed: u64,
     pub run: RunSettings,
+    /// The chip's technology node (`technology.node_nm`, 65 nm by default) as scale factors.
+    pub technology: components::cost::scaling::Technology,
     pub clocks: Vec<Clock>,
     pub instances: Vec<Instance>,
     pub connections: Vec<Connection>,

@@ -35,6 +35,8 @@ pub struct TopologyFile {
     pub system: Option<SystemDecl>,
     /// How to run (top-level file only).
     pub run: Option<RunDecl>,
+    /// The chip's process (top-level file only; default 65 nm, the paper chip's).
+    pub technology: Option<TechnologyDecl>,
     /// Parameter overrides, `instance.param: value`, applied after everything in this file
     /// (includes and subsystems too) is declared: variants of a topology are an include and
     /// a `set`.
@@ -161,6 +163,15 @@ pub struct SubsystemDecl {
     /// Parameter overrides inside the subsystem: `instance.param: value`.
     #[serde(default)]
     pub set: BTreeMap<String, Value>,
+}
+
+/// `technology:` the node every on-chip energy, leakage and area scales to from 65 nm
+/// (Stillmaker & Baas 2017; `components::cost::scaling`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TechnologyDecl {
+    /// Feature size, nm: 7 to 65 (default 65, the paper chip's 65 nm CMOS).
+    pub node_nm: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -30,7 +30,7 @@ fn check(fixture: &str, expected: &str) {
     "error: {f}:1:1: invalid type: sequence, expected a topology (a mapping with `components`, `connections`, ...)
   fix: see topologies/README.md for each field's type and unit"
 )]
-#[case::unknown_field("unknown_field.yaml", "error: {f}:4:1: unknown field `conections`, expected one of `name`, `description`, `seed`, `include`, `clocks`, `components`, `connections`, `fabrics`, `subsystems`, `system`, `run`, `set`
+#[case::unknown_field("unknown_field.yaml", "error: {f}:4:1: unknown field `conections`, expected one of `name`, `description`, `seed`, `include`, `clocks`, `components`, `connections`, `fabrics`, `subsystems`, `system`, `run`, `technology`, `set`
   fix: did you mean `connections`?")]
 #[case::unknown_component_type(
     "unknown_type.yaml",

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use components::energy::PowerDomain;
-use components::global_buffer::{GlobalBuffer, GlobalBufferParams};
+use components::global_buffer::{GlobalBuffer, GlobalBufferEnergy, GlobalBufferParams};
 use components::mem::{Cause, MemReq};
 use components::simple_memory::{SimpleMemory, SimpleMemoryParams};
 use components::Msg;
@@ -84,7 +84,16 @@ fn run(p: GlobalBufferParams, script: Vec<MemReq>, outstanding: usize) -> (Repor
 }
 
 fn small(capacity_kib: u32) -> GlobalBufferParams {
-    GlobalBufferParams { capacity_kib, ways: 2, banks: 4, ..GlobalBufferParams::default() }
+    // Banks of 512 B are below the SRAM model's smallest reference point: these tests are
+    // about function, so they give the energy coefficients.
+    let energy = GlobalBufferEnergy {
+        read_pj_per_byte: Some(1.0),
+        write_pj_per_byte: Some(1.0),
+        leakage_mw: Some(0.0),
+        nominal_v: Some(1.0),
+        ..GlobalBufferEnergy::default()
+    };
+    GlobalBufferParams { capacity_kib, ways: 2, banks: 4, energy, ..GlobalBufferParams::default() }
 }
 
 #[test]

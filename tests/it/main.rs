@@ -7,6 +7,7 @@ mod bad_train_input;
 mod bad_values;
 mod cli;
 mod cli_support;
+mod costs;
 mod docs;
 mod dram;
 mod dvfs;

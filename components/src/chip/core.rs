@@ -11,7 +11,8 @@
 //! `utilisation` (MACs over MAC slots of the whole run), `active_utilisation` (MACs over MAC
 //! slots while computing), `operand_wait_ps` (the datapath idle while a task's operands
 //! load), `store_ps` (writing results, overlapped with later work), `bytes_read`,
-//! `bytes_written`, `local_memory_bytes`, and energy.
+//! `bytes_written`, `local_memory_bytes`, energy, area (`area_mm2`: the PE array and the
+//! local storage, each also as `area.<part>_mm2`) and the energy of one action now (`cost.*`).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -21,6 +22,7 @@ use sim_core::{ClockId, Component, Context, PortId, PortSpec, StatsWriter};
 use super::dataflow::{Array, Work};
 use super::mem_client::MemClient;
 use super::protocol::{Done, Op, Region, Task};
+use crate::cost::area;
 use crate::energy::{ClockActivity, EnergyMeter, Leakage, PowerDomain, Scope};
 use crate::mem::Cause;
 use crate::Msg;
@@ -207,6 +209,10 @@ pub trait Datapath: Send + 'static {
     fn execute(&mut self, op: Op, operands: Vec<Vec<u8>>, array: Array) -> Result<Executed, String>;
     /// Statistics of the datapath's own state.
     fn finish(&mut self, _stats: &mut StatsWriter<'_>) {}
+    /// The core's local storage, (name, bytes), for its area.
+    fn storage(&self) -> Vec<(&'static str, usize)> {
+        Vec::new()
+    }
     /// Whether the core has `grads_out`/`grads_in` ports (a datapath that exchanges).
     const EXCHANGES: bool = false;
     /// The all-reduced answer to an exchange: takes it in and completes the task's report.
@@ -514,5 +520,39 @@ impl<D: Datapath> Component<Msg> for Core<D> {
             self.coeff.idle_clock_fraction,
         );
         self.energy.write_stats(stats);
+        self.write_costs(stats);
+    }
+}
+
+/// The PE of both core types: 8-bit operands (the all-8-bit datapath of Choi et al. 2020,
+/// `train_math::kernels::int8`) into 32-bit accumulators (the kernels' `i32` sums).
+pub const PE_WIDTHS: area::PeWidths = area::PeWidths { operand_bits: 8, accumulator_bits: 32 };
+
+impl<D: Datapath> Core<D> {
+    /// Area (`area.pe_array_mm2`, `area.<buffer>_mm2`, `area_mm2` in total) and the energy of
+    /// one action at the present voltage (`cost.mac_pj`, `cost.buffer_read_pj_per_byte`,
+    /// `cost.buffer_write_pj_per_byte`, `cost.clock_pj_per_pe_cycle`). Local storage is read
+    /// a row of 8-bit operands at a time: `8 x pe_cols`-bit words.
+    fn write_costs(&self, stats: &mut StatsWriter<'_>) {
+        let node = self.energy.domain().technology.area;
+        let pe_array = area::pe_um2(PE_WIDTHS) * self.array.pes() as f64 * 1e-6 * node;
+        stats.value("area.pe_array_mm2", pe_array);
+        let word_bits = u32::try_from(8 * self.array.cols).unwrap_or(u32::MAX);
+        let mut total = pe_array;
+        for (name, bytes) in self.dp.storage() {
+            let a = area::storage_mm2(bytes as u64, word_bits) * node;
+            stats.value(&format!("area.{name}_mm2"), a);
+            total += a;
+        }
+        stats.value("area_mm2", total);
+        let c = &self.coeff;
+        for (name, pj) in [
+            ("mac_pj", c.mac_pj),
+            ("buffer_read_pj_per_byte", c.buffer_read_pj_per_byte),
+            ("buffer_write_pj_per_byte", c.buffer_write_pj_per_byte),
+            ("clock_pj_per_pe_cycle", c.clock_pj_per_pe_cycle),
+        ] {
+            stats.extent(&format!("cost.{name}"), self.energy.at_present_voltage(stats, pj));
+        }
     }
 }

@@ -145,6 +145,14 @@ impl PropagationDatapath {
 }
 
 impl Datapath for PropagationDatapath {
+    fn storage(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            ("input_buffer", self.input_bytes),
+            ("weight_buffer", self.weight_bytes),
+            ("output_buffer", self.output_bytes),
+        ]
+    }
+
     fn operands(&self, op: &Op) -> Result<Vec<Region>, String> {
         match op {
             Op::ConvFp { geom: g, channels, input, weights, bias, masking, .. } => {

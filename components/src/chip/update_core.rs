@@ -238,6 +238,10 @@ impl UpdateDatapath {
 }
 
 impl Datapath for UpdateDatapath {
+    fn storage(&self) -> Vec<(&'static str, usize)> {
+        vec![("local_memory", self.local_bytes), ("operand_buffer", self.operand_bytes)]
+    }
+
     fn operands(&self, op: &Op) -> Result<Vec<Region>, String> {
         let regions = match op {
             Op::Setup(s) => {

@@ -2,11 +2,14 @@
 //! of its geometry, from published or generated reference points with their sources beside
 //! them, so that a bigger, wider or more banked structure costs what it should.
 //!
-//! Status (issue 14): the SRAM model is built and tested against its reference points; no
-//! component uses it yet on main (wiring the global buffer to it needs its energy parameters
-//! to become "from the model unless given", reconciled with the declared parameter ranges).
+//! `sram`: energy per access, leakage and area of an SRAM (the global buffer's, unless its
+//! YAML gives coefficients). `area`: PEs by width, storage of any size, NoC routers and
+//! links. Components write their area as the statistic `area_mm2` (and its parts as
+//! `area.<part>_mm2`); the chip report adds them up.
 //!
 //! Architecture Invariant: the models are pure functions of a geometry. They know nothing of
 //! time, ports or YAML.
 
+pub mod area;
+pub mod scaling;
 pub mod sram;

@@ -193,6 +193,29 @@ pub struct Noc {
     delivered: u64,
     latency_ps: Histogram,
     hops: Histogram,
+    /// Area at the chip's node, mm²: (routers, router-to-router links).
+    area_mm2: (f64, f64),
+}
+
+/// Area of the routers (input buffers and crossbar per router, [`crate::cost::area::router_mm2`])
+/// and of the router-to-router links (`link_length_mm` of wire per bit); `inputs[r]` is the
+/// number of links into router `r`. Links between an endpoint and its router are taken as
+/// short against the mesh links and not counted.
+fn area(net: &Network, inputs: &[u32], cfg: &NocConfig) -> (f64, f64) {
+    use crate::cost::area::{link_mm2, router_mm2};
+    let width_bits = u32::try_from(cfg.link_bytes_per_cycle.saturating_mul(8)).unwrap_or(u32::MAX);
+    let mut outputs = vec![0u32; inputs.len()];
+    let mut links = 0.0;
+    for l in &net.links {
+        if let Node::Router(r) = l.from {
+            outputs[r as usize] += 1;
+            if matches!(l.to, Node::Router(_)) {
+                links += link_mm2(width_bits, cfg.link_length_mm);
+            }
+        }
+    }
+    let routers = inputs.iter().zip(&outputs).map(|(&i, &o)| router_mm2(i, o, cfg.buffer_bytes, width_bits)).sum();
+    (routers, links)
 }
 
 fn in_port(i: u32) -> PortId {
@@ -254,6 +277,9 @@ impl Noc {
             })
             .collect();
         let router_buffers = buffers.len() - e as usize;
+        let node = domain.technology.area;
+        let area_mm2 = area(&net, &ports_of, &cfg);
+        let area_mm2 = (area_mm2.0 * node, area_mm2.1 * node);
         let leakage_uw = f64::from(net.routers) * cfg.leakage_uw_per_router
             + router_buffers as f64 * cfg.buffer_bytes as f64 / 1024.0 * cfg.leakage_uw_per_buffer_kib;
         let leakage = Leakage {
@@ -273,6 +299,7 @@ impl Noc {
             delivered: 0,
             latency_ps: Histogram::new(),
             hops: Histogram::new(),
+            area_mm2,
         }
     }
 
@@ -378,6 +405,14 @@ impl Component<Msg> for Noc {
             stats.ratio(&format!("link.{n}.utilisation"), state.busy_ps as f64, elapsed as f64);
         }
         stats.extent("link_utilisation_max", max);
+        stats.value("area.routers_mm2", self.area_mm2.0);
+        stats.value("area.links_mm2", self.area_mm2.1);
+        stats.value("area_mm2", self.area_mm2.0 + self.area_mm2.1);
+        // One byte-hop: a link traversal and a pass through a router's buffer and crossbar.
+        let c = &self.cfg;
+        let hop = self.meter.at_present_voltage(stats, c.link_pj_per_byte + c.router_pj_per_byte);
+        stats.extent("cost.byte_hop_pj", hop);
+        stats.extent("cost.router_pj_per_packet", self.meter.at_present_voltage(stats, c.router_pj_per_packet));
         stats.ratio("link_utilisation_mean", sum, self.links.len() as f64);
         for (r, rs) in self.routers.iter().enumerate() {
             let n = network::router_name(r as u32);

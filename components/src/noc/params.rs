@@ -68,6 +68,11 @@ pub struct NocParams {
     /// and routers of a 2×3 mesh on the 3.2 mm-wide core are about 1 mm apart.
     #[serde(default = "default_link_pj_per_byte")]
     pub link_pj_per_byte: f64,
+    /// Length of a router-to-router link, mm, for its area (one wire track per bit). Default
+    /// 1.0: the routers of the paper chip's 2×3 mesh on its 3.2 mm-wide core are about 1 mm
+    /// apart (as for `link_pj_per_byte`). Range (0, 100].
+    #[serde(default = "default_link_length_mm")]
+    pub link_length_mm: f64,
     /// Energy per byte through a router (input buffer write and read, crossbar) at
     /// `nominal_v`. Default 1.1 pJ: Horowitz (ISSCC 2014, 45 nm, 0.9 V) gives 10 pJ per 64-bit
     /// read of an 8 KB SRAM; a 512-byte buffer costs about a quarter of that per access, twice
@@ -132,6 +137,12 @@ impl Declared for NocParams {
             default: "",
             range: Range::Other,
             doc: "clock and power domain of routers and links",
+        },
+        ParamDecl {
+            name: "link_length_mm",
+            default: "1.0",
+            range: Range::Real { min: 0.0, max: 100.0, above_min: true },
+            doc: "distance between neighbouring routers, for link area; 1 mm suits a mesh over a 10 mm2 die; at most 100 mm",
         },
         ParamDecl {
             name: "link_bytes_per_cycle",
@@ -208,6 +219,9 @@ fn default_buffer_bytes() -> u64 {
 fn default_link_pj_per_byte() -> f64 {
     1.6
 }
+fn default_link_length_mm() -> f64 {
+    1.0
+}
 fn default_router_pj_per_byte() -> f64 {
     1.1
 }
@@ -242,6 +256,7 @@ pub struct NocConfig {
     pub buffer_bytes: u64,
     pub address_map: AddressMap,
     pub link_pj_per_byte: f64,
+    pub link_length_mm: f64,
     pub router_pj_per_byte: f64,
     pub router_pj_per_packet: f64,
     pub leakage_uw_per_router: f64,
@@ -275,6 +290,7 @@ impl NocParams {
             buffer_bytes: self.buffer_bytes,
             address_map,
             link_pj_per_byte: self.link_pj_per_byte,
+            link_length_mm: self.link_length_mm,
             router_pj_per_byte: self.router_pj_per_byte,
             router_pj_per_packet: self.router_pj_per_packet,
             leakage_uw_per_router: self.leakage_uw_per_router,
@@ -464,6 +480,7 @@ pub(crate) mod tests {
             buffer_bytes: default_buffer_bytes(),
             address_map: vec![RegionParams { endpoint: "gb".into(), base_addr: 0, size_bytes: 1 << 32 }],
             link_pj_per_byte: default_link_pj_per_byte(),
+            link_length_mm: default_link_length_mm(),
             router_pj_per_byte: default_router_pj_per_byte(),
             router_pj_per_packet: default_router_pj_per_packet(),
             leakage_uw_per_router: default_leakage_uw_per_router(),
