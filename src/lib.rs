@@ -15,6 +15,7 @@ pub mod report;
 pub mod suggest;
 pub mod sweep;
 pub mod system_report;
+pub mod timeline;
 pub mod topology;
 pub mod trace;
 pub mod train;

@@ -150,6 +150,20 @@ struct RunArgs {
     /// With --record-trace: record the requests reaching every global_buffer too.
     #[arg(long, requires = "record_trace")]
     trace_buffer: bool,
+    /// Write a timeline of the run here: Chrome trace-event JSON, which Perfetto
+    /// (ui.perfetto.dev) and chrome://tracing open. Streamed while the run goes.
+    #[arg(long, value_name = "OUT.json")]
+    timeline: Option<PathBuf>,
+    /// With --timeline: only events from this simulated time on (ns).
+    #[arg(long, value_name = "NS", requires = "timeline")]
+    timeline_from_ns: Option<f64>,
+    /// With --timeline: only events before this simulated time (ns).
+    #[arg(long, value_name = "NS", requires = "timeline")]
+    timeline_to_ns: Option<f64>,
+    /// With --timeline: coarse (task slices, epoch marks, counters per 10 us) or fine
+    /// (also step marks and task queues, counters per 1 us).
+    #[arg(long, value_enum, default_value = "coarse", requires = "timeline")]
+    timeline_detail: tasim::timeline::Detail,
 }
 
 #[derive(Subcommand)]
@@ -403,6 +417,32 @@ fn aborted(topo: &topology::Topology, e: sim_core::SimError) -> InputError {
     }
 }
 
+/// `--timeline` and its window and detail, checked before the run (the file can be
+/// written; the window is a range of simulated time).
+fn timeline_options(args: &RunArgs) -> Result<Option<tasim::timeline::TimelineOptions>> {
+    let Some(path) = &args.timeline else { return Ok(None) };
+    tasim::output::check_out_file(path, "--timeline")?;
+    let ps = |v: Option<f64>, flag: &str, default: u64| -> Result<u64> {
+        match v {
+            Some(ns) => Ok(topology::units::to_ps(ns, 1e3, flag).map_err(|m| InputError::new(m).field(flag))?),
+            None => Ok(default),
+        }
+    };
+    let from_ps = ps(args.timeline_from_ns, "--timeline-from-ns", 0)?;
+    let to_ps = ps(args.timeline_to_ns, "--timeline-to-ns", u64::MAX)?;
+    if to_ps <= from_ps {
+        return Err(InputError::new(format!(
+            "--timeline-to-ns ({}) is not after --timeline-from-ns ({})",
+            args.timeline_to_ns.unwrap_or_default(),
+            args.timeline_from_ns.unwrap_or_default()
+        ))
+        .field("--timeline-to-ns")
+        .fix("give a window whose end is after its start")
+        .into());
+    }
+    Ok(Some(tasim::timeline::TimelineOptions { from_ps, to_ps, detail: args.timeline_detail }))
+}
+
 fn partitions(topo: &topology::Topology) -> usize {
     let mut p: Vec<u32> = topo.instances.iter().map(|i| i.partition).collect();
     p.sort_unstable();
@@ -422,6 +462,7 @@ fn run(args: RunArgs) -> Result<Value> {
             check_out_dir(dir, option)?;
         }
     }
+    let timeline_opts = timeline_options(&args)?;
     if let Some(seed) = args.seed {
         topo.seed = seed;
     }
@@ -450,7 +491,14 @@ fn run(args: RunArgs) -> Result<Value> {
         Some(path) => Some(tasim::trace::cli::recorder(&topo, path, args.trace_buffer)?),
         None => None,
     };
-    let observer = recorder.as_ref().map(|r| r.factory());
+    let timeline = match (&args.timeline, timeline_opts) {
+        (Some(path), Some(opts)) => Some(tasim::timeline::Timeline::new(&topo, path, opts)?),
+        _ => None,
+    };
+    let observer = match (recorder.as_ref().map(|r| r.factory()), timeline.as_ref().map(|t| t.factory())) {
+        (Some(a), Some(b)) => Some(tasim::timeline::tee(a, b)),
+        (a, b) => a.or(b),
+    };
     let start = Instant::now();
     let mut sim = elaborate(&topo, Options { threads, outputs: outputs.clone(), observer, ..Options::default() })?;
     tracing::info!("elaborated in {:.3} s; running on {} thread(s)", start.elapsed().as_secs_f64(), sim.threads());
@@ -475,6 +523,10 @@ fn run(args: RunArgs) -> Result<Value> {
     let report = sim.finish();
     let recorded = match (&recorder, &args.record_trace) {
         (Some(r), Some(path)) => Some((r.finish(outcome, report.end)?, path)),
+        _ => None,
+    };
+    let timeline_written = match (&timeline, &args.timeline) {
+        (Some(t), Some(path)) => Some((t.finish(&report)?, path)),
         _ => None,
     };
 
@@ -546,6 +598,9 @@ fn run(args: RunArgs) -> Result<Value> {
     }
     if let Some((n, path)) = &recorded {
         say!("\ntrace      {n} memory transactions recorded in {}", path.display());
+    }
+    if let Some((n, path)) = &timeline_written {
+        say!("timeline   {n} events in {} (Chrome trace-event JSON: Perfetto, chrome://tracing)", path.display());
     }
     let mut written: Vec<String> = Vec::new();
     if let Some(dir) = &args.out {

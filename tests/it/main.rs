@@ -22,6 +22,7 @@ mod report_figures;
 mod set_overrides;
 mod support;
 mod sweep;
+mod timeline;
 mod topology_features;
 mod trace_format;
 mod trace_record;
