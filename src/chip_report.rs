@@ -171,6 +171,11 @@ impl HeldOut {
         Ok(())
     }
 
+    /// Epochs whose models were taken so far (progress while the run goes).
+    pub fn epochs_done(&self) -> u64 {
+        self.epochs.last().map_or(0, |(e, _)| *e as u64)
+    }
+
     fn after(&self, epoch: usize) -> Option<(f64, f64)> {
         self.epochs.iter().find(|(n, _)| *n == epoch).and_then(|(_, h)| *h)
     }

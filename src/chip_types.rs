@@ -167,6 +167,14 @@ pub fn build_update_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, 
 }
 
 /// YAML parameters of a `controller`; declared in [`Declared::PARAMS`].
+/// The epochs a training topology plans (its first controller's `epochs`; none without a
+/// controller or with parameters the run would refuse anyway), for progress displays.
+pub fn planned_epochs(topo: &crate::topology::Topology) -> Option<u64> {
+    let ctrl = topo.instances.iter().find(|i| i.kind == "controller")?;
+    let y: ControllerYaml = serde_yaml::from_value(ctrl.params.clone()).ok()?;
+    Some(y.epochs as u64)
+}
+
 #[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ControllerYaml {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod graph;
 pub mod multichip_types;
 pub mod output;
+pub mod progress;
 pub mod registry;
 pub mod report;
 pub mod suggest;

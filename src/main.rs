@@ -512,10 +512,11 @@ fn run(args: RunArgs) -> Result<Value> {
     // so the models are not kept to the end.
     let mut held = tasim::chip_report::HeldOut::default();
     let mut drain = || match &setup {
-        Some(setup) => held.drain(setup, &outputs),
-        None => Ok(()),
+        Some(setup) => held.drain(setup, &outputs).map(|()| held.epochs_done()),
+        None => Ok(0),
     };
-    let outcome = run_with_progress(&topo, &mut sim, end, &mut drain)?;
+    let progress = tasim::progress::Progress::new(setup.as_ref().and(tasim::chip_types::planned_epochs(&topo)), end);
+    let outcome = run_with_progress(&topo, &mut sim, end, &progress, &mut drain)?;
     drain()?;
     let wall = start.elapsed().as_secs_f64();
     tracing::info!("run ended ({outcome:?}) at {} after {} events", sim.now(), sim.events());
@@ -671,15 +672,31 @@ fn run_with_progress(
     topo: &topology::Topology,
     sim: &mut sim_core::Simulation<components::Msg>,
     end: Option<u64>,
-    after_slice: &mut dyn FnMut() -> std::result::Result<(), tasim::error::InputError>,
+    progress: &tasim::progress::Progress,
+    after_slice: &mut dyn FnMut() -> std::result::Result<u64, tasim::error::InputError>,
 ) -> Result<RunOutcome> {
+    // Shown on a terminal only: epoch n/N, simulated time, events/s and the time left.
     let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         ProgressBar::new(1000)
     } else {
         ProgressBar::hidden()
     };
+    let show = |sim: &sim_core::Simulation<components::Msg>, epochs: u64| {
+        let s = progress.snapshot(sim.now().as_ps(), sim.events(), epochs);
+        if let Some(f) = s.fraction {
+            bar.set_position((f * 1000.0) as u64);
+        }
+        bar.set_message(s.line());
+        bar.tick();
+    };
+    let with_bar = end.is_some() || tasim::chip_types::planned_epochs(topo).is_some();
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {percent:>3}% simulated {msg} [{elapsed}]").expect("valid template"),
+        ProgressStyle::with_template(if with_bar {
+            "{bar:30} {percent:>3}% {msg} [{elapsed}]"
+        } else {
+            "{spinner} {msg} [{elapsed}]"
+        })
+        .expect("valid template"),
     );
     let outcome = match end {
         Some(end) => {
@@ -687,33 +704,26 @@ fn run_with_progress(
             for k in 1..=100u64 {
                 let t = (u128::from(end) * u128::from(k) / 100) as u64;
                 outcome = sim.run_until(SimTime(t)).map_err(|e| aborted(topo, e))?;
-                after_slice()?;
-                bar.set_position(k * 10);
-                bar.set_message(format!("{}", SimTime(t)));
+                let epochs = after_slice()?;
+                show(sim, epochs);
                 if outcome != RunOutcome::ReachedEnd {
                     break;
                 }
             }
             outcome
         }
-        None => {
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} simulated {msg} [{elapsed}]").expect("valid template"),
-            );
-            loop {
-                // Always run once: a component may have stopped the run in `init`, before
-                // any event, and the run is what reports it.
-                let from = sim.next_event_time().unwrap_or(sim.now());
-                let outcome =
-                    sim.run_until(SimTime(from.as_ps().saturating_add(1_000_000_000))).map_err(|e| aborted(topo, e))?;
-                after_slice()?;
-                bar.set_message(format!("{}", sim.now()));
-                bar.tick();
-                if outcome != RunOutcome::ReachedEnd {
-                    break outcome;
-                }
+        None => loop {
+            // Always run once: a component may have stopped the run in `init`, before
+            // any event, and the run is what reports it.
+            let from = sim.next_event_time().unwrap_or(sim.now());
+            let outcome =
+                sim.run_until(SimTime(from.as_ps().saturating_add(1_000_000_000))).map_err(|e| aborted(topo, e))?;
+            let epochs = after_slice()?;
+            show(sim, epochs);
+            if outcome != RunOutcome::ReachedEnd {
+                break outcome;
             }
-        }
+        },
     };
     bar.finish_and_clear();
     Ok(outcome)
