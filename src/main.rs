@@ -151,7 +151,7 @@ struct RunArgs {
     #[arg(long, requires = "record_trace")]
     trace_buffer: bool,
     /// Write a timeline of the run here: Chrome trace-event JSON, which Perfetto
-    /// (ui.perfetto.dev) and chrome://tracing open. Streamed while the run goes.
+    /// (ui.perfetto.dev) and Chrome DevTools (Performance, Load profile) open. Streamed while the run goes.
     #[arg(long, value_name = "OUT.json")]
     timeline: Option<PathBuf>,
     /// With --timeline: only events from this simulated time on (ns).
@@ -601,7 +601,10 @@ fn run(args: RunArgs) -> Result<Value> {
         say!("\ntrace      {n} memory transactions recorded in {}", path.display());
     }
     if let Some((n, path)) = &timeline_written {
-        say!("timeline   {n} events in {} (Chrome trace-event JSON: Perfetto, chrome://tracing)", path.display());
+        say!(
+            "timeline   {n} events in {} (Chrome trace-event JSON: open in ui.perfetto.dev or Chrome DevTools)",
+            path.display()
+        );
     }
     let mut written: Vec<String> = Vec::new();
     if let Some(dir) = &args.out {

@@ -46,12 +46,12 @@ use crate::output::AtomicFile;
 use crate::topology::Topology;
 use write::{json_str, us};
 
-/// How much a timeline shows.
+/// How much a timeline shows: `Coarse` task slices, collectives, epoch marks and counters
+/// per 10 µs; `Fine` as coarse plus step marks and task-queue counters, counters per 1 µs.
+// (No doc comments on the variants: clap would turn them into a long `--help` layout.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Detail {
-    /// Task slices, collectives, epoch marks; counters per 10 µs.
     Coarse,
-    /// As coarse, plus step marks and task-queue counters; counters per 1 µs.
     Fine,
 }
 
