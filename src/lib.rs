@@ -13,6 +13,7 @@ pub mod output;
 pub mod progress;
 pub mod registry;
 pub mod report;
+pub mod run_plots;
 pub mod suggest;
 pub mod sweep;
 pub mod system_report;

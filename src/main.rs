@@ -132,7 +132,8 @@ struct RunArgs {
     #[arg(long, value_name = "NS")]
     until_ns: Option<f64>,
     /// Write into this directory (created if missing): stats.json and stats.csv (every
-    /// statistic); for a chip run also summary.json, power.csv, epochs.csv and
+    /// statistic); for a chip run also summary.json, power.csv, epochs.csv,
+    /// power.svg, utilisation.svg, energy.svg and
     /// energy_components.csv.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -623,6 +624,9 @@ fn run(args: RunArgs) -> Result<Value> {
             files.add("power.csv", c.power_csv.as_str());
             files.add("epochs.csv", c.epochs_csv.as_str());
             files.add("energy_components.csv", c.components_csv.as_str());
+            for (name, svg) in tasim::run_plots::chip_plots(&topo, &report.stats)? {
+                files.add(&name, svg);
+            }
         }
         if let Some(sys) = &system {
             let mut summary = chip.as_ref().map_or_else(|| serde_json::json!({}), |c| c.json.clone());

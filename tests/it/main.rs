@@ -19,6 +19,7 @@ mod paper_chip;
 mod parallel_sync;
 mod phold;
 mod report_figures;
+mod run_plots;
 mod set_overrides;
 mod support;
 mod sweep;
