@@ -215,3 +215,22 @@ fn bad_timeline_options_are_refused_before_the_run(#[case] extra: &[&str], #[cas
     assert!(stdout(&out).is_empty(), "refused before the run");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
 }
+
+#[test]
+fn a_run_that_stops_on_an_error_leaves_no_timeline() {
+    let dir = scratch("timeline_failed");
+    let path = dir.join("t.json");
+    let out = tasim(&[
+        "run",
+        "tests/data/dram/stream.yaml",
+        "--set",
+        "gen.base_addr=1073741800",
+        "--set",
+        "gen.range_bytes=64",
+        "--timeline",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the simulation stopped"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "no timeline, no spill left behind");
+}
