@@ -95,6 +95,10 @@ enum Command {
         out: Option<PathBuf>,
         #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
         set: Vec<String>,
+        /// Group instances by the first N levels of their names (1: one node per chip of a
+        /// system, with the links between chips), laid out in a circle.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        depth: Option<u32>,
     },
     /// Train a model standalone (the reference trainer, no simulation).
     Train(tasim::train::cli::TrainArgs),
@@ -318,10 +322,13 @@ fn dispatch(cmd: Command) -> Result<Option<Value>> {
             drop(sim);
             Ok(Some(doc))
         }
-        Command::Graph { file, out, set } => {
+        Command::Graph { file, out, set, depth } => {
             let topo = topology::load(&file, &set)?;
             let sim = elaborate(&topo, Options::default())?;
-            let dot = graph::to_dot(&topo, sim.netlist());
+            let dot = match depth {
+                Some(d) => graph::to_dot_grouped(&topo, sim.netlist(), d as usize),
+                None => graph::to_dot(&topo, sim.netlist()),
+            };
             match out {
                 Some(p) => write_atomic(&p, dot.as_bytes()).map(|()| None),
                 None => {
