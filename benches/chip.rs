@@ -2,6 +2,10 @@
 //! simulated epochs of personalisation. Criterion reports runs per second; the bench also
 //! prints kernel events per second and simulated cycles (50 MHz) per second.
 //!
+//! `three_epochs_with_timeline` is the same run writing a `--timeline` (fine detail, the
+//! largest) to a temporary file, side by side with `three_epochs` (issue 12 asks for
+//! within 2x).
+//!
 //! `cargo bench --bench chip`
 
 use std::path::Path;
@@ -9,6 +13,7 @@ use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use tasim::elaborate::{elaborate, Options};
+use tasim::timeline::{Detail, Timeline, TimelineOptions};
 use tasim::topology;
 
 fn run_chip() -> (u64, u64) {
@@ -17,6 +22,17 @@ fn run_chip() -> (u64, u64) {
     sim.run().expect("and runs");
     let r = sim.finish();
     (r.events, r.end.as_ps())
+}
+
+/// As `run_chip`, writing a fine timeline to `out`; returns its events.
+fn run_chip_with_timeline(out: &Path) -> u64 {
+    let topo = topology::load(Path::new("topologies/paper-chip.yaml"), &[]).expect("the shipped topology loads");
+    let opts = TimelineOptions { detail: Detail::Fine, ..TimelineOptions::default() };
+    let t = Timeline::new(&topo, out, opts).expect("a timeline");
+    let mut sim = elaborate(&topo, Options { observer: Some(t.factory()), ..Options::default() }).expect("elaborates");
+    sim.run().expect("and runs");
+    let r = sim.finish();
+    t.finish(&r).expect("the timeline is written")
 }
 
 fn chip(c: &mut Criterion) {
@@ -32,6 +48,9 @@ fn chip(c: &mut Criterion) {
     let mut g = c.benchmark_group("paper_chip");
     g.sample_size(10);
     g.bench_function("three_epochs", |b| b.iter(run_chip));
+    let out = std::env::temp_dir().join(format!("tasim-bench-timeline-{}.json", std::process::id()));
+    g.bench_function("three_epochs_with_timeline", |b| b.iter(|| run_chip_with_timeline(&out)));
+    let _ = std::fs::remove_file(&out);
     g.finish();
 }
 

@@ -22,7 +22,8 @@ use crate::train::setup::TrainSetup;
 pub struct ChipSummary {
     pub text: String,
     pub json: Value,
-    /// time_us, chip_mw, offchip_mw per power window.
+    /// time_us, chip_mw, offchip_mw, `<component>_mw` for each component with an energy
+    /// meter, and epoch (from 1; the epoch the window starts in) per power window.
     pub power_csv: String,
     /// epoch, train loss/accuracy, held-out loss/accuracy, time and energy.
     pub epochs_csv: String,
@@ -174,6 +175,11 @@ impl HeldOut {
     /// (epoch from 1, held-out loss and accuracy after it) for the epochs drained so far.
     pub fn epochs(&self) -> &[(usize, Option<(f64, f64)>)] {
         &self.epochs
+    }
+
+    /// Epochs whose models were taken so far (progress while the run goes).
+    pub fn epochs_done(&self) -> u64 {
+        self.epochs.last().map_or(0, |(e, _)| *e as u64)
     }
 
     fn after(&self, epoch: usize) -> Option<(f64, f64)> {
@@ -413,12 +419,30 @@ pub fn summarise(topo: &Topology, r: &Report, setup: &TrainSetup, held: &HeldOut
     let costs = crate::costs_report::costs(topo, s);
     t.push_str(&costs.text);
 
-    let mut power_csv = String::from("time_us,chip_mw,offchip_mw\n");
+    // Power per window: the chip and off-chip sums, each component's on-chip power, and the
+    // epoch the window starts in (0 before the first, as set-up).
+    let per_comp: Vec<(&str, Vec<f64>)> = topo
+        .instances
+        .iter()
+        .filter(|i| s.get(&format!("{}.energy.series_pj", i.name)).is_some())
+        .map(|i| (i.name.as_str(), sum_series(s, &format!("{}.energy.series_pj", i.name), step)))
+        .collect();
+    let mut power_csv = String::from("time_us,chip_mw,offchip_mw");
+    for (name, _) in &per_comp {
+        let _ = write!(power_csv, ",{name}_mw");
+    }
+    power_csv.push_str(",epoch\n");
     let w_s = step as f64 * 1e-12;
+    let mw = |series: &[f64], i: usize| series.get(i).copied().unwrap_or(0.0) * 1e-12 / w_s * 1e3;
+    let epoch_ends: Vec<u64> = epoch_rows.iter().filter_map(|e| e["end_ps"].as_u64()).collect();
     for i in 0..chip_series.len().max(off_series.len()) {
-        let c = chip_series.get(i).copied().unwrap_or(0.0) * 1e-12 / w_s * 1e3;
-        let o = off_series.get(i).copied().unwrap_or(0.0) * 1e-12 / w_s * 1e3;
-        let _ = writeln!(power_csv, "{},{c:.6},{o:.6}", i as u64 * step / 1_000_000);
+        let t = i as u64 * step;
+        let _ = write!(power_csv, "{},{:.6},{:.6}", t / 1_000_000, mw(&chip_series, i), mw(&off_series, i));
+        for (_, series) in &per_comp {
+            let _ = write!(power_csv, ",{:.6}", mw(series, i));
+        }
+        let epoch = epoch_ends.iter().take_while(|&&end| end <= t).count() + usize::from(!epoch_rows.is_empty());
+        let _ = writeln!(power_csv, ",{}", epoch.min(epoch_rows.len()));
     }
     let mut epochs_csv = String::from("epoch,train_loss,train_accuracy,held_out_loss,held_out_accuracy,start_ps,end_ps,chip_energy_uj,offchip_energy_uj\n");
     for e in &epoch_rows {

@@ -182,7 +182,14 @@ pub fn planned_epochs(inst: &crate::topology::Instance) -> Option<usize> {
     serde_yaml::from_value::<ControllerYaml>(inst.params.clone()).ok().map(|y| y.epochs)
 }
 
+/// The epochs a training topology plans (its first controller's; none without a controller
+/// or with parameters the run would refuse anyway), for progress displays.
+pub fn training_epochs(topo: &crate::topology::Topology) -> Option<u64> {
+    topo.instances.iter().find(|i| i.kind == "controller").and_then(planned_epochs).map(|e| e as u64)
+}
+
 /// YAML parameters of a `controller`; declared in [`Declared::PARAMS`].
+
 #[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ControllerYaml {

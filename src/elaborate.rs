@@ -15,6 +15,37 @@ use crate::topology::{Latency, Origin, Rate, Topology};
 /// Makes one observer per thread of a run.
 pub type ObserverFactory = Box<dyn FnMut(usize) -> Box<dyn Observer<Msg>>>;
 
+/// Two observers as one: each event goes to `a`'s observer, then `b`'s (a run that records a
+/// trace, writes a timeline and feeds the live view chains them).
+pub fn tee(mut a: ObserverFactory, mut b: ObserverFactory) -> ObserverFactory {
+    Box::new(move |thread| Box::new(Tee(a(thread), b(thread))))
+}
+
+struct Tee(Box<dyn Observer<Msg>>, Box<dyn Observer<Msg>>);
+
+impl Observer<Msg> for Tee {
+    fn on_send(&mut self, r: &sim_core::SendRecord, m: &Msg) {
+        self.0.on_send(r, m);
+        self.1.on_send(r, m);
+    }
+    fn on_deliver(&mut self, r: &sim_core::DeliverRecord, m: &Msg) {
+        self.0.on_deliver(r, m);
+        self.1.on_deliver(r, m);
+    }
+    fn on_timer(&mut self, r: &sim_core::TimerRecord) {
+        self.0.on_timer(r);
+        self.1.on_timer(r);
+    }
+    fn on_mark(&mut self, r: &sim_core::MarkRecord<'_>) {
+        self.0.on_mark(r);
+        self.1.on_mark(r);
+    }
+    fn on_finish(&mut self, end: sim_core::SimTime) {
+        self.0.on_finish(end);
+        self.1.on_finish(end);
+    }
+}
+
 /// Options of an elaboration.
 #[derive(Default)]
 pub struct Options {

@@ -1,4 +1,7 @@
-//! `tasim graph`: the elaborated netlist in Graphviz DOT, one cluster per partition.
+//! `tasim graph`: the elaborated netlist in Graphviz DOT, one cluster per partition (named
+//! by the scope its instances share: `chip3`). With a depth, instances are grouped by the
+//! first `depth` levels of their names (`--depth 1`: `chip3.pc0` and `chip3.gb` are one node
+//! `chip3`), so a system of many chips reads as its chips and the links between them.
 
 use std::fmt::Write;
 
@@ -31,7 +34,8 @@ pub fn to_dot(topo: &Topology, netlist: &Netlist) -> String {
     let clustered = partitions.len() > 1;
     for p in &partitions {
         if clustered {
-            let _ = writeln!(out, "  subgraph cluster_p{p} {{\n    label=\"partition {p}\";");
+            let label = quote(&partition_name(topo, *p));
+            let _ = writeln!(out, "  subgraph cluster_p{p} {{\n    label={label};");
         }
         for idx in g.node_indices() {
             if let NetNode::Component { name, partition, .. } = &g[idx] {
@@ -62,4 +66,91 @@ pub fn to_dot(topo: &Topology, netlist: &Netlist) -> String {
     }
     out.push_str("}\n");
     out
+}
+
+/// A partition's name: the scope all its instances share (`chip3`), else `partition N`.
+fn partition_name(topo: &Topology, p: u32) -> String {
+    let mut scopes = topo.instances.iter().filter(|i| i.partition == p).map(|i| i.scope.as_str());
+    let first = scopes.next().unwrap_or("");
+    match first.trim_end_matches('.') {
+        s if !s.is_empty() && scopes.all(|x| x == first) => s.to_string(),
+        _ => format!("partition {p}"),
+    }
+}
+
+/// The group of instance `name` at `depth` levels (`chip3.pc0` at 1: `chip3`).
+fn group_of(name: &str, depth: usize) -> &str {
+    match name.match_indices('.').nth(depth.saturating_sub(1)) {
+        Some((i, _)) => &name[..i],
+        None => name,
+    }
+}
+
+/// DOT text of `netlist` with instances grouped by the first `depth` levels of their names:
+/// one node per group (its type, or its instance count), one edge per pair of groups joined by
+/// channels (their count). Fabrics stay nodes. Laid out in a circle (`circo`): rings of chips
+/// read as rings.
+pub fn to_dot_grouped(topo: &Topology, netlist: &Netlist, depth: usize) -> String {
+    use std::collections::BTreeMap;
+    let g = &netlist.graph;
+    let depth = depth.max(1);
+    // Group of each node; groups in order of first appearance.
+    let mut groups: Vec<String> = Vec::new();
+    let mut members: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let mut of_node = vec![0usize; g.node_count()];
+    for idx in g.node_indices() {
+        let (key, kind) = match &g[idx] {
+            NetNode::Component { name, .. } => {
+                (group_of(name, depth).to_string(), topo.instance(name).map_or("?", |i| i.kind.as_str()))
+            }
+            NetNode::Fabric { name, .. } => (name.clone(), "fabric"),
+        };
+        let k = match groups.iter().position(|x| *x == key) {
+            Some(k) => k,
+            None => {
+                groups.push(key.clone());
+                groups.len() - 1
+            }
+        };
+        of_node[idx.index()] = k;
+        members.entry(key).or_default().push(kind);
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "digraph {} {{", quote(&topo.name));
+    out.push_str(
+        "  layout=circo;\n  node [shape=box, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=9];\n",
+    );
+    for (k, key) in groups.iter().enumerate() {
+        let kinds = &members[key];
+        // Short labels keep a large system legible: a group says how many instances it holds.
+        let label =
+            if kinds.len() == 1 { format!("{key}\n{}", kinds[0]) } else { format!("{key}\n{} instances", kinds.len()) };
+        let _ = writeln!(out, "  g{k} [label={}];", quote(&label));
+    }
+    let mut edges: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    for e in g.edge_references() {
+        let (a, b) = (of_node[e.source().index()], of_node[e.target().index()]);
+        if a != b {
+            *edges.entry((a, b)).or_default() += 1;
+        }
+    }
+    for ((a, b), n) in edges {
+        let label = if n == 1 { String::new() } else { format!("{n} channels") };
+        let _ = writeln!(out, "  g{a} -> g{b} [label={}];", quote(&label));
+    }
+    out.push_str("}\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_are_name_prefixes() {
+        assert_eq!(group_of("chip3.pc0", 1), "chip3");
+        assert_eq!(group_of("chip3.noc.r1", 2), "chip3.noc");
+        assert_eq!(group_of("ctrl", 1), "ctrl");
+        assert_eq!(group_of("chip3.pc0", 5), "chip3.pc0");
+    }
 }

@@ -100,6 +100,10 @@ enum Command {
         /// Parameter overrides, `instance.param=value` (repeatable).
         #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
         set: Vec<String>,
+        /// Group instances by the first N levels of their names (1: one node per chip of a
+        /// system, with the links between chips), laid out in a circle.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        depth: Option<u32>,
     },
     /// Train a model standalone (the reference trainer, no simulation).
     Train(tasim::train::cli::TrainArgs),
@@ -145,7 +149,8 @@ struct RunArgs {
     #[arg(long, value_name = "NS")]
     until_ns: Option<f64>,
     /// Write into this directory (created if missing): stats.json and stats.csv (every
-    /// statistic); for a chip run also summary.json, power.csv, epochs.csv and
+    /// statistic); for a chip run also summary.json, power.csv, epochs.csv,
+    /// power.svg, utilisation.svg, energy.svg and
     /// energy_components.csv.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -165,6 +170,20 @@ struct RunArgs {
     /// With --record-trace: record the requests reaching every global_buffer too.
     #[arg(long, requires = "record_trace")]
     trace_buffer: bool,
+    /// Write a timeline of the run here: Chrome trace-event JSON, which Perfetto
+    /// (ui.perfetto.dev) and Chrome DevTools (Performance, Load profile) open. Streamed while the run goes.
+    #[arg(long, value_name = "OUT.json")]
+    timeline: Option<PathBuf>,
+    /// With --timeline: only events from this simulated time on (ns).
+    #[arg(long, value_name = "NS", requires = "timeline")]
+    timeline_from_ns: Option<f64>,
+    /// With --timeline: only events before this simulated time (ns).
+    #[arg(long, value_name = "NS", requires = "timeline")]
+    timeline_to_ns: Option<f64>,
+    /// With --timeline: coarse (task slices, epoch marks, counters per 10 us) or fine
+    /// (also step marks and task queues, counters per 1 us).
+    #[arg(long, value_enum, default_value = "coarse", requires = "timeline")]
+    timeline_detail: tasim::timeline::Detail,
 }
 
 #[derive(Subcommand)]
@@ -340,13 +359,16 @@ fn dispatch(cmd: Command) -> Result<Option<Value>> {
             }
             Ok(Some(doc))
         }
-        Command::Graph { file, out, set } => {
+        Command::Graph { file, out, set, depth } => {
             if let Some(p) = &out {
                 tasim::output::check_out_file(p, "--out")?;
             }
             let topo = topology::load(&file, &set)?;
             let sim = elaborate(&topo, Options::default())?;
-            let dot = graph::to_dot(&topo, sim.netlist());
+            let dot = match depth {
+                Some(d) => graph::to_dot_grouped(&topo, sim.netlist(), d as usize),
+                None => graph::to_dot(&topo, sim.netlist()),
+            };
             match out {
                 Some(p) => write_atomic(&p, dot.as_bytes()).map(|()| None),
                 None => {
@@ -458,6 +480,32 @@ fn aborted(topo: &topology::Topology, e: sim_core::SimError) -> InputError {
     }
 }
 
+/// `--timeline` and its window and detail, checked before the run (the file can be
+/// written; the window is a range of simulated time).
+fn timeline_options(args: &RunArgs) -> Result<Option<tasim::timeline::TimelineOptions>> {
+    let Some(path) = &args.timeline else { return Ok(None) };
+    tasim::output::check_out_file(path, "--timeline")?;
+    let ps = |v: Option<f64>, flag: &str, default: u64| -> Result<u64> {
+        match v {
+            Some(ns) => Ok(topology::units::to_ps(ns, 1e3, flag).map_err(|m| InputError::new(m).field(flag))?),
+            None => Ok(default),
+        }
+    };
+    let from_ps = ps(args.timeline_from_ns, "--timeline-from-ns", 0)?;
+    let to_ps = ps(args.timeline_to_ns, "--timeline-to-ns", u64::MAX)?;
+    if to_ps <= from_ps {
+        return Err(InputError::new(format!(
+            "--timeline-to-ns ({}) is not after --timeline-from-ns ({})",
+            args.timeline_to_ns.unwrap_or_default(),
+            args.timeline_from_ns.unwrap_or_default()
+        ))
+        .field("--timeline-to-ns")
+        .fix("give a window whose end is after its start")
+        .into());
+    }
+    Ok(Some(tasim::timeline::TimelineOptions { from_ps, to_ps, detail: args.timeline_detail }))
+}
+
 fn partitions(topo: &topology::Topology) -> usize {
     let mut p: Vec<u32> = topo.instances.iter().map(|i| i.partition).collect();
     p.sort_unstable();
@@ -478,6 +526,7 @@ fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
             check_out_dir(dir, option)?;
         }
     }
+    let timeline_opts = timeline_options(&args)?;
     if let Some(seed) = args.seed {
         topo.seed = seed;
     }
@@ -506,10 +555,15 @@ fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
         Some(path) => Some(tasim::trace::cli::recorder(&topo, path, args.trace_buffer)?),
         None => None,
     };
-    let observer = match (recorder.as_ref().map(|r| r.factory()), live.map(|l| l.observer(&topo))) {
-        (Some(r), Some(l)) => Some(tasim::serve::tee(r, l)),
-        (r, l) => r.or(l),
+    let timeline = match (&args.timeline, timeline_opts) {
+        (Some(path), Some(opts)) => Some(tasim::timeline::Timeline::new(&topo, path, opts)?),
+        _ => None,
     };
+    // Every observer the run has (trace recorder, timeline, live view) sees every event.
+    let observer = [recorder.as_ref().map(|r| r.factory()), timeline.as_ref().map(|t| t.factory()), live.map(|l| l.observer(&topo))]
+        .into_iter()
+        .flatten()
+        .reduce(tasim::elaborate::tee);
     let start = Instant::now();
     let mut sim = elaborate(&topo, Options { threads, outputs: outputs.clone(), observer, ..Options::default() })?;
     tracing::info!("elaborated in {:.3} s; running on {} thread(s)", start.elapsed().as_secs_f64(), sim.threads());
@@ -526,9 +580,9 @@ fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
         Some(setup) => {
             held.drain(setup, &outputs)?;
             live.inspect(|l| l.epochs(held.epochs()));
-            Ok(())
+            Ok(held.epochs_done())
         }
-        None => Ok(()),
+        None => Ok(0),
     };
     let outcome = match live {
         Some(live) => {
@@ -536,9 +590,13 @@ fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
             let mut step = |sim: &mut sim_core::Simulation<components::Msg>, t| {
                 sim.run_until(t).map_err(|e| anyhow::Error::from(aborted(&topo, e)))
             };
-            tasim::serve::drive(live, &mut sim, end, &mut step, &mut || drain().map_err(Into::into))?
+            tasim::serve::drive(live, &mut sim, end, &mut step, &mut || drain().map(drop).map_err(Into::into))?
         }
-        None => run_with_progress(&topo, &mut sim, end, &mut drain)?,
+        None => {
+            let planned = setup.as_ref().and(tasim::chip_types::training_epochs(&topo));
+            let progress = tasim::progress::Progress::new(planned, end);
+            run_with_progress(&topo, &mut sim, end, &progress, &mut drain)?
+        }
     };
     drain()?;
     let wall = start.elapsed().as_secs_f64();
@@ -547,6 +605,10 @@ fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
     let report = sim.finish();
     let recorded = match (&recorder, &args.record_trace) {
         (Some(r), Some(path)) => Some((r.finish(outcome, report.end)?, path)),
+        _ => None,
+    };
+    let timeline_written = match (&timeline, &args.timeline) {
+        (Some(t), Some(path)) => Some((t.finish(&report)?, path)),
         _ => None,
     };
 
@@ -619,6 +681,12 @@ fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
     if let Some((n, path)) = &recorded {
         say!("\ntrace      {n} memory transactions recorded in {}", path.display());
     }
+    if let Some((n, path)) = &timeline_written {
+        say!(
+            "timeline   {n} events in {} (Chrome trace-event JSON: open in ui.perfetto.dev or Chrome DevTools)",
+            path.display()
+        );
+    }
     let mut written: Vec<String> = Vec::new();
     if let Some(dir) = &args.out {
         let json = serde_json::json!({
@@ -636,6 +704,9 @@ fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
             files.add("power.csv", c.power_csv.as_str());
             files.add("epochs.csv", c.epochs_csv.as_str());
             files.add("energy_components.csv", c.components_csv.as_str());
+            for (name, svg) in tasim::run_plots::chip_plots(&topo, &report.stats)? {
+                files.add(&name, svg);
+            }
         }
         if let Some(sys) = &system {
             let mut summary = chip.as_ref().map_or_else(|| serde_json::json!({}), |c| c.json.clone());
@@ -688,15 +759,31 @@ fn run_with_progress(
     topo: &topology::Topology,
     sim: &mut sim_core::Simulation<components::Msg>,
     end: Option<u64>,
-    after_slice: &mut dyn FnMut() -> std::result::Result<(), tasim::error::InputError>,
+    progress: &tasim::progress::Progress,
+    after_slice: &mut dyn FnMut() -> std::result::Result<u64, tasim::error::InputError>,
 ) -> Result<RunOutcome> {
+    // Shown on a terminal only: epoch n/N, simulated time, events/s and the time left.
     let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         ProgressBar::new(1000)
     } else {
         ProgressBar::hidden()
     };
+    let show = |sim: &sim_core::Simulation<components::Msg>, epochs: u64| {
+        let s = progress.snapshot(sim.now().as_ps(), sim.events(), epochs);
+        if let Some(f) = s.fraction {
+            bar.set_position((f * 1000.0) as u64);
+        }
+        bar.set_message(s.line());
+        bar.tick();
+    };
+    let with_bar = end.is_some() || tasim::chip_types::training_epochs(topo).is_some();
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {percent:>3}% simulated {msg} [{elapsed}]").expect("valid template"),
+        ProgressStyle::with_template(if with_bar {
+            "{bar:30} {percent:>3}% {msg} [{elapsed}]"
+        } else {
+            "{spinner} {msg} [{elapsed}]"
+        })
+        .expect("valid template"),
     );
     let outcome = match end {
         Some(end) => {
@@ -704,33 +791,26 @@ fn run_with_progress(
             for k in 1..=100u64 {
                 let t = (u128::from(end) * u128::from(k) / 100) as u64;
                 outcome = sim.run_until(SimTime(t)).map_err(|e| aborted(topo, e))?;
-                after_slice()?;
-                bar.set_position(k * 10);
-                bar.set_message(format!("{}", SimTime(t)));
+                let epochs = after_slice()?;
+                show(sim, epochs);
                 if outcome != RunOutcome::ReachedEnd {
                     break;
                 }
             }
             outcome
         }
-        None => {
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} simulated {msg} [{elapsed}]").expect("valid template"),
-            );
-            loop {
-                // Always run once: a component may have stopped the run in `init`, before
-                // any event, and the run is what reports it.
-                let from = sim.next_event_time().unwrap_or(sim.now());
-                let outcome =
-                    sim.run_until(SimTime(from.as_ps().saturating_add(1_000_000_000))).map_err(|e| aborted(topo, e))?;
-                after_slice()?;
-                bar.set_message(format!("{}", sim.now()));
-                bar.tick();
-                if outcome != RunOutcome::ReachedEnd {
-                    break outcome;
-                }
+        None => loop {
+            // Always run once: a component may have stopped the run in `init`, before
+            // any event, and the run is what reports it.
+            let from = sim.next_event_time().unwrap_or(sim.now());
+            let outcome =
+                sim.run_until(SimTime(from.as_ps().saturating_add(1_000_000_000))).map_err(|e| aborted(topo, e))?;
+            let epochs = after_slice()?;
+            show(sim, epochs);
+            if outcome != RunOutcome::ReachedEnd {
+                break outcome;
             }
-        }
+        },
     };
     bar.finish_and_clear();
     Ok(outcome)

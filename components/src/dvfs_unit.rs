@@ -218,6 +218,19 @@ impl DvfsUnit {
         self.energy.at(ctx);
         self.energy.add_pj("transition", self.energy_pj, Cause::new(Phase::Other, Cause::NO_LAYER));
         ctx.mark("dvfs_point", self.current as i64);
+        self.mark_point(ctx);
+    }
+
+    /// Shows timelines the new point: the first controlled domain's clock (kHz) and the
+    /// supply (mV) the unit's power domain gives that period (the paper chip's domains share
+    /// one table).
+    fn mark_point(&mut self, ctx: &mut Context<'_, Msg>) {
+        if ctx.observed() {
+            let period = self.points[self.current].periods[0].max(1);
+            ctx.mark("clock_khz", (1_000_000_000 / period) as i64);
+            let v = self.energy.domain().voltage_at_period(period);
+            ctx.mark("voltage_mv", (v * 1e3).round() as i64);
+        }
     }
 }
 
@@ -231,6 +244,7 @@ impl Component<Msg> for DvfsUnit {
         for (k, clock) in self.clocks.iter().enumerate() {
             ctx.set_clock_period(*clock, SimDuration(self.points[self.current].periods[k]));
         }
+        self.mark_point(ctx);
     }
 
     fn on_message(&mut self, ctx: &mut Context<'_, Msg>, _: PortId, msg: Msg) {

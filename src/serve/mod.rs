@@ -34,7 +34,7 @@ use serde_json::Value;
 use crate::InputError;
 pub use drive::drive;
 pub use feed::Live;
-pub use observe::{tee, LiveObserver};
+pub use observe::LiveObserver;
 
 /// Options of `tasim serve` besides the run's own.
 #[derive(Args, Clone, Debug)]

@@ -9,9 +9,8 @@ use std::sync::Arc;
 
 use components::energy::{ENERGY_MARK, ENERGY_OFFCHIP_MARK};
 use components::Msg;
-use sim_core::{MarkRecord, Observer, SendRecord, SimTime};
+use sim_core::{MarkRecord, Observer, SendRecord};
 
-use crate::elaborate::ObserverFactory;
 
 /// Counts of one observer thread, read by the sampler between slices (the slice's end joins
 /// the threads, so relaxed loads see every store).
@@ -79,32 +78,3 @@ impl Observer<Msg> for LiveObserver {
     }
 }
 
-/// Both observers of `a` and `b` (a recorded trace and the live view), in that order.
-pub fn tee(mut a: ObserverFactory, mut b: ObserverFactory) -> ObserverFactory {
-    Box::new(move |thread| Box::new(Tee(a(thread), b(thread))))
-}
-
-struct Tee(Box<dyn Observer<Msg>>, Box<dyn Observer<Msg>>);
-
-impl Observer<Msg> for Tee {
-    fn on_send(&mut self, rec: &SendRecord, msg: &Msg) {
-        self.0.on_send(rec, msg);
-        self.1.on_send(rec, msg);
-    }
-    fn on_deliver(&mut self, rec: &sim_core::DeliverRecord, msg: &Msg) {
-        self.0.on_deliver(rec, msg);
-        self.1.on_deliver(rec, msg);
-    }
-    fn on_timer(&mut self, rec: &sim_core::TimerRecord) {
-        self.0.on_timer(rec);
-        self.1.on_timer(rec);
-    }
-    fn on_mark(&mut self, rec: &MarkRecord<'_>) {
-        self.0.on_mark(rec);
-        self.1.on_mark(rec);
-    }
-    fn on_finish(&mut self, end: SimTime) {
-        self.0.on_finish(end);
-        self.1.on_finish(end);
-    }
-}

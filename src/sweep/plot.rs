@@ -13,10 +13,10 @@ use super::point::Status;
 use super::table::{Table, SPEEDUP};
 
 /// Pixels of every plot.
-const SIZE: (u32, u32) = (720, 480);
+pub(crate) const SIZE: (u32, u32) = (720, 480);
 
 /// Line colours (Tableau 10: distinct, readable on white); the ideal line is grey.
-const COLOURS: [RGBColor; 10] = [
+pub(crate) const COLOURS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -74,7 +74,7 @@ fn file_stem(metric: &str) -> String {
 
 /// A tick label: whole numbers as such, large and small ones in scientific notation, the
 /// rest with at most four significant digits.
-fn tick(v: f64) -> String {
+pub(crate) fn tick(v: f64) -> String {
     let a = v.abs();
     if a != 0.0 && !(1e-3..1e6).contains(&a) {
         format!("{v:.3e}")

@@ -92,6 +92,26 @@ fn graph_writes_dot_with_partitions() {
 }
 
 #[test]
+fn graph_depth_draws_a_16_chip_ring_as_16_chips() {
+    let out =
+        tasim(&["graph", "topologies/multichip/ring.yaml", "--set", "system.dimensions.0.size=16", "--depth", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let nodes: Vec<&str> = text.lines().filter(|l| l.contains("[label=\"chip")).collect();
+    assert_eq!(nodes.len(), 16, "{text}");
+    assert!(nodes.iter().all(|l| l.contains("11 instances")), "{text}");
+    // A bidirectional ring: each chip sends to its two neighbours, and nothing else is drawn.
+    let edges: Vec<&str> = text.lines().filter(|l| l.contains(" -> ")).collect();
+    assert_eq!(edges.len(), 32, "{text}");
+    assert!(text.contains("  g0 -> g1 ") && text.contains("  g0 -> g15 ") && !text.contains("  g0 -> g2 "), "{text}");
+    // Without a depth, each chip is a cluster named after it.
+    let full = stdout(&tasim(&["graph", "topologies/multichip/ring4.yaml"]));
+    assert!(full.contains("label=\"chip3\";"), "{full}");
+    let zero = tasim(&["graph", "topologies/multichip/ring4.yaml", "--depth", "0"]);
+    assert_eq!(zero.status.code(), Some(2));
+}
+
+#[test]
 fn run_writes_json_and_csv() {
     let dir = scratch("run_out");
     let out = tasim(&["run", "tests/data/topologies/pipeline.yaml", "--out", dir.to_str().unwrap()]);

@@ -292,6 +292,17 @@ impl Controller {
         self.p.data_parallel.map_or(0..b, |dp| dp.shard(b))
     }
 
+    /// The data-set index of the batch's local sample `local`, for a per-sample phase (none
+    /// for weight update and reduce tasks, whose `local` is past the shard, nor after the
+    /// last epoch: the final barrier).
+    fn sample_index(&self, phase: Phase, local: usize) -> Option<u32> {
+        if matches!(phase, Phase::Wu | Phase::Other) || self.epoch >= self.plan.orders.len() {
+            return None;
+        }
+        let shard = self.shard();
+        (local < shard.len()).then(|| self.batch_samples().get(shard.start + local).map(|&i| i as u32)).flatten()
+    }
+
     fn batches_in_epoch(&self) -> usize {
         self.plan.orders[self.epoch].len().div_ceil(self.plan.config.batch_size)
     }
@@ -712,6 +723,7 @@ impl Controller {
                 self.signal_phase(ctx, Phase::Load);
             }
             Unit::Pc | Unit::Uc => {
+                let t_sample = t.sample;
                 let mut op = t.op.take().expect("a core task has its op");
                 match &mut op {
                     // Dispatched after every other task of the batch: the maxima are complete
@@ -721,7 +733,9 @@ impl Controller {
                 }
                 *self.tasks_issued.entry(op.name()).or_default() += 1;
                 let is_reduce = matches!(op, Op::Reduce { .. });
-                let task = Task { id: self.id_base + i as u64, cause, op };
+                // The data-set index, only when a timeline is watching (it costs a lookup).
+                let sample = if ctx.observed() { self.sample_index(cause.phase, t_sample) } else { None };
+                let task = Task { id: self.id_base + i as u64, cause, op, sample };
                 let port = if unit == Unit::Pc {
                     // The least loaded core, the lowest index on ties.
                     let core =
@@ -819,7 +833,10 @@ impl Controller {
         self.tasks[i].state = State::Finished;
         self.step += 1;
         self.batch_in_epoch += 1;
+        // Timelines show step and epoch boundaries (the value counts from 1).
+        ctx.mark("step_end", self.step as i64);
         if self.batch_in_epoch == self.batches_in_epoch() {
+            ctx.mark("epoch_end", self.epoch as i64 + 1);
             let n = self.epoch_samples;
             let d = n.max(1) as f64;
             let now = ctx.now().0;
@@ -870,8 +887,12 @@ impl Component<Msg> for Controller {
             geoms: self.plan.geoms.clone(),
             weights: self.layout.weights.clone(),
         };
-        let task =
-            Task { id: u64::MAX, cause: Cause::new(Phase::Load, Cause::NO_LAYER), op: Op::Setup(Box::new(setup)) };
+        let task = Task {
+            id: u64::MAX,
+            cause: Cause::new(Phase::Load, Cause::NO_LAYER),
+            op: Op::Setup(Box::new(setup)),
+            sample: None,
+        };
         self.uc_busy += 1;
         self.running += 1;
         let port = self.uc_task_port();

@@ -386,6 +386,12 @@ impl<D: Datapath> Core<D> {
         let mut done = ex.done;
         done.id = id;
         done.busy_cycles = ex.work.cycles;
+        // A timeline's slice: the task (delivered earlier, so the observer knows it) holds
+        // the datapath for `task_cycles` cycles, `task_busy_ps` of busy time as `activity`
+        // counts it (from the edge of the cycle in progress), until its timer.
+        ctx.mark("task_begin", id as i64);
+        ctx.mark("task_cycles", ex.work.cycles as i64);
+        ctx.mark("task_busy_ps", ex.work.cycles.saturating_mul(period) as i64);
         self.computing = Some(Computing { cause, writes: ex.writes, exchange: ex.exchange, done });
         ctx.schedule_cycles(self.clock, ex.work.cycles, 0);
     }
@@ -393,6 +399,7 @@ impl<D: Datapath> Core<D> {
     /// The datapath finished: post the results, free the datapath.
     fn computed(&mut self, ctx: &mut Context<'_, Msg>) {
         let Computing { cause, writes, exchange, done } = self.computing.take().expect("a timer only ends computing");
+        ctx.mark("task_end", done.id as i64);
         if let Some(c) = exchange {
             self.exchanging.push((c.tag, done));
             if !ctx.is_bound(GRADS_OUT) {

@@ -34,6 +34,9 @@ pub struct Task {
     pub id: u64,
     pub cause: Cause,
     pub op: Op,
+    /// The data-set index of the sample the task works on (none for per-step tasks: setup,
+    /// reduce, weight update). Only timelines read it.
+    pub sample: Option<u32>,
 }
 
 /// What to compute. Tensors are CHW; weights (Cout, Cin, Kh, Kw) i8; biases i32

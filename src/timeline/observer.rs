@@ -1,0 +1,306 @@
+//! The observer of one simulation thread: turns marks, deliveries and sends into trace
+//! events and streams them to their partition's spill (buffered per partition, flushed in
+//! blocks). Its per-instance state is small and bounded: the tasks queued at a core, the
+//! collectives in flight at an engine, one open counter window per instance.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use components::mem::Cause;
+use components::Msg;
+use sim_core::{DeliverRecord, MarkRecord, Message, Observer, SendRecord, SimTime};
+
+use super::write::us;
+use super::{Detail, Role, Shared};
+
+/// Spill a partition's buffer when it grows past this.
+const FLUSH_BYTES: usize = 1 << 16;
+
+/// A task known to a core: delivered, not yet on its datapath.
+#[derive(Clone, Copy)]
+struct TaskInfo {
+    id: u64,
+    op: &'static str,
+    cause: Cause,
+    sample: Option<u32>,
+}
+
+#[derive(Default)]
+struct CompState {
+    /// Core: tasks delivered and waiting (in order), the one computing (begin, cycles, busy
+    /// ps), and when the last one ended.
+    queued: Vec<TaskInfo>,
+    computing: Option<(TaskInfo, u64, u64, u64)>,
+    last_end: u64,
+    /// Counter window: index and bytes so far (bandwidth).
+    bin: u64,
+    bytes: u64,
+    /// Collective engine: (tag, start) per lane, `None` when free.
+    lanes: Vec<Option<(u64, u64)>>,
+    lanes_named: usize,
+}
+
+pub struct TimelineObserver {
+    shared: Arc<Shared>,
+    comps: Vec<CompState>,
+    /// Per partition: events not yet spilled, and how many.
+    bufs: Vec<(String, u64)>,
+    bin_ps: u64,
+}
+
+impl TimelineObserver {
+    pub(super) fn new(shared: Arc<Shared>) -> Self {
+        let comps = (0..shared.pid.len()).map(|_| CompState::default()).collect();
+        let bufs = (0..shared.lanes.len()).map(|_| (String::new(), 0)).collect();
+        let bin_ps = shared.opts.detail.bin_ps();
+        TimelineObserver { shared, comps, bufs, bin_ps }
+    }
+
+    fn in_window(&self, t: u64) -> bool {
+        t >= self.shared.opts.from_ps && t < self.shared.opts.to_ps
+    }
+
+    /// Appends one event (a JSON object without its separator) to `rank`'s partition.
+    fn emit(&mut self, rank: usize, event: std::fmt::Arguments<'_>) {
+        let pid = self.shared.pid[rank] as usize;
+        let (buf, n) = &mut self.bufs[pid];
+        let _ = buf.write_fmt(event);
+        buf.push_str(",\n");
+        *n += 1;
+        if buf.len() >= FLUSH_BYTES {
+            self.flush(pid);
+        }
+    }
+
+    fn flush(&mut self, pid: usize) {
+        let (buf, n) = &mut self.bufs[pid];
+        if !buf.is_empty() {
+            self.shared.lanes[pid].lock().expect("lane").write(buf, *n);
+            buf.clear();
+            *n = 0;
+        }
+    }
+
+    /// A slice `[begin, end)` on `tid`, clipped to the window; `args` is a JSON object body.
+    fn slice(&mut self, rank: usize, tid: usize, name: &str, begin: u64, end: u64, args: &str) {
+        let (from, to) = (self.shared.opts.from_ps, self.shared.opts.to_ps);
+        let (b, e) = (begin.max(from), end.min(to));
+        if b >= e && !(begin == end && self.in_window(begin)) {
+            return;
+        }
+        let pid = self.shared.pid[rank];
+        self.emit(
+            rank,
+            format_args!(
+                "{{\"name\":\"{name}\",\"cat\":\"task\",\"ph\":\"X\",\"ts\":{},\"dur\":{},\"pid\":{pid},\"tid\":{tid},\"args\":{{{args}}}}}",
+                us(b),
+                us(e.saturating_sub(b))
+            ),
+        );
+    }
+
+    fn counter(&mut self, rank: usize, what: &str, t: u64, args: &str) {
+        if !self.in_window(t) {
+            return;
+        }
+        let pid = self.shared.pid[rank];
+        let shared = self.shared.clone();
+        let name = &shared.name[rank];
+        let name = &name[1..name.len() - 1];
+        self.emit(
+            rank,
+            format_args!(
+                "{{\"name\":\"{what} {name}\",\"ph\":\"C\",\"ts\":{},\"pid\":{pid},\"tid\":{rank},\"args\":{{{args}}}}}",
+                us(t)
+            ),
+        );
+    }
+
+    fn instant(&mut self, rank: usize, name: &str, t: u64, args: &str) {
+        if !self.in_window(t) {
+            return;
+        }
+        let pid = self.shared.pid[rank];
+        self.emit(
+            rank,
+            format_args!(
+                "{{\"name\":\"{name}\",\"ph\":\"i\",\"s\":\"p\",\"ts\":{},\"pid\":{pid},\"tid\":{rank},\"args\":{{{args}}}}}",
+                us(t)
+            ),
+        );
+    }
+
+    /// Counts `bytes` at `t` through `rank`, closing its counter window(s) before `t`.
+    fn traffic(&mut self, rank: usize, t: u64, bytes: u64) {
+        let bin = t / self.bin_ps;
+        if bin != self.comps[rank].bin {
+            self.close_bin(rank, bin);
+        }
+        self.comps[rank].bytes += bytes;
+    }
+
+    /// Writes the open window's bandwidth and moves to window `next`; a gap of idle
+    /// windows shows as one zero.
+    fn close_bin(&mut self, rank: usize, next: u64) {
+        let (bin, bytes) = (self.comps[rank].bin, self.comps[rank].bytes);
+        let w = self.bin_ps;
+        if bytes > 0 || bin > 0 {
+            // Bytes per ns = GB/s.
+            let gbs = bytes as f64 / (w as f64 / 1e3);
+            let args = match self.shared.role[rank] {
+                Role::Link(bps) => format!("\"GB/s\":{gbs:.4},\"utilisation\":{:.4}", gbs * 1e9 / bps),
+                _ => format!("\"GB/s\":{gbs:.4}"),
+            };
+            self.counter(
+                rank,
+                if matches!(self.shared.role[rank], Role::Link(_)) { "link" } else { "bandwidth" },
+                bin * w,
+                &args,
+            );
+            if next > bin + 1 {
+                let zero = if matches!(self.shared.role[rank], Role::Link(_)) {
+                    "\"GB/s\":0,\"utilisation\":0"
+                } else {
+                    "\"GB/s\":0"
+                };
+                self.counter(
+                    rank,
+                    if matches!(self.shared.role[rank], Role::Link(_)) { "link" } else { "bandwidth" },
+                    (bin + 1) * w,
+                    zero,
+                );
+            }
+        }
+        self.comps[rank].bin = next;
+        self.comps[rank].bytes = 0;
+    }
+
+    fn queue(&mut self, rank: usize, t: u64) {
+        if self.shared.opts.detail == Detail::Fine {
+            let n = self.comps[rank].queued.len();
+            self.counter(rank, "task queue", t, &format!("\"tasks\":{n}"));
+        }
+    }
+}
+
+impl Observer<Msg> for TimelineObserver {
+    fn on_deliver(&mut self, rec: &DeliverRecord, msg: &Msg) {
+        let (rank, t) = (rec.to.0 as usize, rec.key.time);
+        match (&self.shared.role[rank], msg) {
+            (Role::Core, Msg::Task(task)) => {
+                let info = TaskInfo { id: task.id, op: task.op.name(), cause: task.cause, sample: task.sample };
+                self.comps[rank].queued.push(info);
+                self.queue(rank, t);
+            }
+            (Role::Memory, m) => self.traffic(rank, t, m.size_bytes()),
+            (Role::Collective, Msg::Coll(c)) => {
+                let lanes = &mut self.comps[rank].lanes;
+                let k = match lanes.iter().position(Option::is_none) {
+                    Some(k) => k,
+                    None => {
+                        lanes.push(None);
+                        lanes.len() - 1
+                    }
+                };
+                lanes[k] = Some((c.tag, t));
+            }
+            _ => {}
+        }
+    }
+
+    fn on_send(&mut self, rec: &SendRecord, msg: &Msg) {
+        let (rank, t) = (rec.from.0 as usize, rec.time.0);
+        match (&self.shared.role[rank], msg) {
+            (Role::Memory | Role::Link(_), m) => self.traffic(rank, t, m.size_bytes()),
+            (Role::Collective, Msg::Coll(c)) => {
+                let Some(k) = self.comps[rank].lanes.iter().position(|l| l.is_some_and(|(tag, _)| tag == c.tag)) else {
+                    return;
+                };
+                let (_, start) = self.comps[rank].lanes[k].take().expect("found");
+                // Lane k of engine `rank`: a thread of its own (tids above every rank).
+                let tid = self.shared.pid.len() + rank * 64 + k;
+                if self.comps[rank].lanes_named <= k {
+                    self.comps[rank].lanes_named = k + 1;
+                    let shared = self.shared.clone();
+                    let name = &shared.name[rank];
+                    let name = &name[1..name.len() - 1];
+                    let pid = self.shared.pid[rank];
+                    self.emit(
+                        rank,
+                        format_args!(
+                            "{{\"name\":\"thread_name\",\"ph\":\"M\",\"ts\":0,\"pid\":{pid},\"tid\":{tid},\"args\":{{\"name\":\"{name} all-reduce {k}\"}}}}"
+                        ),
+                    );
+                }
+                let args = format!("\"tag\":{},\"elements\":{},\"bytes\":{}", c.tag, c.elements, msg.size_bytes());
+                self.slice(rank, tid, "all-reduce", start, t, &args);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_mark(&mut self, rec: &MarkRecord<'_>) {
+        let (rank, t) = (rec.comp.0 as usize, rec.time.0);
+        match rec.label {
+            "task_begin" => {
+                let id = rec.value as u64;
+                let q = &mut self.comps[rank].queued;
+                if let Some(k) = q.iter().position(|i| i.id == id) {
+                    let info = q.remove(k);
+                    self.comps[rank].computing = Some((info, t, 0, 0));
+                    self.queue(rank, t);
+                }
+            }
+            "task_cycles" => {
+                if let Some(c) = self.comps[rank].computing.as_mut() {
+                    c.2 = rec.value as u64;
+                }
+            }
+            "task_busy_ps" => {
+                if let Some(c) = self.comps[rank].computing.as_mut() {
+                    c.3 = rec.value as u64;
+                }
+            }
+            "task_end" => {
+                if let Some((info, _, cycles, busy)) = self.comps[rank].computing.take() {
+                    // The busy time ends at the timer; it began on the clock edge of the
+                    // cycle in progress when the task started (as the core counts it), never
+                    // before the previous task's end (a period change in between).
+                    let begin = t.saturating_sub(busy).max(self.comps[rank].last_end);
+                    self.comps[rank].last_end = t;
+                    let mut args = format!("\"op\":\"{}\",\"phase\":\"{}\"", info.op, info.cause.phase);
+                    if info.cause.layer != Cause::NO_LAYER {
+                        let _ = write!(args, ",\"layer\":{}", info.cause.layer);
+                    }
+                    if let Some(s) = info.sample {
+                        let _ = write!(args, ",\"sample\":{s}");
+                    }
+                    let _ = write!(args, ",\"cycles\":{cycles},\"task\":{}", info.id);
+                    self.slice(rank, rank, info.op, begin, t, &args);
+                }
+            }
+            "epoch_end" => {
+                self.instant(rank, &format!("epoch {} end", rec.value), t, &format!("\"epoch\":{}", rec.value))
+            }
+            "step_end" if self.shared.opts.detail == Detail::Fine => {
+                self.instant(rank, &format!("step {} end", rec.value), t, &format!("\"step\":{}", rec.value))
+            }
+            "clock_khz" => self.counter(rank, "clock", t, &format!("\"MHz\":{}", rec.value as f64 / 1e3)),
+            "voltage_mv" => self.counter(rank, "supply", t, &format!("\"V\":{}", rec.value as f64 / 1e3)),
+            _ => {}
+        }
+    }
+
+    fn on_finish(&mut self, end: SimTime) {
+        // Close every open bandwidth window this thread saw traffic in.
+        let end_bin = end.0 / self.bin_ps + 1;
+        for rank in 0..self.comps.len() {
+            if self.comps[rank].bytes > 0 {
+                self.close_bin(rank, end_bin);
+            }
+        }
+        for pid in 0..self.bufs.len() {
+            self.flush(pid);
+        }
+    }
+}
