@@ -560,10 +560,14 @@ fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
         _ => None,
     };
     // Every observer the run has (trace recorder, timeline, live view) sees every event.
-    let observer = [recorder.as_ref().map(|r| r.factory()), timeline.as_ref().map(|t| t.factory()), live.map(|l| l.observer(&topo))]
-        .into_iter()
-        .flatten()
-        .reduce(tasim::elaborate::tee);
+    let observer = [
+        recorder.as_ref().map(|r| r.factory()),
+        timeline.as_ref().map(|t| t.factory()),
+        live.map(|l| l.observer(&topo)),
+    ]
+    .into_iter()
+    .flatten()
+    .reduce(tasim::elaborate::tee);
     let start = Instant::now();
     let mut sim = elaborate(&topo, Options { threads, outputs: outputs.clone(), observer, ..Options::default() })?;
     tracing::info!("elaborated in {:.3} s; running on {} thread(s)", start.elapsed().as_secs_f64(), sim.threads());

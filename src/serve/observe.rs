@@ -11,7 +11,6 @@ use components::energy::{ENERGY_MARK, ENERGY_OFFCHIP_MARK};
 use components::Msg;
 use sim_core::{MarkRecord, Observer, SendRecord};
 
-
 /// Counts of one observer thread, read by the sampler between slices (the slice's end joins
 /// the threads, so relaxed loads see every store).
 #[derive(Default)]
@@ -77,4 +76,3 @@ impl Observer<Msg> for LiveObserver {
         }
     }
 }
-

@@ -284,4 +284,3 @@ fn role_of(i: &crate::topology::Instance) -> Role {
         _ => Role::Other,
     }
 }
-

@@ -469,14 +469,14 @@ fn a_request_outside_the_address_map_ends_the_run() {
 }
 
 #[test]
-fn a_packet_larger_than_a_buffer_ends_the_run_naming_the_parameter() {
-    // The 8-byte request fits in 64 bytes; gb's 72-byte response does not.
-    let err = try_run("one_read.yaml", &["noc.buffer_bytes=64"]).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "noc at 14 ns: a 72-byte packet from `gb` to `pc0` does not fit in a router input buffer of \
-         `buffer_bytes` = 64; raise `buffer_bytes` to at least 72 (packets are not split into flits)"
-    );
+fn a_packet_larger_than_a_buffer_is_refused_before_the_run_naming_the_parameter() {
+    // The 8-byte request header and the requesters' 64 bytes make 72-byte packets: they cannot fit in
+    // 64-byte buffers, which elaboration (and so `tasim validate`) says before any event.
+    let topo = topology::load(&data("noc/one_read.yaml"), &["noc.buffer_bytes=64".to_string()]).unwrap();
+    let Err(err) = elaborate(&topo, Options::default()) else { panic!("64-byte buffers were accepted") };
+    let err = err.to_string();
+    assert!(err.contains("cannot hold the 72-byte packets of `pc"), "{err}");
+    assert!(err.contains("set `buffer_bytes` to at least 72"), "{err}");
 }
 
 #[test]
