@@ -30,7 +30,14 @@ enum Pending {
     Fabric { decl: FabricDecl, scope: String, origin: Origin },
 }
 
+/// Instances a topology may expand to: 2^20, a hundred times a 1,000-chip system of paper
+/// chips (about 10 each), and about 1 GB of instance records; past it, counts that multiply
+/// (`count:` of nested sub-topologies) would exhaust memory before any check ran.
+pub const MAX_INSTANCES: usize = 1 << 20;
+
 struct Loader {
+    /// Set once the expansion passed [`MAX_INSTANCES`]: the one error, and expansion stops.
+    too_many: Option<InputError>,
     files: Vec<Arc<SourceFile>>,
     /// Files being expanded, outermost first (include and instantiation loops): canonical
     /// path and the path as the user wrote it.
@@ -52,6 +59,7 @@ struct Loader {
 /// from the command line, applied last.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Topology, InputErrors> {
     let mut l = Loader {
+        too_many: None,
         files: Vec::new(),
         stack: Vec::new(),
         errors: Vec::new(),
@@ -75,6 +83,11 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Topology, InputErrors> 
     l.stack.push((canonical(path), path.to_path_buf()));
     l.expand(&file, &doc, "", 0);
     l.stack.pop();
+    if let Some(e) = l.too_many {
+        // The expansion stopped part-way: what else it would say (unbound ports, unknown
+        // instances in connections) follows from that, and would only bury the cause.
+        return Err(InputErrors(vec![e]));
+    }
 
     let mut connections = Vec::new();
     let mut fabrics = Vec::new();
@@ -380,6 +393,20 @@ impl Loader {
             self.errors.push(origin.error("spread_partitions", "`spread_partitions` must be at least 1"));
             return;
         }
+        if self.instances.len() + count as usize > MAX_INSTANCES {
+            if self.too_many.is_none() {
+                let at = format!("{scope}{}", c.name);
+                self.too_many = Some(
+                    origin
+                        .error(
+                            "count",
+                            format!("the topology expands to more than {MAX_INSTANCES} instances (at `{at}`)"),
+                        )
+                        .fix("lower `count` (or the counts of the sub-topologies that contain it)"),
+                );
+            }
+            return;
+        }
         let mut names = Vec::new();
         for k in 0..count {
             let name = if c.count.is_some() { format!("{scope}{}{k}", c.name) } else { format!("{scope}{}", c.name) };
@@ -423,6 +450,9 @@ impl Loader {
         // Read and parse once; every instance expands the same document.
         let Some((f, d, canon)) = self.read_nested(&s.topology, &origin, "topology") else { return };
         for k in 0..count {
+            if self.too_many.is_some() {
+                break;
+            }
             let prefix =
                 if s.count.is_some() { format!("{scope}{}{k}.", s.name) } else { format!("{scope}{}.", s.name) };
             let part =
@@ -431,6 +461,9 @@ impl Loader {
             self.stack.push(canon.clone());
             self.expand(&f, &d, &prefix, part);
             self.stack.pop();
+            if self.too_many.is_some() {
+                break;
+            }
             for (key, value) in &s.set {
                 let o = Origin::at(origin_file(&origin), join(&origin_path(&origin), &format!("set.{key}")));
                 self.apply_override(first, &format!("{prefix}{key}"), value.clone(), o);

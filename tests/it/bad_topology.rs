@@ -65,6 +65,12 @@ fn check(fixture: &str, expected: &str) {
   field: components[1].params.capacity_kib
   fix: use a value in 1..=65536 (`tasim types` lists every parameter's range)"
 )]
+#[case::too_many_instances(
+    "two_million_chips.yaml",
+    "error: tests/data/topologies/bad/../chip.yaml:5:5: the topology expands to more than 1048576 instances (at `chip262144.src`)
+  field: components[0].count
+  fix: lower `count` (or the counts of the sub-topologies that contain it)"
+)]
 #[case::zero_frequency(
     "bad_frequency.yaml",
     "error: {f}:3:17: `frequency_mhz` must be a frequency above 0, not 0
