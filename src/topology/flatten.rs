@@ -30,10 +30,10 @@ enum Pending {
     Fabric { decl: FabricDecl, scope: String, origin: Origin },
 }
 
-/// Instances a topology may expand to: 2^20, a hundred times a 1,000-chip system of paper
-/// chips (about 10 each), and about 1 GB of instance records; past it, counts that multiply
-/// (`count:` of nested sub-topologies) would exhaust memory before any check ran.
-pub const MAX_INSTANCES: usize = 1 << 20;
+/// Instances a topology may expand to: 2^18 (262,144), twenty times a 1,000-chip system of
+/// paper chips (about 12 each), reached in about a second and 300 MB; past it, counts that
+/// multiply (`count:` of nested sub-topologies) would exhaust memory before any check ran.
+pub const MAX_INSTANCES: usize = 1 << 18;
 
 struct Loader {
     /// Set once the expansion passed [`MAX_INSTANCES`]: the one error, and expansion stops.

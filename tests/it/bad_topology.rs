@@ -67,7 +67,7 @@ fn check(fixture: &str, expected: &str) {
 )]
 #[case::too_many_instances(
     "two_million_chips.yaml",
-    "error: tests/data/topologies/bad/../chip.yaml:5:5: the topology expands to more than 1048576 instances (at `chip262144.src`)
+    "error: tests/data/topologies/bad/../chip.yaml:5:5: the topology expands to more than 262144 instances (at `chip65536.src`)
   field: components[0].count
   fix: lower `count` (or the counts of the sub-topologies that contain it)"
 )]
