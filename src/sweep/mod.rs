@@ -87,7 +87,15 @@ pub fn prepare(dir: &Path, m: &Manifest) -> Result<()> {
     // mix them with whatever it holds.
     if !path.exists() {
         let foreign = std::fs::read_dir(dir)
-            .map(|d| d.filter_map(|e| e.ok()).any(|e| e.file_name() != "points"))
+            // `points/` and a manifest being written by another task of the same array
+            // (`manifest.json.tmp<pid>`) are a sweep's own.
+            .map(|d| {
+                d.filter_map(|e| e.ok()).any(|e| {
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    name != "points" && !name.starts_with("manifest.json")
+                })
+            })
             .unwrap_or(false);
         if foreign {
             return Err(InputError::new(format!(

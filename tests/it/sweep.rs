@@ -266,6 +266,7 @@ fn a_failing_point_is_reported_in_its_row() {
 #[case::index(&["--set", "src.packets=1,2", "--index", "2"], "point 2 does not exist: the sweep has 2 points")]
 #[case::shard(&["--set", "src.packets=1,2", "--shard", "2/2"], "share 2 of 2 does not exist")]
 #[case::jobs(&["--set", "src.packets=1,2", "--jobs", "0"], "--jobs 0")]
+#[case::twice(&["--set", "src.packets=1,2,1"], "`1` given twice")]
 fn bad_input_exits_2_before_running(#[case] args: &[&str], #[case] says: &str) {
     static CASE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let t = TempDir::new(&format!("sweep-bad{}", CASE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
@@ -277,6 +278,19 @@ fn bad_input_exits_2_before_running(#[case] args: &[&str], #[case] says: &str) {
     assert!(stderr(&out).contains(says), "wanted `{says}` in:\n{}", stderr(&out));
     assert!(stderr(&out).contains("fix:"), "{}", stderr(&out));
     assert!(!t.path("s/points").exists(), "nothing ran");
+}
+
+/// An --out directory that holds other files (and no manifest) is not a sweep's: refused
+/// before any point runs, so points never mix with what it holds.
+#[test]
+fn a_directory_of_other_files_is_refused_as_out() {
+    let t = TempDir::new("sweep-foreign");
+    std::fs::create_dir_all(t.path("s")).unwrap();
+    std::fs::write(t.path("s/notes.txt"), "mine").unwrap();
+    let out = sweep(&t, "s", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("holds files and no sweep manifest"), "{}", stderr(&out));
+    assert!(!t.path("s/points").exists() && t.path("s/notes.txt").exists());
 }
 
 #[test]
