@@ -156,13 +156,16 @@ pub fn summarise(topo: &Topology, r: &Report) -> Option<SystemSummary> {
         );
     }
     if training {
+        // Per epoch only when an epoch completed; a run cut before the first says its totals.
+        let (label, f): (&str, &dyn Fn(f64) -> f64) =
+            if epochs > 0 { ("per epoch", &per_epoch) } else { ("in all (no epoch complete)", &|pj| pj * 1e-6) };
         let _ = writeln!(
             t,
-            "  energy   per epoch: chips {:.2} uJ, links {:.2} uJ, off-chip DRAM {:.2} uJ; total {:.2} uJ",
-            per_epoch(chip_pj),
-            per_epoch(link_pj),
-            per_epoch(off_pj),
-            per_epoch(chip_pj + link_pj + off_pj)
+            "  energy   {label}: chips {:.2} uJ, links {:.2} uJ, off-chip DRAM {:.2} uJ; total {:.2} uJ",
+            f(chip_pj),
+            f(link_pj),
+            f(off_pj),
+            f(chip_pj + link_pj + off_pj)
         );
     }
 

@@ -365,3 +365,17 @@ fn bad_systems_are_refused_at_their_line() {
         "batch",
     );
 }
+
+/// A system run cut before its first epoch gives its energy in all, not "per epoch" (a new
+/// user saw a per-epoch figure for zero epochs).
+#[test]
+fn a_system_cut_before_an_epoch_reports_totals_not_per_epoch() {
+    let out = crate::cli_support::ok(&crate::cli_support::tasim(&[
+        "run",
+        "topologies/multichip/ring4.yaml",
+        "--until-ns",
+        "100000",
+    ]));
+    let line = out.lines().find(|l| l.starts_with("  energy   ")).unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains("in all (no epoch complete)") && !line.contains("per epoch"), "{line}");
+}
