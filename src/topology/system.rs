@@ -17,6 +17,7 @@
 
 use std::sync::Arc;
 
+use components::multichip::schedule;
 use serde_yaml::{Mapping, Value};
 
 use super::{Loader, Pending};
@@ -101,19 +102,13 @@ impl Loader {
                 map(v)
             })
             .collect();
+        // Chip numbering as the collective schedules number ranks (dimension 0 fastest).
+        let sizes: Vec<usize> = dims.iter().map(|d| d.size as usize).collect();
         let coords = |rank: u32| -> Vec<u32> {
-            let mut r = rank;
-            dims.iter()
-                .map(|d| {
-                    let c = r % d.size;
-                    r /= d.size;
-                    c
-                })
-                .collect()
+            schedule::coords_in(&sizes, rank as usize).into_iter().map(|c| c as u32).collect()
         };
         let with_coord = |rank: u32, dd: usize, c: u32| -> u32 {
-            let stride: u32 = dims[..dd].iter().map(|x| x.size).product();
-            rank - coords(rank)[dd] * stride + c * stride
+            schedule::with_coord_in(&sizes, rank as usize, dd, c as usize) as u32
         };
         let mut switches = std::collections::HashSet::new();
         self.stack.push(canon);

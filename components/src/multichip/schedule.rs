@@ -151,20 +151,34 @@ pub struct Step {
 
 /// Rank `rank`'s coordinates: dimension 0 varies fastest.
 pub fn coords(dims: &[Dim], rank: usize) -> Vec<usize> {
+    let sizes: Vec<usize> = dims.iter().map(|d| d.size).collect();
+    coords_in(&sizes, rank)
+}
+
+/// The rank with coordinate `c` in dimension `d` and `rank`'s coordinates elsewhere.
+pub fn with_coord(dims: &[Dim], rank: usize, d: usize, c: usize) -> usize {
+    let sizes: Vec<usize> = dims.iter().map(|d| d.size).collect();
+    with_coord_in(&sizes, rank, d, c)
+}
+
+/// [`coords`] for dimensions given by their sizes alone (the topology's system expansion
+/// wires chips with the same numbering).
+pub fn coords_in(sizes: &[usize], rank: usize) -> Vec<usize> {
     let mut r = rank;
-    dims.iter()
-        .map(|d| {
-            let c = r % d.size;
-            r /= d.size;
+    sizes
+        .iter()
+        .map(|&size| {
+            let c = r % size;
+            r /= size;
             c
         })
         .collect()
 }
 
-/// The rank with coordinate `c` in dimension `d` and `rank`'s coordinates elsewhere.
-pub fn with_coord(dims: &[Dim], rank: usize, d: usize, c: usize) -> usize {
-    let stride: usize = dims[..d].iter().map(|x| x.size).product();
-    let own = (rank / stride) % dims[d].size;
+/// [`with_coord`] for dimensions given by their sizes alone.
+pub fn with_coord_in(sizes: &[usize], rank: usize, d: usize, c: usize) -> usize {
+    let stride: usize = sizes[..d].iter().product();
+    let own = (rank / stride) % sizes[d];
     rank - own * stride + c * stride
 }
 
