@@ -31,23 +31,8 @@ fn stat(v: &Value, name: &str) -> f64 {
 fn reference_weights(tag: &str, epochs: usize) -> std::path::PathBuf {
     let dir = scratch(&format!("mc_reference_{tag}"));
     let w = dir.join("w");
-    let o = tasim(&[
-        "train",
-        "--model",
-        "models/paper-cnn.yaml",
-        "--dataset",
-        "synth:personal",
-        "--precision",
-        "int8",
-        "--pretrained",
-        "models/paper-cnn.pretrained",
-        "--epochs",
-        &epochs.to_string(),
-        "--seed",
-        "1",
-        "--save",
-        w.to_str().unwrap(),
-    ]);
+    let o =
+        crate::support::paper_train(&["--epochs", &epochs.to_string(), "--seed", "1", "--save", w.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     w
 }

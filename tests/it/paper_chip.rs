@@ -90,23 +90,7 @@ fn simulated_training_is_bit_identical_to_tasim_train() {
 #[test]
 fn held_out_accuracy_matches_tasim_train() {
     let dir = scratch("train_metrics");
-    let out = tasim(&[
-        "train",
-        "--model",
-        "models/paper-cnn.yaml",
-        "--dataset",
-        "synth:personal",
-        "--precision",
-        "int8",
-        "--pretrained",
-        "models/paper-cnn.pretrained",
-        "--epochs",
-        "3",
-        "--seed",
-        "1",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let out = crate::support::paper_train(&["--epochs", "3", "--seed", "1", "--out", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let metrics: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
     let (summary, _) = chip("chip_metrics", CHIP, &[]);

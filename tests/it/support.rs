@@ -16,6 +16,24 @@ pub fn tasim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tasim")).args(args).current_dir(root()).output().expect("tasim runs")
 }
 
+/// `tasim train` with the paper chip's model, data, precision and pre-trained weights (what
+/// `topologies/paper-chip.yaml` trains), then `extra` (epochs, seed, outputs).
+pub fn paper_train(extra: &[&str]) -> Output {
+    let mut args = vec![
+        "train",
+        "--model",
+        "models/paper-cnn.yaml",
+        "--dataset",
+        "synth:personal",
+        "--precision",
+        "int8",
+        "--pretrained",
+        "models/paper-cnn.pretrained",
+    ];
+    args.extend(extra);
+    tasim(&args)
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -29,21 +29,7 @@ fn uci_int8_with_master_weights_matches_f32_and_plain_int8_falls_behind() {
 fn personalisation_raises_accuracy_on_the_writers_held_out_samples() {
     let tmp = TempDir::new("personal");
     let out = tmp.str("out");
-    let stdout = ok(&tasim(&[
-        "train",
-        "--model",
-        "models/paper-cnn.yaml",
-        "--dataset",
-        "synth:personal",
-        "--precision",
-        "int8",
-        "--pretrained",
-        "models/paper-cnn.pretrained",
-        "--epochs",
-        "5",
-        "--out",
-        &out,
-    ]));
+    let stdout = ok(&crate::support::paper_train(&["--epochs", "5", "--out", &out]));
     assert!(stdout.contains("before training"), "{stdout}");
     let m = metrics(&tmp.path("out"));
     let before = m["initial_test_accuracy"].as_f64().unwrap();
