@@ -57,11 +57,22 @@ pub(crate) struct EventQueue<M> {
     buckets: Vec<Vec<Event<M>>>,
     /// Bit `b` set when `buckets[b]` is not empty.
     occupied: u64,
+    /// `mins[b]`: the earliest time in `buckets[b]` (meaningful while it is occupied). Kept
+    /// on push so that asking for the next time is O(1): a partitioned run asks at the end of
+    /// every window, and a scan of the lowest bucket there (thousands of PHOLD events) is
+    /// not paid back by the `advance` that follows it in a sequential run.
+    mins: [u64; 64],
 }
 
 impl<M> EventQueue<M> {
     pub fn new() -> Self {
-        EventQueue { last: 0, current: BinaryHeap::new(), buckets: (0..64).map(|_| Vec::new()).collect(), occupied: 0 }
+        EventQueue {
+            last: 0,
+            current: BinaryHeap::new(),
+            buckets: (0..64).map(|_| Vec::new()).collect(),
+            occupied: 0,
+            mins: [u64::MAX; 64],
+        }
     }
 
     #[inline]
@@ -72,9 +83,20 @@ impl<M> EventQueue<M> {
             self.current.push(ev);
         } else {
             let b = 63 - (t ^ self.last).leading_zeros() as usize;
-            self.buckets[b].push(ev);
-            self.occupied |= 1 << b;
+            self.put(b, ev);
         }
+    }
+
+    #[inline]
+    fn put(&mut self, b: usize, ev: Event<M>) {
+        let t = ev.key.time;
+        if self.occupied & (1 << b) == 0 {
+            self.occupied |= 1 << b;
+            self.mins[b] = t;
+        } else if t < self.mins[b] {
+            self.mins[b] = t;
+        }
+        self.buckets[b].push(ev);
     }
 
     /// Earliest time in the lowest occupied bucket (the next instant), if any.
@@ -83,8 +105,7 @@ impl<M> EventQueue<M> {
             return None;
         }
         let b = self.occupied.trailing_zeros() as usize;
-        let min = self.buckets[b].iter().map(|e| e.key.time).min().expect("occupied bucket");
-        Some((b, min))
+        Some((b, self.mins[b]))
     }
 
     /// The next event's time, or `u64::MAX` when empty.
@@ -123,8 +144,7 @@ impl<M> EventQueue<M> {
                 self.current.push(ev);
             } else {
                 let nb = 63 - (t ^ min).leading_zeros() as usize;
-                self.buckets[nb].push(ev);
-                self.occupied |= 1 << nb;
+                self.put(nb, ev);
             }
         }
         // Keep the allocation for the next events that land in this bucket.

@@ -108,6 +108,14 @@ const FIRST_STRETCH: Duration = Duration::from_millis(32);
 const LONGEST_STRETCH: Duration = Duration::from_secs(2);
 /// A stretch lasts at least this many times the losing probe's wall time.
 const LOSER_SHARE: u32 = 32;
+/// A probe of fewer windows measures one window's work, not the window protocol: a window
+/// that holds a one-off burst (the 16-chip ring's sources queue all 100,000 packets in their
+/// first event: 43 ms for 32 events) would make its side lose, and the loser's wall time
+/// would then set a stretch of over a second. Such a pair is probed again.
+const MIN_PROBE_WINDOWS: u64 = 4;
+/// Pairs probed again in a row at most; then the last pair decides (every window of the
+/// model is long, so few windows per probe is what it does).
+const MAX_REPROBES: u32 = 3;
 
 /// A stretch of windows to run: on all threads or one, for at most this wall time and this
 /// many windows.
@@ -119,13 +127,25 @@ struct Stretch {
     probe: bool,
 }
 
+/// What a probe on one thread count measured so far.
+#[derive(Clone, Copy, Debug, Default)]
+struct Probe {
+    events: u64,
+    wall: Duration,
+    windows: u64,
+    done: bool,
+}
+
 /// The state of the choice between thread counts, kept across `run_until` calls (a run in
 /// slices, as `tasim run` does for its progress bar, continues its stretch and its probes).
 pub(crate) struct Chooser {
     policy: ThreadPolicy,
     plan: Vec<Stretch>,
-    /// Events and wall time of the current probes on one thread and on all.
-    probe: [(u64, Duration, bool); 2],
+    /// Events, wall time and windows of the current probes on one thread and on all, and
+    /// whether each has run its budget out.
+    probe: [Probe; 2],
+    /// Probe pairs in a row with too few windows to decide (`MIN_PROBE_WINDOWS`).
+    reprobes: u32,
     last_winner: Option<bool>,
     stretch: Duration,
     pub report: SyncReport,
@@ -136,7 +156,8 @@ impl Chooser {
         Chooser {
             policy,
             plan: Vec::new(),
-            probe: [(0, Duration::ZERO, false); 2],
+            probe: [Probe::default(); 2],
+            reprobes: 0,
             last_winner: None,
             stretch: FIRST_STRETCH,
             report: SyncReport { engines, ..SyncReport::default() },
@@ -156,7 +177,7 @@ impl Chooser {
             }
             ThreadPolicy::Adaptive => {
                 // Probe both (all threads first), then stretch on the winner (`record`).
-                self.probe = [(0, Duration::ZERO, false); 2];
+                self.probe = [Probe::default(); 2];
                 self.plan.push(Stretch { all: false, budget: PROBE, windows: u64::MAX, probe: true });
                 Stretch { all: true, budget: PROBE, windows: u64::MAX, probe: true }
             }
@@ -185,10 +206,16 @@ impl Chooser {
             return;
         }
         let p = &mut self.probe[usize::from(s.all)];
-        (p.0, p.1, p.2) = (p.0 + events, p.1 + wall, left);
-        if let [(es, ws, true), (ep, wp, true)] = self.probe {
-            let rate = |e: u64, w: Duration| e as f64 / w.as_secs_f64().max(1e-9);
-            let (single, parallel) = (rate(es, ws), rate(ep, wp));
+        (p.events, p.wall, p.windows, p.done) = (p.events + events, p.wall + wall, p.windows + windows, left);
+        if let [one @ Probe { done: true, .. }, all @ Probe { done: true, .. }] = self.probe {
+            if one.windows.min(all.windows) < MIN_PROBE_WINDOWS && self.reprobes < MAX_REPROBES {
+                // Inconclusive: the plan is empty, so `next` probes both again.
+                self.reprobes += 1;
+                return;
+            }
+            self.reprobes = 0;
+            let rate = |p: Probe| p.events as f64 / p.wall.as_secs_f64().max(1e-9);
+            let (single, parallel) = (rate(one), rate(all));
             (r.probe_rate_single, r.probe_rate_parallel) = (single, parallel);
             let winner = parallel > single * PARALLEL_MARGIN;
             self.stretch = match self.last_winner {
@@ -198,7 +225,7 @@ impl Chooser {
             // A probe on the losing side costs its time again on the next cycle: keep that
             // within about 3% of the cycle, however slow the loser was (long windows on
             // threads that lost their cores make even a short probe long).
-            self.stretch = self.stretch.max(self.probe[usize::from(!winner)].1 * LOSER_SHARE);
+            self.stretch = self.stretch.max(self.probe[usize::from(!winner)].wall * LOSER_SHARE);
             self.last_winner = Some(winner);
             self.plan.push(Stretch { all: winner, budget: self.stretch, windows: u64::MAX, probe: false });
         }
@@ -350,6 +377,31 @@ mod tests {
         assert_eq!(c.report.probe_rate_parallel, 100_000.0);
         assert!(c.next().all);
         assert_eq!(c.report.events_parallel, 400);
+    }
+
+    #[test]
+    fn a_probe_of_too_few_windows_is_probed_again() {
+        let mut c = Chooser::new(ThreadPolicy::Adaptive, 2);
+        // One long window on all threads (a burst of work in the model's first event)...
+        let s = c.next();
+        c.record(s, 1, 32, 43 * MS, true);
+        ran(&mut c, 271_360, 20 * MS, true);
+        // ... decides nothing: both are probed again, and the second pair decides.
+        let p = ran(&mut c, 600_000, 20 * MS, true);
+        assert!(p.all && p.probe, "{p:?}");
+        ran(&mut c, 271_360, 20 * MS, true);
+        let s = c.next();
+        assert!(s.all && !s.probe && s.budget == FIRST_STRETCH.max(20 * MS * LOSER_SHARE), "{s:?}");
+        // A model whose every window is long still gets a decision after MAX_REPROBES.
+        let mut c = Chooser::new(ThreadPolicy::Adaptive, 2);
+        for _ in 0..=MAX_REPROBES {
+            for events in [2_000, 1_000] {
+                let s = c.next();
+                assert!(s.probe);
+                c.record(s, 1, events, 20 * MS, true);
+            }
+        }
+        assert!(c.next().all, "decided by the last pair");
     }
 
     #[test]

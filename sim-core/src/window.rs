@@ -29,6 +29,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use crossbeam::utils::CachePadded;
+
 use crate::component::Message;
 use crate::engine::Engine;
 use crate::queue::Event;
@@ -103,25 +105,35 @@ impl Barrier {
     }
 }
 
-/// What engines publish for each other, in three slots (see the module docs).
-pub(crate) struct Board<M> {
-    n: usize,
-    next: [Vec<AtomicU64>; 3],
-    /// Earliest time among the events posted to each engine in the window before.
-    mail_min: [Vec<AtomicU64>; 3],
-    stop: [Vec<AtomicU64>; 3],
-    aborted: [Vec<AtomicBool>; 3],
-    /// Set by the thread that holds engine 0: the stretch of windows ends here.
-    leave: [AtomicBool; 3],
-    /// `mail[src * n + dst]`: a batch from `src` for `dst`. Senders and the receiver touch a
-    /// box in different phases of a window, so its lock is never contended; `has_mail` lets
-    /// a receiver skip empty boxes without taking it.
-    mail: Vec<Mutex<Vec<Event<M>>>>,
-    has_mail: Vec<AtomicBool>,
+/// What an engine publishes at the end of a window: written by its own thread only.
+struct Published {
+    /// Its next event time.
+    next: AtomicU64,
+    stop: AtomicU64,
+    aborted: AtomicBool,
 }
 
-fn atomics(n: usize, v: u64) -> [Vec<AtomicU64>; 3] {
-    std::array::from_fn(|_| (0..n).map(|_| AtomicU64::new(v)).collect())
+/// A batch from one engine to another. Senders and the receiver touch a box in different
+/// phases of a window, so its lock is never contended; `has_mail` lets a receiver skip an
+/// empty box without taking it.
+struct MailBox<M> {
+    has_mail: AtomicBool,
+    batch: Mutex<Vec<Event<M>>>,
+}
+
+/// What engines publish for each other, in three slots (see the module docs). Everything one
+/// thread writes while others write too sits on a cache line of its own ([`CachePadded`]):
+/// with the engines' entries side by side, every window of a 16-chip ring on two threads
+/// paid several cache-line transfers for writes that never conflict (false sharing).
+pub(crate) struct Board<M> {
+    n: usize,
+    public: [Vec<CachePadded<Published>>; 3],
+    /// Earliest time among the events posted to each engine in the window before.
+    mail_min: [Vec<CachePadded<AtomicU64>>; 3],
+    /// Set by the thread that holds engine 0: the stretch of windows ends here.
+    leave: [CachePadded<AtomicBool>; 3],
+    /// `mail[src * n + dst]`: the batch from `src` for `dst`.
+    mail: Vec<CachePadded<MailBox<M>>>,
 }
 
 impl<M: Message> Board<M> {
@@ -130,20 +142,35 @@ impl<M: Message> Board<M> {
         let n = engines.len();
         let board = Board {
             n,
-            next: atomics(n, u64::MAX),
-            mail_min: atomics(n, u64::MAX),
-            stop: atomics(n, u64::MAX),
-            aborted: std::array::from_fn(|_| (0..n).map(|_| AtomicBool::new(false)).collect()),
-            leave: std::array::from_fn(|_| AtomicBool::new(false)),
-            mail: (0..n * n).map(|_| Mutex::new(Vec::new())).collect(),
-            has_mail: (0..n * n).map(|_| AtomicBool::new(false)).collect(),
+            public: std::array::from_fn(|_| {
+                (0..n)
+                    .map(|_| {
+                        CachePadded::new(Published {
+                            next: AtomicU64::new(u64::MAX),
+                            stop: AtomicU64::new(u64::MAX),
+                            aborted: AtomicBool::new(false),
+                        })
+                    })
+                    .collect()
+            }),
+            mail_min: std::array::from_fn(|_| (0..n).map(|_| CachePadded::new(AtomicU64::new(u64::MAX))).collect()),
+            leave: std::array::from_fn(|_| CachePadded::new(AtomicBool::new(false))),
+            mail: (0..n * n)
+                .map(|_| CachePadded::new(MailBox { has_mail: AtomicBool::new(false), batch: Mutex::new(Vec::new()) }))
+                .collect(),
         };
         for (e, eng) in engines.iter().enumerate() {
-            board.next[0][e].store(eng.core.queue.next_time(), Ordering::Relaxed);
-            board.stop[0][e].store(eng.core.stop_request, Ordering::Relaxed);
-            board.aborted[0][e].store(eng.core.abort.is_some(), Ordering::Relaxed);
+            board.publish(0, e, eng, Ordering::Relaxed);
         }
         board
+    }
+
+    /// Publishes engine `e`'s next time, stop request and abort in `slot`.
+    fn publish(&self, slot: usize, e: usize, eng: &Engine<M>, order: Ordering) {
+        let p = &self.public[slot][e];
+        p.next.store(eng.core.queue.next_time(), order);
+        p.stop.store(eng.core.stop_request, order);
+        p.aborted.store(eng.core.abort.is_some(), order);
     }
 
     /// Prepares a new stretch of windows from window `w` (the last one may have left there).
@@ -161,8 +188,9 @@ impl<M: Message> Board<M> {
     fn drain(&self, dst: usize, eng: &mut Engine<M>) -> u64 {
         let mut moved = 0;
         for src in 0..self.n {
-            if self.has_mail[src * self.n + dst].swap(false, Ordering::Acquire) {
-                let mut batch = std::mem::take(&mut *self.mail[src * self.n + dst].lock().expect("mailbox lock"));
+            let b = &self.mail[src * self.n + dst];
+            if b.has_mail.swap(false, Ordering::Acquire) {
+                let mut batch = std::mem::take(&mut *b.batch.lock().expect("mailbox lock"));
                 moved += batch.len() as u64;
                 for ev in batch.drain(..) {
                     eng.core.queue.push(ev);
@@ -224,14 +252,15 @@ pub(crate) fn run_windows<M: Message>(
         let (mut min1, mut min1_at, mut min2) = (u64::MAX, usize::MAX, u64::MAX);
         let (mut gstop, mut aborted) = (u64::MAX, false);
         for e in 0..n {
-            let t = board.next[now][e].load(Ordering::Acquire).min(board.mail_min[now][e].load(Ordering::Acquire));
+            let p = &board.public[now][e];
+            let t = p.next.load(Ordering::Acquire).min(board.mail_min[now][e].load(Ordering::Acquire));
             if t < min1 {
                 (min2, min1, min1_at) = (min1, t, e);
             } else if t < min2 {
                 min2 = t;
             }
-            gstop = gstop.min(board.stop[now][e].load(Ordering::Acquire));
-            aborted |= board.aborted[now][e].load(Ordering::Acquire);
+            gstop = gstop.min(p.stop.load(Ordering::Acquire));
+            aborted |= p.aborted.load(Ordering::Acquire);
         }
         let end_now = end.min(gstop.saturating_add(horizon));
         if aborted || min1 >= end_now {
@@ -245,7 +274,8 @@ pub(crate) fn run_windows<M: Message>(
             tally.exchanged += board.drain(e, eng);
             board.mail_min[reset][e].store(u64::MAX, Ordering::Relaxed);
             let others = if min1_at == e { min2 } else { min1 };
-            let own = board.next[now][e].load(Ordering::Acquire).min(board.mail_min[now][e].load(Ordering::Acquire));
+            let own =
+                board.public[now][e].next.load(Ordering::Acquire).min(board.mail_min[now][e].load(Ordering::Acquire));
             // A chain from this engine's own next event can come back to it over two links.
             let limit = others.saturating_add(horizon).min(own.saturating_add(horizon.saturating_mul(2)));
             let before = eng.core.events;
@@ -258,18 +288,17 @@ pub(crate) fn run_windows<M: Message>(
                 }
                 let earliest = out.iter().map(|ev| ev.key.time).min().expect("not empty");
                 board.mail_min[later][dst].fetch_min(earliest, Ordering::AcqRel);
-                let mut slot = board.mail[e * n + dst].lock().expect("mailbox lock");
+                let b = &board.mail[e * n + dst];
+                let mut slot = b.batch.lock().expect("mailbox lock");
                 if slot.is_empty() {
                     std::mem::swap(&mut *slot, out);
                 } else {
                     slot.append(out);
                 }
                 drop(slot);
-                board.has_mail[e * n + dst].store(true, Ordering::Release);
+                b.has_mail.store(true, Ordering::Release);
             }
-            board.next[later][e].store(eng.core.queue.next_time(), Ordering::Release);
-            board.stop[later][e].store(eng.core.stop_request, Ordering::Release);
-            board.aborted[later][e].store(eng.core.abort.is_some(), Ordering::Release);
+            board.publish(later, e, eng, Ordering::Release);
         }
         ran += 1;
         tally.windows += 1;
