@@ -340,15 +340,7 @@ fn dispatch(cmd: Command) -> Result<Option<Value>> {
                 "instances": topo.instances.len(), "connections": topo.connections.len(),
                 "fabrics": topo.fabrics.len(), "clocks": topo.clocks.len(), "partitions": partitions(&topo),
             });
-            say!(
-                "{}: ok ({} instances, {} connections, {} fabrics, {} clocks, {} partitions)",
-                file.display(),
-                topo.instances.len(),
-                topo.connections.len(),
-                topo.fabrics.len(),
-                topo.clocks.len(),
-                partitions(&topo)
-            );
+            say!("{}: ok ({})", file.display(), sizes(&topo));
             let mut doc = doc;
             if costs {
                 let c = tasim::costs_report::costs(&topo, &sim.finish().stats);
@@ -513,6 +505,19 @@ fn partitions(topo: &topology::Topology) -> usize {
     p.len()
 }
 
+/// What a topology holds, for one line: "12 instances, 14 connections, 1 fabric, ...".
+fn sizes(topo: &topology::Topology) -> String {
+    use tasim::report::count;
+    [
+        count(topo.instances.len(), "instance"),
+        count(topo.connections.len(), "connection"),
+        count(topo.fabrics.len(), "fabric"),
+        count(topo.clocks.len(), "clock"),
+        count(partitions(topo), "partition"),
+    ]
+    .join(", ")
+}
+
 /// `tasim run`; returns the run as one JSON document (what `--format json` prints): the
 /// topology, outcome, simulated time, events, the by-type summary with each figure's rule,
 /// a chip run's summary (as `summary.json`), and every statistic (as `stats.json`).
@@ -540,16 +545,7 @@ fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
         }
         None => topo.run.end_ps,
     };
-    tracing::info!(
-        "{}: {} instances, {} connections, {} fabrics, {} clocks, {} partitions, seed {}",
-        args.file.display(),
-        topo.instances.len(),
-        topo.connections.len(),
-        topo.fabrics.len(),
-        topo.clocks.len(),
-        partitions(&topo),
-        topo.seed
-    );
+    tracing::info!("{}: {}, seed {}", args.file.display(), sizes(&topo), topo.seed);
     let outputs = std::sync::Arc::new(tasim::chip_types::Outputs::default());
     let recorder = match &args.record_trace {
         Some(path) => Some(tasim::trace::cli::recorder(&topo, path, args.trace_buffer)?),

@@ -23,6 +23,16 @@ fn stat_json(v: &StatValue) -> Value {
     }
 }
 
+/// `n` and `noun`, the noun in the plural unless `n` is 1 ("1 partition", "16 partitions").
+/// `noun` is a regular English noun (plural by adding "s").
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Every statistic as a JSON object keyed by hierarchical name, in snapshot order.
 pub fn stats_json(stats: &StatsSnapshot) -> Value {
     let mut m = Map::new();
@@ -118,4 +128,15 @@ pub fn summary_json(figures: &[TypeFigure]) -> Value {
         m.insert(f.name.clone(), json!({"value": f.value, "rule": f.rule.name(), "instances": f.instances}));
     }
     Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_say_one_in_the_singular() {
+        assert_eq!(count(1, "partition"), "1 partition");
+        assert_eq!((count(0, "clock"), count(16, "chip")), ("0 clocks".into(), "16 chips".into()));
+    }
 }

@@ -59,7 +59,7 @@ pub fn summarise(topo: &Topology, r: &Report) -> Option<SystemSummary> {
         .collect();
     let first = ctrls.first().cloned();
     let epochs = first.as_ref().map_or(0, |c| counter(s, &format!("{c}.epochs")));
-    let _ = writeln!(t, "system     {} chips", chips.len());
+    let _ = writeln!(t, "system     {}", crate::report::count(chips.len(), "chip"));
 
     // Per chip.
     let mut chips_csv =

@@ -53,6 +53,11 @@ impl<M> Ord for Event<M> {
 pub(crate) struct EventQueue<M> {
     last: u64,
     current: BinaryHeap<Event<M>>,
+    /// The events that became current when `last` advanced, sorted by key, last first (so
+    /// `pop` takes the earliest). All were sent before `last`, so they usually all precede
+    /// what is pushed during the instant (its send time is `last`); one sort of the batch
+    /// is cheaper than sifting each into `current`. `pop` still compares both heads.
+    arrived: Vec<Event<M>>,
     /// `buckets[b]`: events whose time differs from `last` first at bit `b`.
     buckets: Vec<Vec<Event<M>>>,
     /// Bit `b` set when `buckets[b]` is not empty.
@@ -69,6 +74,7 @@ impl<M> EventQueue<M> {
         EventQueue {
             last: 0,
             current: BinaryHeap::new(),
+            arrived: Vec::new(),
             buckets: (0..64).map(|_| Vec::new()).collect(),
             occupied: 0,
             mins: [u64::MAX; 64],
@@ -110,7 +116,7 @@ impl<M> EventQueue<M> {
 
     /// The next event's time, or `u64::MAX` when empty.
     pub fn next_time(&self) -> u64 {
-        if !self.current.is_empty() {
+        if !self.current.is_empty() || !self.arrived.is_empty() {
             return self.last;
         }
         self.lowest_bucket_min().map_or(u64::MAX, |(_, t)| t)
@@ -120,7 +126,7 @@ impl<M> EventQueue<M> {
     /// events may still be pushed at any time from the last one popped.
     #[inline]
     pub fn pop_before(&mut self, end: u64) -> Option<Event<M>> {
-        if self.current.is_empty() {
+        if self.current.is_empty() && self.arrived.is_empty() {
             let (b, min) = self.lowest_bucket_min()?;
             if min >= end {
                 return None;
@@ -129,7 +135,11 @@ impl<M> EventQueue<M> {
         } else if self.last >= end {
             return None;
         }
-        self.current.pop()
+        match (self.arrived.last(), self.current.peek()) {
+            (Some(a), Some(c)) if c.key < a.key => self.current.pop(),
+            (Some(_), _) => self.arrived.pop(),
+            (None, _) => self.current.pop(),
+        }
     }
 
     /// Makes `min` (the earliest time of bucket `b`) the current instant and moves the
@@ -141,7 +151,7 @@ impl<M> EventQueue<M> {
         for ev in events.drain(..) {
             let t = ev.key.time;
             if t == min {
-                self.current.push(ev);
+                self.arrived.push(ev);
             } else {
                 let nb = 63 - (t ^ min).leading_zeros() as usize;
                 self.put(nb, ev);
@@ -149,6 +159,7 @@ impl<M> EventQueue<M> {
         }
         // Keep the allocation for the next events that land in this bucket.
         self.buckets[b] = events;
+        self.arrived.sort_unstable_by(|x, y| y.key.cmp(&x.key));
     }
 }
 

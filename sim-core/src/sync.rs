@@ -84,13 +84,15 @@ impl SyncReport {
             String::new()
         };
         format!(
-            "{} of {} threads ({share:.0}% of events on {} threads{why}); {} windows, {} synchronisations, \
+            "{} of {} threads ({share:.0}% of events on {} threads{why}); {} window{}, {} synchronisation{}, \
              {:.0} events/window, {:.3} s waiting at barriers",
             self.threads_used(),
             self.engines,
             self.engines,
             self.windows,
+            if self.windows == 1 { "" } else { "s" },
             self.synchronisations,
+            if self.synchronisations == 1 { "" } else { "s" },
             total / self.windows.max(1) as f64,
             self.barrier_wait_s
         )
