@@ -262,3 +262,44 @@ fn a_smaller_node_scales_energy_leakage_and_area() {
         "{e}"
     );
 }
+
+/// The node is settable from the command line (`--set technology.node_nm=28` is the 28 nm
+/// variant), and a system of chips takes its chips' node from the chip template unless the
+/// system file (or `--set`) gives one.
+#[test]
+fn the_node_is_settable_and_systems_take_their_chips_node() {
+    let costs = |file: &str, set: &[&str]| -> Value {
+        let mut args = vec!["validate", file, "--costs", "--format", "json"];
+        for s in set {
+            args.extend(["--set", s]);
+        }
+        let out = tasim(&args);
+        assert!(out.status.success(), "{file} {set:?}: {}", stderr(&out));
+        serde_json::from_str::<Value>(&stdout(&out)).unwrap()["costs"]["area"].clone()
+    };
+    let variant = costs("topologies/paper-chip-28nm.yaml", &[]);
+    assert_eq!(costs(CHIP, &["technology.node_nm=28"]), variant);
+    assert_eq!(costs("topologies/paper-chip-28nm.yaml", &["technology.node_nm=65"]), costs(CHIP, &[]));
+
+    // A ring of 28 nm chips: the system file names the 28 nm chip and gives no node.
+    let dir = scratch("costs_system_node");
+    let ring = std::fs::read_to_string("topologies/multichip/ring.yaml").unwrap();
+    let ring28 = ring
+        .replace("chip: ../paper-chip.yaml", &format!("chip: {}/topologies/paper-chip-28nm.yaml", root().display()));
+    let path = dir.join("ring28.yaml");
+    std::fs::write(&path, ring28).unwrap();
+    let (a28, a65) = (costs(path.to_str().unwrap(), &[]), costs("topologies/multichip/ring.yaml", &[]));
+    assert_eq!(a28["node_nm"], 28.0);
+    assert_eq!(a65["node_nm"], 65.0);
+    let t = components::cost::scaling::Technology::at(28.0).unwrap();
+    let total = |a: &Value| a["total_mm2"].as_f64().unwrap();
+    assert!((total(&a28) / (total(&a65) * t.area) - 1.0).abs() < 1e-9, "{} vs {}", total(&a28), total(&a65));
+    // The system file's node (here from --set) wins over its chips'.
+    assert_eq!(costs(path.to_str().unwrap(), &["technology.node_nm=65"])["total_mm2"], a65["total_mm2"]);
+
+    // A field `technology` does not have is refused with the one it has.
+    let out = tasim(&["validate", CHIP, "--set", "technology.node=28"]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = stderr(&out);
+    assert!(e.contains("`technology` has no field `node`") && e.contains("did you mean `node_nm`?"), "{e}");
+}
