@@ -3,6 +3,7 @@
 //! coefficient given in the YAML overrides the model's and is range-checked like any other;
 //! a geometry the model does not cover is refused with a fix unless coefficients are given.
 
+use components::cost::area::{pe_um2, storage_mm2, PeWidths};
 use components::cost::sram::{sram_cost, SramCost, SramGeometry};
 use serde_json::Value;
 
@@ -164,7 +165,6 @@ fn a_derived_parameter_is_declared_and_checked() {
 /// initial operating point) without running.
 #[test]
 fn area_per_component_follows_the_model_and_adds_up() {
-    use components::cost::area::{pe_um2, storage_mm2, PeWidths};
     let (s, summary) = run_out("costs_area", &[]);
     let pe = pe_um2(PeWidths { operand_bits: 8, accumulator_bits: 32 }) * 1e-6;
     // 16x8 PEs, 4 + 2 + 4 KiB buffers read 64 bits (8 columns of 8-bit operands) at a time.
@@ -192,8 +192,20 @@ fn area_per_component_follows_the_model_and_adds_up() {
     let pj = |name: &str, action: &str| {
         actions.iter().find(|a| a["name"] == name && a["action"] == action).unwrap()["pj"].as_f64().unwrap()
     };
-    // One MAC at the 0.5 V core supply: 0.45 pJ at 0.9 V, scaled as V².
-    assert!(same(pj("pc0", "mac_pj"), 0.45 * (0.5f64 / 0.9).powi(2)));
+    // One MAC at the 0.5 V core supply: the PE model's 8 x 8-bit multiply and 32-bit add at
+    // 0.9 V (Horowitz's 0.2 + 0.1 pJ at 45 nm, x1.24 to 65 nm), scaled as V².
+    let mac = components::cost::pe::mac_pj(PeWidths { operand_bits: 8, accumulator_bits: 32 });
+    assert!(same(pj("pc0", "mac_pj"), mac * (0.5f64 / 0.9).powi(2)));
+    assert!((mac - 0.3 * 1.24).abs() < 0.003, "{mac}");
+    // One operand-buffer byte: the SRAM model for 4 + 2 + 4 KiB of 64-bit words, by size.
+    let e = |b: u64| components::cost::pe::storage_energy(b, 64);
+    let read = (2.0 * 4096.0 * e(4096).read_pj_per_byte + 2048.0 * e(2048).read_pj_per_byte) / 10240.0;
+    assert!(same(pj("pc0", "buffer_read_pj_per_byte"), read * (0.5f64 / 1.2).powi(2)));
+    // The update core's 64 KiB local memory (mean of read and write); none in a propagation core.
+    let l = components::cost::pe::storage_energy(64 << 10, 128);
+    let local = (l.read_pj_per_byte + l.write_pj_per_byte) / 2.0 * (0.5f64 / 1.2).powi(2);
+    assert!(same(pj("uc", "local_memory_pj_per_byte"), local));
+    assert!(!actions.iter().any(|a| a["name"] == "pc0" && a["action"] == "local_memory_pj_per_byte"));
     // One buffer access at 0.63 V: the SRAM model's 128-bit read of an 8 KiB bank at 1.2 V.
     assert!(same(pj("gb", "read_pj_per_access"), 14.53 * (0.63f64 / 1.2).powi(2)));
     // One byte-hop at 0.63 V: link 1.6 + router 1.1 pJ at 1.0 V.
@@ -302,4 +314,49 @@ fn the_node_is_settable_and_systems_take_their_chips_node() {
     assert_eq!(out.status.code(), Some(2));
     let e = stderr(&out);
     assert!(e.contains("`technology` has no field `node`") && e.contains("did you mean `node_nm`?"), "{e}");
+}
+
+/// A PE's operand and accumulator widths are parameters: a wider PE costs more per MAC and
+/// per cycle of its registers and is larger, as the PE models say; its buffers are read a
+/// wider row at a time. Widths outside the models' reference points are refused.
+#[rstest::rstest]
+#[case::accumulator_16(8, 16)]
+#[case::operands_16(16, 32)]
+#[case::operands_32(32, 32)]
+fn pe_widths_follow_the_pe_models(#[case] operand: u32, #[case] accumulator: u32) {
+    use components::cost::pe::{mac_pj, register_pj_per_pe_cycle};
+    let costs = |set: &[String]| -> Value {
+        let mut args = vec!["validate".to_string(), CHIP.into(), "--costs".into(), "--format".into(), "json".into()];
+        for s in set {
+            args.extend(["--set".to_string(), s.clone()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = tasim(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str::<Value>(&stdout(&out)).unwrap()["costs"].clone()
+    };
+    let set = [format!("pc0.pe_operand_bits={operand}"), format!("pc0.pe_accumulator_bits={accumulator}")];
+    let (base, wide) = (costs(&[]), costs(&set));
+    let pj = |c: &Value, action: &str| {
+        let a = c["energy_per_action"].as_array().unwrap();
+        a.iter().find(|a| a["name"] == "pc0" && a["action"] == action).unwrap()["pj"].as_f64().unwrap()
+    };
+    let (w8, w) = (
+        PeWidths { operand_bits: 8, accumulator_bits: 32 },
+        PeWidths { operand_bits: operand, accumulator_bits: accumulator },
+    );
+    assert!(same(pj(&wide, "mac_pj") / pj(&base, "mac_pj"), mac_pj(w) / mac_pj(w8)));
+    let reg = pj(&wide, "register_pj_per_pe_cycle") / pj(&base, "register_pj_per_pe_cycle");
+    assert!(same(reg, register_pj_per_pe_cycle(w) / register_pj_per_pe_cycle(w8)));
+    let area = |c: &Value| {
+        let p = c["area"]["per_component"].as_array().unwrap().iter().find(|c| c["name"] == "pc0").cloned().unwrap();
+        p["parts_mm2"]["pe_array"].as_f64().unwrap()
+    };
+    assert!(same(area(&wide), 128.0 * pe_um2(w) * 1e-6));
+    assert_eq!(accumulator < 32, pj(&wide, "mac_pj") < pj(&base, "mac_pj"));
+
+    let out = tasim(&["validate", CHIP, "--set", "pc0.pe_operand_bits=4"]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = stderr(&out);
+    assert!(e.contains("pc0: `pe_operand_bits` = 4") && e.contains("fix:"), "{e}");
 }
