@@ -360,3 +360,20 @@ fn pe_widths_follow_the_pe_models(#[case] operand: u32, #[case] accumulator: u32
     let e = stderr(&out);
     assert!(e.contains("pc0: `pe_operand_bits` = 4") && e.contains("fix:"), "{e}");
 }
+
+/// The paper chip's bottom-up area against the published 10.24 mm² core (Choi et al., JSSC
+/// 2020): no area calibration factor is applied, and the model is short of the ±15% the
+/// issue asks for. The README reports the gap as 3.73 mm², 36.4% of the published core; this
+/// holds the model to that statement (±0.5 points), so a change to the area model must
+/// restate it, and a model that reaches ±15% fails here until the README says so.
+#[test]
+fn the_bottom_up_area_is_the_stated_share_of_the_published_core() {
+    const PUBLISHED_MM2: f64 = 10.24;
+    let out = tasim(&["validate", CHIP, "--costs", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let total = v["costs"]["area"]["total_mm2"].as_f64().unwrap();
+    let share = total / PUBLISHED_MM2;
+    assert!((share - 0.364).abs() < 0.005, "{total} mm2 is {:.1}% of the published core", 100.0 * share);
+    assert!((share - 1.0).abs() > 0.15, "within ±15% of the published area: restate the README");
+}

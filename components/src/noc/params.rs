@@ -63,14 +63,20 @@ pub struct NocParams {
     /// Where requests go by address.
     pub address_map: Vec<RegionParams>,
     /// Energy per byte per link traversal (a byte-hop, injection and ejection links included)
-    /// at `nominal_v`. Default 1.6 pJ: on-chip wires cost about 0.2 pJ/bit/mm (Keckler et
-    /// al., IEEE Micro 2011, 40 nm; wire capacitance per mm barely changes with the node),
-    /// and routers of a 2×3 mesh on the 3.2 mm-wide core are about 1 mm apart.
-    #[serde(default = "default_link_pj_per_byte")]
-    pub link_pj_per_byte: f64,
-    /// Length of a router-to-router link, mm, for its area (one wire track per bit). Default
-    /// 1.0: the routers of the paper chip's 2×3 mesh on its 3.2 mm-wide core are about 1 mm
-    /// apart (as for `link_pj_per_byte`). Range (0, 100].
+    /// at `nominal_v`. Absent: 8 × `wire_pj_per_bit_mm` × `link_length_mm` (1.6 pJ for the
+    /// default 1 mm), so a longer link costs more.
+    #[serde(default)]
+    pub link_pj_per_byte: Option<f64>,
+    /// Energy of on-chip wire per bit per mm at `nominal_v`. Default 0.2 pJ: Keckler et al.,
+    /// IEEE Micro 2011 (40 nm; wire capacitance per mm barely changes with the node).
+    /// Cross-check: CACTI 7's 65 nm repeated wire at +30 % delay, 0.498 pJ/mm per transition
+    /// at 1.2 V (reference sheet §3, [generated]), is 0.17 pJ/bit/mm at 1.0 V with half the
+    /// bits toggling.
+    #[serde(default = "default_wire_pj_per_bit_mm")]
+    pub wire_pj_per_bit_mm: f64,
+    /// Length of a router-to-router link, mm, for its area (one wire track per bit) and its
+    /// energy (`link_pj_per_byte`). Default 1.0: the routers of the paper chip's 2×3 mesh on
+    /// its 3.2 mm-wide core are about 1 mm apart. Range (0, 100].
     #[serde(default = "default_link_length_mm")]
     pub link_length_mm: f64,
     /// Energy per byte through a router (input buffer write and read, crossbar) at
@@ -171,11 +177,17 @@ impl Declared for NocParams {
             range: Range::Other,
             doc: "[{endpoint, base_addr, size_bytes}]: where requests go",
         },
+        param::derived(
+            "link_pj_per_byte",
+            &Range::ENERGY_PJ,
+            "8 x wire_pj_per_bit_mm x link_length_mm",
+            "per byte per link traversal",
+        ),
         ParamDecl {
-            name: "link_pj_per_byte",
-            default: "1.6",
+            name: "wire_pj_per_bit_mm",
+            default: "0.2",
             range: Range::ENERGY_PJ,
-            doc: "per byte per link traversal: 0.2 pJ/bit/mm wires (Keckler et al. 2011), routers ~1 mm apart",
+            doc: "on-chip wire per bit per mm: Keckler et al. 2011; CACTI 7 65 nm repeated wire gives 0.17 at 1.0 V",
         },
         ParamDecl {
             name: "router_pj_per_byte",
@@ -216,8 +228,8 @@ fn default_router_latency_cycles() -> u64 {
 fn default_buffer_bytes() -> u64 {
     512
 }
-fn default_link_pj_per_byte() -> f64 {
-    1.6
+fn default_wire_pj_per_bit_mm() -> f64 {
+    0.2
 }
 fn default_link_length_mm() -> f64 {
     1.0
@@ -289,7 +301,7 @@ impl NocParams {
             router_latency_cycles: self.router_latency_cycles,
             buffer_bytes: self.buffer_bytes,
             address_map,
-            link_pj_per_byte: self.link_pj_per_byte,
+            link_pj_per_byte: self.link_pj_per_byte.unwrap_or(8.0 * self.wire_pj_per_bit_mm * self.link_length_mm),
             link_length_mm: self.link_length_mm,
             router_pj_per_byte: self.router_pj_per_byte,
             router_pj_per_packet: self.router_pj_per_packet,
@@ -479,7 +491,8 @@ pub(crate) mod tests {
             router_latency_cycles: default_router_latency_cycles(),
             buffer_bytes: default_buffer_bytes(),
             address_map: vec![RegionParams { endpoint: "gb".into(), base_addr: 0, size_bytes: 1 << 32 }],
-            link_pj_per_byte: default_link_pj_per_byte(),
+            link_pj_per_byte: None,
+            wire_pj_per_bit_mm: default_wire_pj_per_bit_mm(),
             link_length_mm: default_link_length_mm(),
             router_pj_per_byte: default_router_pj_per_byte(),
             router_pj_per_packet: default_router_pj_per_packet(),
@@ -493,6 +506,16 @@ pub(crate) mod tests {
     fn error(p: &NocParams) -> (String, String) {
         let e = p.validate().expect_err("these parameters are wrong");
         (e.param, e.message)
+    }
+
+    #[test]
+    fn link_energy_follows_the_link_length_unless_given() {
+        let mut p = params("mesh");
+        assert_eq!(p.validate().unwrap().link_pj_per_byte, 8.0 * 0.2 * 1.0);
+        p.link_length_mm = 2.5;
+        assert_eq!(p.validate().unwrap().link_pj_per_byte, 8.0 * 0.2 * 2.5);
+        p.link_pj_per_byte = Some(3.0);
+        assert_eq!(p.validate().unwrap().link_pj_per_byte, 3.0);
     }
 
     #[test]
