@@ -38,6 +38,23 @@ fn same(a: f64, b: f64) -> bool {
     (a / b - 1.0).abs() < 1e-12
 }
 
+/// `tasim validate FILE --costs` with `set`: its `costs` (`area`, `energy_per_action`).
+fn validate_costs(file: &str, set: &[&str]) -> Value {
+    let mut args = vec!["validate", file, "--costs", "--format", "json"];
+    for s in set {
+        args.extend(["--set", s]);
+    }
+    let out = tasim(&args);
+    assert!(out.status.success(), "{file} {set:?}: {}", stderr(&out));
+    serde_json::from_str::<Value>(&stdout(&out)).unwrap()["costs"].clone()
+}
+
+/// The energy of `action` of instance `name` in `costs`, pJ.
+fn action_pj(costs: &Value, name: &str, action: &str) -> f64 {
+    let a = costs["energy_per_action"].as_array().unwrap();
+    a.iter().find(|a| a["name"] == name && a["action"] == action).unwrap()["pj"].as_f64().unwrap()
+}
+
 /// The paper chip's buffer at `kib`: 8 banks of 16-byte (128-bit) words.
 fn model(kib: u64) -> SramCost {
     sram_cost(SramGeometry { capacity_bytes: kib * 1024, word_bits: 128, banks: 8 }).unwrap()
@@ -208,8 +225,11 @@ fn area_per_component_follows_the_model_and_adds_up() {
     assert!(!actions.iter().any(|a| a["name"] == "pc0" && a["action"] == "local_memory_pj_per_byte"));
     // One buffer access at 0.63 V: the SRAM model's 128-bit read of an 8 KiB bank at 1.2 V.
     assert!(same(pj("gb", "read_pj_per_access"), 14.53 * (0.63f64 / 1.2).powi(2)));
-    // One byte-hop at 0.63 V: link 1.6 + router 1.1 pJ at 1.0 V.
-    assert!(same(pj("noc", "byte_hop_pj"), 2.7 * 0.63f64.powi(2)));
+    // One byte-hop at 0.63 V: a 1 mm link (8 bits x 0.2 pJ/bit/mm) and the router's 512-byte
+    // flip-flop input buffer written and read (given at 1.0 V).
+    let b = components::cost::pe::storage_energy(512, 256).at(1.0);
+    let hop = 8.0 * 0.2 * 1.0 + b.read_pj_per_byte + b.write_pj_per_byte;
+    assert!(same(pj("noc", "byte_hop_pj"), hop * 0.63f64.powi(2)));
 }
 
 #[rstest::rstest]
@@ -220,16 +240,10 @@ fn area_per_component_follows_the_model_and_adds_up() {
 #[case::bigger_buffer("gb.capacity_kib=256", "gb.area_mm2")]
 fn a_bigger_structure_has_a_bigger_area(#[case] set: &str, #[case] key: &str) {
     let area = |set: &[&str]| {
-        let mut args = vec!["validate", CHIP, "--costs", "--format", "json"];
-        for s in set {
-            args.extend(["--set", s]);
-        }
-        let out = tasim(&args);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let v = validate_costs(CHIP, set);
         let (name, _) = key.split_once('.').unwrap();
-        let c = v["costs"]["area"]["per_component"].as_array().unwrap().iter().find(|c| c["name"] == name).cloned();
-        (c.unwrap()["mm2"].as_f64().unwrap(), v["costs"]["area"]["total_mm2"].as_f64().unwrap())
+        let c = v["area"]["per_component"].as_array().unwrap().iter().find(|c| c["name"] == name).cloned();
+        (c.unwrap()["mm2"].as_f64().unwrap(), v["area"]["total_mm2"].as_f64().unwrap())
     };
     let (base, base_total) = area(&[]);
     let (bigger, total) = area(&[set]);
@@ -280,15 +294,7 @@ fn a_smaller_node_scales_energy_leakage_and_area() {
 /// system file (or `--set`) gives one.
 #[test]
 fn the_node_is_settable_and_systems_take_their_chips_node() {
-    let costs = |file: &str, set: &[&str]| -> Value {
-        let mut args = vec!["validate", file, "--costs", "--format", "json"];
-        for s in set {
-            args.extend(["--set", s]);
-        }
-        let out = tasim(&args);
-        assert!(out.status.success(), "{file} {set:?}: {}", stderr(&out));
-        serde_json::from_str::<Value>(&stdout(&out)).unwrap()["costs"]["area"].clone()
-    };
+    let costs = |file: &str, set: &[&str]| validate_costs(file, set)["area"].clone();
     let variant = costs("topologies/paper-chip-28nm.yaml", &[]);
     assert_eq!(costs(CHIP, &["technology.node_nm=28"]), variant);
     assert_eq!(costs("topologies/paper-chip-28nm.yaml", &["technology.node_nm=65"]), costs(CHIP, &[]));
@@ -325,22 +331,9 @@ fn the_node_is_settable_and_systems_take_their_chips_node() {
 #[case::operands_32(32, 32)]
 fn pe_widths_follow_the_pe_models(#[case] operand: u32, #[case] accumulator: u32) {
     use components::cost::pe::{mac_pj, register_pj_per_pe_cycle};
-    let costs = |set: &[String]| -> Value {
-        let mut args = vec!["validate".to_string(), CHIP.into(), "--costs".into(), "--format".into(), "json".into()];
-        for s in set {
-            args.extend(["--set".to_string(), s.clone()]);
-        }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = tasim(&args);
-        assert!(out.status.success(), "{}", stderr(&out));
-        serde_json::from_str::<Value>(&stdout(&out)).unwrap()["costs"].clone()
-    };
     let set = [format!("pc0.pe_operand_bits={operand}"), format!("pc0.pe_accumulator_bits={accumulator}")];
-    let (base, wide) = (costs(&[]), costs(&set));
-    let pj = |c: &Value, action: &str| {
-        let a = c["energy_per_action"].as_array().unwrap();
-        a.iter().find(|a| a["name"] == "pc0" && a["action"] == action).unwrap()["pj"].as_f64().unwrap()
-    };
+    let (base, wide) = (validate_costs(CHIP, &[]), validate_costs(CHIP, &[&set[0], &set[1]]));
+    let pj = |c: &Value, action: &str| action_pj(c, "pc0", action);
     let (w8, w) = (
         PeWidths { operand_bits: 8, accumulator_bits: 32 },
         PeWidths { operand_bits: operand, accumulator_bits: accumulator },
@@ -369,11 +362,23 @@ fn pe_widths_follow_the_pe_models(#[case] operand: u32, #[case] accumulator: u32
 #[test]
 fn the_bottom_up_area_is_the_stated_share_of_the_published_core() {
     const PUBLISHED_MM2: f64 = 10.24;
-    let out = tasim(&["validate", CHIP, "--costs", "--format", "json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    let total = v["costs"]["area"]["total_mm2"].as_f64().unwrap();
+    let total = validate_costs(CHIP, &[])["area"]["total_mm2"].as_f64().unwrap();
     let share = total / PUBLISHED_MM2;
     assert!((share - 0.364).abs() < 0.005, "{total} mm2 is {:.1}% of the published core", 100.0 * share);
     assert!((share - 1.0).abs() > 0.15, "within ±15% of the published area: restate the README");
+}
+
+/// A NoC byte-hop costs its link's wire by length and its router's input buffer by size.
+#[test]
+fn a_byte_hop_follows_link_length_and_router_buffers() {
+    let hop = |set: &[&str]| action_pj(&validate_costs(CHIP, set), "noc", "byte_hop_pj");
+    let base = hop(&[]);
+    // One more mm of wire: 8 bits x 0.2 pJ/bit/mm at 1.0 V, charged at the 0.63 V supply.
+    assert!(same(hop(&["noc.link_length_mm=2"]) - base, 1.6 * 0.63f64.powi(2)));
+    // A 2 KiB input buffer is SRAM, read 256 bits at a time (the model's 128-bit word).
+    let b = components::cost::pe::storage_energy(2048, 256).at(1.0);
+    let big = (1.6 + b.read_pj_per_byte + b.write_pj_per_byte) * 0.63f64.powi(2);
+    assert!(same(hop(&["noc.buffer_bytes=2048"]), big));
+    // Given coefficients win.
+    assert!(same(hop(&["noc.link_pj_per_byte=1", "noc.router_pj_per_byte=1"]), 2.0 * 0.63f64.powi(2)));
 }

@@ -79,12 +79,13 @@ pub struct NocParams {
     /// its 3.2 mm-wide core are about 1 mm apart. Range (0, 100].
     #[serde(default = "default_link_length_mm")]
     pub link_length_mm: f64,
-    /// Energy per byte through a router (input buffer write and read, crossbar) at
-    /// `nominal_v`. Default 1.1 pJ: Horowitz (ISSCC 2014, 45 nm, 0.9 V) gives 10 pJ per 64-bit
-    /// read of an 8 KB SRAM; a 512-byte buffer costs about a quarter of that per access, twice
-    /// (write, read): 0.6 pJ/byte; ×1.5 for 65 nm and ×(1.0/0.9)² for 1.0 V.
-    #[serde(default = "default_router_pj_per_byte")]
-    pub router_pj_per_byte: f64,
+    /// Energy per byte through a router at `nominal_v`: one write and one read of its input
+    /// buffer. Absent: the storage model for `buffer_bytes` read a link's width at a time
+    /// (`cost::pe::storage_energy`: Aladdin flip-flops below 1 KiB, the CACTI-based SRAM model
+    /// above), restated at `nominal_v` as V²: 0.25 pJ for the default 512-byte buffer at
+    /// 1.0 V. The crossbar's wires are not counted (a few hundred µm inside the router).
+    #[serde(default)]
+    pub router_pj_per_byte: Option<f64>,
     /// Energy per packet through a router (route computation, allocation, crossbar set-up) at
     /// `nominal_v`. Default 2.0 pJ: about ten 32-bit adds' worth of logic (Horowitz: 0.1 pJ
     /// each at 45 nm), ×1.5 for 65 nm, ×1.23 for 1.0 V.
@@ -189,13 +190,12 @@ impl Declared for NocParams {
             range: Range::ENERGY_PJ,
             doc: "on-chip wire per bit per mm: Keckler et al. 2011; CACTI 7 65 nm repeated wire gives 0.17 at 1.0 V",
         },
-        ParamDecl {
-            name: "router_pj_per_byte",
-            default: "1.1",
-            range: Range::ENERGY_PJ,
-            doc:
-                "per byte through a router (buffer write+read): Horowitz ISSCC 2014 SRAM figures scaled to 65 nm, 1.0 V",
-        },
+        param::derived(
+            "router_pj_per_byte",
+            &Range::ENERGY_PJ,
+            "the storage model (cost::pe: flip-flops below 1 KiB, else CACTI-based SRAM) for buffer_bytes, one write and one read",
+            "per byte through a router (input buffer write + read)",
+        ),
         ParamDecl {
             name: "router_pj_per_packet",
             default: "2.0",
@@ -233,9 +233,6 @@ fn default_wire_pj_per_bit_mm() -> f64 {
 }
 fn default_link_length_mm() -> f64 {
     1.0
-}
-fn default_router_pj_per_byte() -> f64 {
-    1.1
 }
 fn default_router_pj_per_packet() -> f64 {
     2.0
@@ -284,6 +281,14 @@ const MAX_ENDPOINTS: usize = 1024;
 
 impl NocParams {
     /// Checks every parameter; the first problem found is returned.
+    /// One write and one read of a byte of a router's input buffer, pJ at `nominal_v`: the
+    /// storage model for `buffer_bytes` read `link_bytes_per_cycle` at a time.
+    pub fn buffer_pj_per_byte(&self) -> f64 {
+        let width_bits = u32::try_from(self.link_bytes_per_cycle.saturating_mul(8)).unwrap_or(u32::MAX);
+        let e = crate::cost::pe::storage_energy(self.buffer_bytes, width_bits).at(self.nominal_v);
+        e.read_pj_per_byte + e.write_pj_per_byte
+    }
+
     pub fn validate(&self) -> Result<NocConfig, ParamError> {
         let (rows, cols) = self.shape()?;
         let routers = rows * cols;
@@ -303,7 +308,7 @@ impl NocParams {
             address_map,
             link_pj_per_byte: self.link_pj_per_byte.unwrap_or(8.0 * self.wire_pj_per_bit_mm * self.link_length_mm),
             link_length_mm: self.link_length_mm,
-            router_pj_per_byte: self.router_pj_per_byte,
+            router_pj_per_byte: self.router_pj_per_byte.unwrap_or_else(|| self.buffer_pj_per_byte()),
             router_pj_per_packet: self.router_pj_per_packet,
             leakage_uw_per_router: self.leakage_uw_per_router,
             leakage_uw_per_buffer_kib: self.leakage_uw_per_buffer_kib,
@@ -494,7 +499,7 @@ pub(crate) mod tests {
             link_pj_per_byte: None,
             wire_pj_per_bit_mm: default_wire_pj_per_bit_mm(),
             link_length_mm: default_link_length_mm(),
-            router_pj_per_byte: default_router_pj_per_byte(),
+            router_pj_per_byte: None,
             router_pj_per_packet: default_router_pj_per_packet(),
             leakage_uw_per_router: default_leakage_uw_per_router(),
             leakage_uw_per_buffer_kib: default_leakage_uw_per_buffer_kib(),
@@ -516,6 +521,21 @@ pub(crate) mod tests {
         assert_eq!(p.validate().unwrap().link_pj_per_byte, 8.0 * 0.2 * 2.5);
         p.link_pj_per_byte = Some(3.0);
         assert_eq!(p.validate().unwrap().link_pj_per_byte, 3.0);
+    }
+
+    #[test]
+    fn router_energy_is_its_buffers_write_and_read_unless_given() {
+        use crate::cost::pe::storage_energy;
+        let mut p = params("mesh");
+        // 512 bytes: flip-flops, 8 bits written and read at 0.009 pJ (40 nm) x 1.43, at 0.9 V.
+        let ff = 2.0 * 8.0 * 0.009 * 1.43 * (1.0f64 / 0.9).powi(2);
+        assert!((p.validate().unwrap().router_pj_per_byte / ff - 1.0).abs() < 1e-12);
+        // 8 KiB buffers are SRAM read a 128-bit link word at a time.
+        p.buffer_bytes = 8192;
+        let s = storage_energy(8192, 128).at(1.0);
+        assert_eq!(p.validate().unwrap().router_pj_per_byte, s.read_pj_per_byte + s.write_pj_per_byte);
+        p.router_pj_per_byte = Some(0.5);
+        assert_eq!(p.validate().unwrap().router_pj_per_byte, 0.5);
     }
 
     #[test]
