@@ -86,6 +86,7 @@ pub fn build_propagation_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Ms
     Ok(Box::new(Core::new(
         dp,
         p.array(),
+        p.widths(),
         domain,
         p.energy.clone(),
         p.max_outstanding as usize,
@@ -168,6 +169,7 @@ pub fn build_update_core(ctx: &BuildCtx<'_>) -> Result<Box<dyn Component<Msg>>, 
     Ok(Box::new(Core::new(
         dp,
         p.array(),
+        p.widths(),
         domain,
         p.energy.clone(),
         p.max_outstanding as usize,

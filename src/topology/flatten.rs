@@ -9,7 +9,7 @@ use serde_yaml::Value;
 
 use super::locate::Locator;
 use super::overrides;
-use super::schema::{ComponentDecl, ConnectionDecl, FabricDecl, SubsystemDecl, TopologyFile};
+use super::schema::{ComponentDecl, ConnectionDecl, FabricDecl, SubsystemDecl, TechnologyDecl, TopologyFile};
 use super::units::{bytes_per_s_from_gb, check_ps, check_voltage, period_ps_from_mhz, to_ps};
 use super::{join, Clock, Connection, Fabric, Instance, Latency, Origin, Rate, RunSettings, SourceFile, Topology};
 use crate::error::{InputError, InputErrors};
@@ -53,6 +53,9 @@ struct Loader {
     clock_index: HashMap<String, usize>,
     instance_index: HashMap<String, usize>,
     array_index: HashMap<String, usize>,
+    /// A system's chip template's `technology` (with its file), used when the system file
+    /// gives none: a system of 28 nm chips is at 28 nm.
+    chip_technology: Option<(Arc<SourceFile>, TechnologyDecl)>,
 }
 
 /// Loads `path` and everything it refers to. `overrides` are `instance.param=value` pairs
@@ -66,6 +69,7 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Topology, InputErrors> 
         clocks: Vec::new(),
         instances: Vec::new(),
         arrays: Vec::new(),
+        chip_technology: None,
         pending: Vec::new(),
         clock_index: HashMap::new(),
         instance_index: HashMap::new(),
@@ -566,11 +570,17 @@ impl Loader {
         self.apply_override(0, key.trim(), yaml_value(raw), origin);
     }
 
+    /// The top-level file's technology node, else a system's chip template's, else 65 nm.
     fn technology(&mut self, file: &Arc<SourceFile>, doc: &TopologyFile) -> Technology {
-        let Some(node) = doc.technology.as_ref().and_then(|t| t.node_nm) else { return Technology::default() };
+        let (file, decl) = match (&doc.technology, &self.chip_technology) {
+            (Some(t), _) => (Arc::clone(file), t.clone()),
+            (None, Some((f, t))) => (Arc::clone(f), t.clone()),
+            (None, None) => return Technology::default(),
+        };
+        let Some(node) = decl.node_nm else { return Technology::default() };
         Technology::at(node).unwrap_or_else(|m| {
             self.errors.push(
-                Origin::at(file, "technology")
+                Origin::at(&file, "technology")
                     .error("node_nm", format!("`node_nm` = {node}: {m}"))
                     .fix("give a node from 7 to 65 nm (the nodes of Stillmaker & Baas 2017 and between them)"),
             );

@@ -1,7 +1,8 @@
 //! `--set` on the structure of the top-level file, applied to its YAML before it is read:
 //! clock fields (`clocks.core_clk.frequency_mhz=100`), an array's size (`pc.count=4`, a
 //! component or subsystem declared with `count`) and connection fields
-//! (`connections[2].latency_ns=10`, by position in the file's `connections` list). Every
+//! (`connections[2].latency_ns=10`, by position in the file's `connections` list) and the
+//! technology node (`technology.node_nm=28`). Every
 //! other override names instance parameters and is applied after expansion (`flatten`).
 
 use serde_yaml::{Mapping, Value};
@@ -19,6 +20,8 @@ pub(crate) enum Target<'a> {
     Count { name: &'a str },
     /// `connections[<index>].<field>`.
     Connection { index: usize, field: &'a str },
+    /// `technology.<field>`: the chip's node (for a system, every chip's).
+    Technology { field: &'a str },
     /// An instance parameter (`pc0.pe_rows`, or `pc.pe_rows` for every element of `pc`).
     Parameter,
 }
@@ -27,6 +30,9 @@ pub(crate) enum Target<'a> {
 pub(crate) fn target<'a>(doc: &Value, key: &'a str) -> Target<'a> {
     if let Some((name, field)) = key.strip_prefix("clocks.").and_then(|r| r.rsplit_once('.')) {
         return Target::Clock { name, field };
+    }
+    if let Some(field) = key.strip_prefix("technology.") {
+        return Target::Technology { field };
     }
     if let Some((index, field)) = key.strip_prefix("connections[").and_then(|r| r.split_once("].")) {
         if let Ok(index) = index.parse() {
@@ -113,6 +119,20 @@ pub(crate) fn apply(doc: &mut Value, t: &Target<'_>, value: Value, arg: &str) ->
             }
             c.insert(key(field), value);
         }
+        Target::Technology { field } => {
+            if field != "node_nm" {
+                let msg = format!("`technology` has no field `{field}` that --set can change");
+                return Err(origin.error("", msg).fix(fix_for(field, ["node_nm"])));
+            }
+            let Some(top) = doc.as_mapping_mut() else {
+                return Err(origin.error("", "the top-level file is not a mapping"));
+            };
+            let tech = top.entry(key("technology")).or_insert_with(|| Value::Mapping(Mapping::new()));
+            if !tech.is_mapping() {
+                *tech = Value::Mapping(Mapping::new());
+            }
+            tech.as_mapping_mut().expect("a mapping").insert(key(field), value);
+        }
         Target::Parameter => {}
     }
     Ok(())
@@ -142,6 +162,7 @@ mod tests {
         assert_eq!(target(&d, "uc.count"), Target::Parameter, "uc is not an array");
         assert_eq!(target(&d, "connections[0].latency_ps"), Target::Connection { index: 0, field: "latency_ps" });
         assert_eq!(target(&d, "pc.pe_rows"), Target::Parameter);
+        assert_eq!(target(&d, "technology.node_nm"), Target::Technology { field: "node_nm" });
     }
 
     #[test]

@@ -73,6 +73,9 @@ impl Loader {
         let Some(dims) = self.system_dims(file, sys) else { return };
         let chips: u32 = dims.iter().map(|d| d.size).product();
         let Some((f, d, canon)) = self.read_nested(&sys.chip, &origin, "chip") else { return };
+        if let Some(t) = &d.technology {
+            self.chip_technology = Some((Arc::clone(&f), t.clone()));
+        }
         let coll = &sys.collective;
         let copt = Origin::at(file, "system.collective");
         let attach = coll.attach.clone().unwrap_or_else(|| "uc".into());

@@ -22,30 +22,36 @@ use sim_core::{ClockId, Component, Context, PortId, PortSpec, StatsWriter};
 use super::dataflow::{Array, Work};
 use super::mem_client::MemClient;
 use super::protocol::{Done, Op, Region, Task};
-use crate::cost::area;
+use crate::cost::area::{self, PeWidths};
+use crate::cost::pe;
 use crate::energy::{ClockActivity, EnergyMeter, Leakage, PowerDomain, Scope};
 use crate::mem::Cause;
 use crate::Msg;
 
 use crate::param::{ParamDecl, Range};
 
-/// Energy coefficients of a core, at `nominal_v` (scaled as V² for dynamic energy).
+/// Energy coefficients of a core, at `nominal_v` (scaled as V² for dynamic energy). The
+/// MAC, register and local-storage figures are derived from the PE widths and the buffer
+/// sizes by the cost models ([`crate::cost::pe`]) unless given; see [`CoreEnergy::resolve`].
 #[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CoreEnergy {
-    /// One 8-bit multiply with a 32-bit accumulate. Horowitz (ISSCC 2014, 45 nm, 0.9 V):
-    /// 0.2 pJ + 0.1 pJ; ×1.5 for 65 nm = 0.45 pJ.
-    pub mac_pj: f64,
-    /// Per byte read from the core's local buffers. Horowitz: 10 pJ per 64-bit read of an
-    /// 8 KB SRAM = 1.25 pJ/B; ×1.5 for 65 nm.
-    pub buffer_read_pj_per_byte: f64,
-    pub buffer_write_pj_per_byte: f64,
-    /// Per byte of the update core's local memory (master weights, momentum, gradient sums):
-    /// a 64 KiB SRAM, between Horowitz's 32 KB (20 pJ/64 bit) and 1 MB points, ×1.5 for 65 nm.
-    pub local_memory_pj_per_byte: f64,
-    /// Clock distribution, pipeline registers and control, per PE per cycle while
-    /// computing. 0.5 pJ: a PE clocks about 64 flip-flops (operands, accumulator, control),
-    /// a few fJ each at 65 nm and 0.9 V, plus its share of the clock tree.
+    /// One multiply of two operands with an accumulate, pJ. Absent: [`pe::mac_pj`] for the
+    /// PE widths (Horowitz, ISSCC 2014, scaled to 65 nm: 0.372 pJ for 8-bit × 8-bit + 32-bit).
+    pub mac_pj: Option<f64>,
+    /// The PE's pipeline registers (operands and accumulator) per computing cycle, pJ.
+    /// Absent: [`pe::register_pj_per_pe_cycle`] (Aladdin's flip-flop per bit).
+    pub register_pj_per_pe_cycle: Option<f64>,
+    /// Per byte read from the core's operand buffers. Absent: the SRAM model for each
+    /// buffer's size and a row of operands as its word, averaged over the buffers by size.
+    pub buffer_read_pj_per_byte: Option<f64>,
+    pub buffer_write_pj_per_byte: Option<f64>,
+    /// Per byte of the update core's local memory (master weights, momentum, gradient sums).
+    /// Absent: the SRAM model for `local_kib` (read and write averaged).
+    pub local_memory_pj_per_byte: Option<f64>,
+    /// Clock distribution and control per PE per cycle while computing, beyond the PE's own
+    /// registers. 0.5 pJ: an estimate (no published clock-tree figure was found: reference
+    /// sheet §2, "gap"); the paper chip calibrates it.
     pub clock_pj_per_pe_cycle: f64,
     /// Share of the clock energy still spent in an idle cycle (clock gating is partial).
     pub idle_clock_fraction: f64,
@@ -54,37 +60,50 @@ pub struct CoreEnergy {
     pub leakage_voltage_exponent: f64,
 }
 
+/// What an absent PE coefficient is derived from.
+const FROM_PE_MODEL: &str =
+    "the PE model (cost::pe: Horowitz ISSCC 2014 MAC, Aladdin flip-flops) for pe_operand_bits, pe_accumulator_bits";
+/// What an absent storage coefficient is derived from.
+const FROM_STORAGE_MODEL: &str =
+    "the SRAM model (cost::sram, CACTI 7 65 nm lstp) for the buffer sizes, a row of operands per word";
+
 impl crate::param::Declared for CoreEnergy {
     const PARAMS: &'static [ParamDecl] = &[
-        ParamDecl {
-            name: "mac_pj",
-            default: "0.45",
-            range: Range::ENERGY_PJ,
-            doc: "8-bit multiply + 32-bit accumulate; Horowitz (ISSCC 2014): 0.2 + 0.1 pJ at 45 nm, x1.5 for 65 nm",
-        },
-        ParamDecl {
-            name: "buffer_read_pj_per_byte",
-            default: "1.9",
-            range: Range::ENERGY_PJ,
-            doc: "per byte read from local buffers; Horowitz: 10 pJ per 64 bit of 8 KB SRAM, x1.5 for 65 nm",
-        },
-        ParamDecl {
-            name: "buffer_write_pj_per_byte",
-            default: "1.9",
-            range: Range::ENERGY_PJ,
-            doc: "per byte written to local buffers: as a read",
-        },
-        ParamDecl {
-            name: "local_memory_pj_per_byte",
-            default: "4.5",
-            range: Range::ENERGY_PJ,
-            doc: "per byte of the update core's 64 KiB local memory, between Horowitz's 32 KB and 1 MB points",
-        },
+        crate::param::derived(
+            "mac_pj",
+            &Range::ENERGY_PJ,
+            FROM_PE_MODEL,
+            "one multiply + accumulate at nominal_v; model: Horowitz's 8/32-bit points, power law in width",
+        ),
+        crate::param::derived(
+            "register_pj_per_pe_cycle",
+            &Range::ENERGY_PJ,
+            FROM_PE_MODEL,
+            "a PE's operand and accumulator registers per computing cycle; model: Aladdin 0.009 pJ/bit at 40 nm",
+        ),
+        crate::param::derived(
+            "buffer_read_pj_per_byte",
+            &Range::ENERGY_PJ,
+            FROM_STORAGE_MODEL,
+            "per byte read from the operand buffers; model: their mean by size",
+        ),
+        crate::param::derived(
+            "buffer_write_pj_per_byte",
+            &Range::ENERGY_PJ,
+            FROM_STORAGE_MODEL,
+            "per byte written to the operand buffers; model: their mean by size",
+        ),
+        crate::param::derived(
+            "local_memory_pj_per_byte",
+            &Range::ENERGY_PJ,
+            FROM_STORAGE_MODEL,
+            "per byte of the update core's local memory; model: mean of read and write for local_kib",
+        ),
         ParamDecl {
             name: "clock_pj_per_pe_cycle",
             default: "0.5",
             range: Range::ENERGY_PJ,
-            doc: "clock, registers and control per PE per computing cycle (~64 flip-flops of a few fJ)",
+            doc: "clock distribution and control per PE per computing cycle beyond its registers (estimate; no published figure)",
         },
         ParamDecl {
             name: "idle_clock_fraction",
@@ -101,6 +120,53 @@ impl crate::param::Declared for CoreEnergy {
         },
         crate::param::LEAKAGE_VOLTAGE_EXPONENT,
     ];
+}
+
+/// A core's energy coefficients with every derived one filled in, pJ at `nominal_v`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CoreCosts {
+    pub mac_pj: f64,
+    pub register_pj_per_pe_cycle: f64,
+    pub buffer_read_pj_per_byte: f64,
+    pub buffer_write_pj_per_byte: f64,
+    pub local_memory_pj_per_byte: f64,
+    pub clock_pj_per_pe_cycle: f64,
+    pub idle_clock_fraction: f64,
+}
+
+/// The storage a core's local memory is called in [`Datapath::storage`]; every other entry
+/// is an operand buffer.
+pub const LOCAL_MEMORY: &str = "local_memory";
+
+impl CoreEnergy {
+    /// The coefficients: those given, the rest from the cost models for a PE of `widths` and
+    /// the core's `storage` ((name, bytes), [`LOCAL_MEMORY`] apart) read `word_bits` at a
+    /// time, restated from the models' voltages at `nominal_v` as V².
+    pub fn resolve(&self, widths: PeWidths, storage: &[(&'static str, usize)], word_bits: u32) -> CoreCosts {
+        let at_nominal = |pj: f64, v: f64| pj * (self.nominal_v / v).powi(2);
+        let energy = |bytes: usize| pe::storage_energy(bytes as u64, word_bits).at(self.nominal_v);
+        let buffers: Vec<_> =
+            storage.iter().filter(|(n, _)| *n != LOCAL_MEMORY).map(|&(_, b)| (b, energy(b))).collect();
+        let total: usize = buffers.iter().map(|(b, _)| b).sum();
+        let mean = |f: fn(&pe::StorageEnergy) -> f64| {
+            buffers.iter().map(|(b, e)| *b as f64 * f(e)).sum::<f64>() / (total.max(1) as f64)
+        };
+        let local = storage.iter().find(|(n, _)| *n == LOCAL_MEMORY).map(|&(_, b)| energy(b));
+        CoreCosts {
+            mac_pj: self.mac_pj.unwrap_or_else(|| at_nominal(pe::mac_pj(widths), pe::PE_V)),
+            register_pj_per_pe_cycle: self
+                .register_pj_per_pe_cycle
+                .unwrap_or_else(|| at_nominal(pe::register_pj_per_pe_cycle(widths), pe::PE_V)),
+            buffer_read_pj_per_byte: self.buffer_read_pj_per_byte.unwrap_or_else(|| mean(|e| e.read_pj_per_byte)),
+            buffer_write_pj_per_byte: self.buffer_write_pj_per_byte.unwrap_or_else(|| mean(|e| e.write_pj_per_byte)),
+            // No local memory: nothing is ever charged to it.
+            local_memory_pj_per_byte: self
+                .local_memory_pj_per_byte
+                .unwrap_or_else(|| local.map_or(0.0, |e| (e.read_pj_per_byte + e.write_pj_per_byte) / 2.0)),
+            clock_pj_per_pe_cycle: self.clock_pj_per_pe_cycle,
+            idle_clock_fraction: self.idle_clock_fraction,
+        }
+    }
 }
 
 /// The parameters both core types share, declared once.
@@ -121,6 +187,21 @@ pub mod shared_params {
     };
     pub const PE_COLS: ParamDecl =
         ParamDecl { name: "pe_cols", default: "8", range: Range::count(1, 1024), doc: "PE array columns" };
+    /// Operand and accumulator widths: inside the PE energy model's reference points.
+    const WIDTH: Range =
+        Range::count(crate::cost::pe::WIDTH_BITS_RANGE.0 as u64, crate::cost::pe::WIDTH_BITS_RANGE.1 as u64);
+    pub const PE_OPERAND_BITS: ParamDecl = ParamDecl {
+        name: "pe_operand_bits",
+        default: "8",
+        range: WIDTH,
+        doc: "bits of each multiplier operand: the all-8-bit datapath of Choi et al. 2020 (train_math int8 kernels)",
+    };
+    pub const PE_ACCUMULATOR_BITS: ParamDecl = ParamDecl {
+        name: "pe_accumulator_bits",
+        default: "32",
+        range: WIDTH,
+        doc: "bits of the accumulator: the int8 kernels' i32 sums",
+    };
     pub const DOUBLE_BUFFER: ParamDecl = ParamDecl {
         name: "double_buffer",
         default: "true",
@@ -152,10 +233,11 @@ pub mod shared_params {
 impl Default for CoreEnergy {
     fn default() -> Self {
         CoreEnergy {
-            mac_pj: 0.45,
-            buffer_read_pj_per_byte: 1.9,
-            buffer_write_pj_per_byte: 1.9,
-            local_memory_pj_per_byte: 4.5,
+            mac_pj: None,
+            register_pj_per_pe_cycle: None,
+            buffer_read_pj_per_byte: None,
+            buffer_write_pj_per_byte: None,
+            local_memory_pj_per_byte: None,
             clock_pj_per_pe_cycle: 0.5,
             idle_clock_fraction: 0.1,
             leakage_mw: 1.0,
@@ -170,6 +252,7 @@ impl Default for CoreEnergy {
 pub fn validate_core(
     pe_rows: u32,
     pe_cols: u32,
+    widths: PeWidths,
     buffers_kib: &[(&'static str, f64)],
     max_outstanding: u32,
     request_bytes: u32,
@@ -177,6 +260,7 @@ pub fn validate_core(
     if pe_rows == 0 || pe_cols == 0 {
         return Err(("pe_rows", "a PE array needs at least one row and one column (`pe_rows`, `pe_cols`)".into()));
     }
+    pe::check_widths(widths)?;
     for &(f, v) in buffers_kib {
         if !(v.is_finite() && v > 0.0) {
             return Err((f, format!("`{f}` must be above 0, not {v}")));
@@ -278,23 +362,28 @@ pub struct Core<D> {
     /// When the datapath last became free.
     free_since: u64,
     energy: EnergyMeter,
-    coeff: CoreEnergy,
+    coeff: CoreCosts,
+    widths: PeWidths,
     activity: ClockActivity,
     stats: CoreStats,
 }
 
 impl<D: Datapath> Core<D> {
-    /// A core around `dp`. With `double_buffer`, the next task's operands load while the
-    /// current one computes, and results are written while the next one computes.
+    /// A core around `dp` with PEs of `widths`. With `double_buffer`, the next task's operands
+    /// load while the current one computes, and results are written while the next one
+    /// computes. Energy coefficients absent from `coeff` come from the cost models.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         dp: D,
         array: Array,
+        widths: PeWidths,
         domain: PowerDomain,
         coeff: CoreEnergy,
         max_outstanding: usize,
         request_bytes: u32,
         double_buffer: bool,
     ) -> Self {
+        let costs = coeff.resolve(widths, &dp.storage(), storage_word_bits(widths, array));
         let leakage = Leakage {
             mw_at_nominal: coeff.leakage_mw,
             nominal_v: coeff.nominal_v,
@@ -313,7 +402,8 @@ impl<D: Datapath> Core<D> {
             exchanging: Vec::new(),
             free_since: 0,
             energy: EnergyMeter::new(domain, Scope::Chip, leakage),
-            coeff,
+            coeff: costs,
+            widths,
             activity: ClockActivity::default(),
             stats: CoreStats::default(),
         }
@@ -372,6 +462,8 @@ impl<D: Datapath> Core<D> {
         let stored: u64 = ex.writes.iter().map(|(_, d)| d.len() as u64).sum();
         let c = &self.coeff;
         self.energy.add(v, "mac", c.mac_pj, ex.work.macs as f64, cause);
+        let active_pe_cycles = ex.work.cycles as f64 * self.array.pes() as f64;
+        self.energy.add(v, "register", c.register_pj_per_pe_cycle, active_pe_cycles, cause);
         self.energy.add(v, "buffer_read", c.buffer_read_pj_per_byte, ex.work.buffer_reads as f64, cause);
         self.energy.add(v, "buffer_write", c.buffer_write_pj_per_byte, (loaded + stored) as f64, cause);
         self.energy.add(v, "local_memory", c.local_memory_pj_per_byte, ex.local_bytes as f64, cause);
@@ -531,20 +623,23 @@ impl<D: Datapath> Component<Msg> for Core<D> {
     }
 }
 
-/// The PE of both core types: 8-bit operands (the all-8-bit datapath of Choi et al. 2020,
-/// `train_math::kernels::int8`) into 32-bit accumulators (the kernels' `i32` sums).
-pub const PE_WIDTHS: area::PeWidths = area::PeWidths { operand_bits: 8, accumulator_bits: 32 };
+/// The word a core's local storage is read and written in: a row of operands, one per column
+/// (`pe_operand_bits x pe_cols`).
+pub fn storage_word_bits(widths: PeWidths, array: Array) -> u32 {
+    u32::try_from(u64::from(widths.operand_bits) * array.cols).unwrap_or(u32::MAX)
+}
 
 impl<D: Datapath> Core<D> {
     /// Area (`area.pe_array_mm2`, `area.<buffer>_mm2`, `area_mm2` in total) and the energy of
-    /// one action at the present voltage (`cost.mac_pj`, `cost.buffer_read_pj_per_byte`,
-    /// `cost.buffer_write_pj_per_byte`, `cost.clock_pj_per_pe_cycle`). Local storage is read
-    /// a row of 8-bit operands at a time: `8 x pe_cols`-bit words.
+    /// one action at the present voltage (`cost.mac_pj`, `cost.register_pj_per_pe_cycle`,
+    /// `cost.buffer_read_pj_per_byte`, `cost.buffer_write_pj_per_byte`,
+    /// `cost.local_memory_pj_per_byte`, `cost.clock_pj_per_pe_cycle`). Local storage is read a
+    /// row of operands at a time ([`storage_word_bits`]).
     fn write_costs(&self, stats: &mut StatsWriter<'_>) {
         let node = self.energy.domain().technology.area;
-        let pe_array = area::pe_um2(PE_WIDTHS) * self.array.pes() as f64 * 1e-6 * node;
+        let pe_array = area::pe_um2(self.widths) * self.array.pes() as f64 * 1e-6 * node;
         stats.value("area.pe_array_mm2", pe_array);
-        let word_bits = u32::try_from(8 * self.array.cols).unwrap_or(u32::MAX);
+        let word_bits = storage_word_bits(self.widths, self.array);
         let mut total = pe_array;
         for (name, bytes) in self.dp.storage() {
             let a = area::storage_mm2(bytes as u64, word_bits) * node;
@@ -555,11 +650,59 @@ impl<D: Datapath> Core<D> {
         let c = &self.coeff;
         for (name, pj) in [
             ("mac_pj", c.mac_pj),
+            ("register_pj_per_pe_cycle", c.register_pj_per_pe_cycle),
             ("buffer_read_pj_per_byte", c.buffer_read_pj_per_byte),
             ("buffer_write_pj_per_byte", c.buffer_write_pj_per_byte),
+            ("local_memory_pj_per_byte", c.local_memory_pj_per_byte),
             ("clock_pj_per_pe_cycle", c.clock_pj_per_pe_cycle),
         ] {
+            if name == "local_memory_pj_per_byte" && !self.dp.storage().iter().any(|(n, _)| *n == LOCAL_MEMORY) {
+                continue;
+            }
             stats.extent(&format!("cost.{name}"), self.energy.at_present_voltage(stats, pj));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a / b - 1.0).abs() < 1e-9
+    }
+
+    const W: PeWidths = PeWidths { operand_bits: 8, accumulator_bits: 32 };
+
+    #[test]
+    fn absent_coefficients_come_from_the_cost_models_at_nominal_v() {
+        let e = CoreEnergy { nominal_v: 0.6, ..CoreEnergy::default() };
+        let storage = [("input", 4096), ("weights", 2048), (LOCAL_MEMORY, 64 << 10)];
+        let c = e.resolve(W, &storage, 64);
+        let v = (0.6f64 / 0.9).powi(2);
+        assert!(close(c.mac_pj, pe::mac_pj(W) * v));
+        assert!(close(c.register_pj_per_pe_cycle, pe::register_pj_per_pe_cycle(W) * v));
+        // The operand buffers' mean by size; the local memory apart.
+        let (a, b) = (pe::storage_energy(4096, 64).at(0.6), pe::storage_energy(2048, 64).at(0.6));
+        assert!(close(c.buffer_read_pj_per_byte, (4096.0 * a.read_pj_per_byte + 2048.0 * b.read_pj_per_byte) / 6144.0));
+        assert!(close(
+            c.buffer_write_pj_per_byte,
+            (4096.0 * a.write_pj_per_byte + 2048.0 * b.write_pj_per_byte) / 6144.0
+        ));
+        let l = pe::storage_energy(64 << 10, 64).at(0.6);
+        assert!(close(c.local_memory_pj_per_byte, (l.read_pj_per_byte + l.write_pj_per_byte) / 2.0));
+        // Without a local memory nothing is charged to it.
+        assert_eq!(e.resolve(W, &storage[..2], 64).local_memory_pj_per_byte, 0.0);
+    }
+
+    #[test]
+    fn given_coefficients_win_and_wider_pes_cost_more() {
+        let e = CoreEnergy { mac_pj: Some(1.5), buffer_write_pj_per_byte: Some(2.0), ..CoreEnergy::default() };
+        let c = e.resolve(W, &[("input", 4096)], 64);
+        assert_eq!((c.mac_pj, c.buffer_write_pj_per_byte), (1.5, 2.0));
+        let d = CoreEnergy::default();
+        let wide = PeWidths { operand_bits: 16, accumulator_bits: 32 };
+        let (n, w) = (d.resolve(W, &[("input", 4096)], 64), d.resolve(wide, &[("input", 4096)], 128));
+        assert!(w.mac_pj > n.mac_pj && w.register_pj_per_pe_cycle > n.register_pj_per_pe_cycle);
     }
 }

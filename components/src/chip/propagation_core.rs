@@ -22,6 +22,7 @@ use super::core::{shared_params, validate_core, CoreEnergy, Datapath, Executed};
 use super::dataflow::Array;
 use super::datapath_common::*;
 use super::protocol::{Done, Op, Region};
+use crate::cost::area::PeWidths;
 
 /// Parameters (YAML `params` of a `propagation_core`); declared in [`Declared::PARAMS`].
 #[derive(Clone, Debug, Deserialize, serde::Serialize)]
@@ -33,6 +34,9 @@ pub struct PropagationCoreParams {
     /// use, what the paper's ~58k cycles per epoch of a few tens of samples needs.
     pub pe_rows: u32,
     pub pe_cols: u32,
+    /// PE widths: multiplier operands and accumulator, bits (8 and 32: the int8 kernels).
+    pub pe_operand_bits: u32,
+    pub pe_accumulator_bits: u32,
     /// Local buffers, KiB (not published; sized for the paper-cnn's largest task with room).
     pub input_buffer_kib: f64,
     pub weight_buffer_kib: f64,
@@ -53,6 +57,8 @@ impl Declared for PropagationCoreParams {
         shared_params::CLOCK,
         shared_params::PE_ROWS,
         shared_params::PE_COLS,
+        shared_params::PE_OPERAND_BITS,
+        shared_params::PE_ACCUMULATOR_BITS,
         ParamDecl {
             name: "input_buffer_kib",
             default: "4.0",
@@ -80,6 +86,8 @@ impl Default for PropagationCoreParams {
             clock: "core_clk".into(),
             pe_rows: 8,
             pe_cols: 8,
+            pe_operand_bits: 8,
+            pe_accumulator_bits: 32,
             input_buffer_kib: 4.0,
             weight_buffer_kib: 2.0,
             output_buffer_kib: 4.0,
@@ -99,11 +107,15 @@ impl PropagationCoreParams {
             ("weight_buffer_kib", self.weight_buffer_kib),
             ("output_buffer_kib", self.output_buffer_kib),
         ];
-        validate_core(self.pe_rows, self.pe_cols, &buffers, self.max_outstanding, self.request_bytes)
+        validate_core(self.pe_rows, self.pe_cols, self.widths(), &buffers, self.max_outstanding, self.request_bytes)
     }
 
     pub fn array(&self) -> Array {
         Array { rows: u64::from(self.pe_rows), cols: u64::from(self.pe_cols) }
+    }
+
+    pub fn widths(&self) -> PeWidths {
+        PeWidths { operand_bits: self.pe_operand_bits, accumulator_bits: self.pe_accumulator_bits }
     }
 }
 

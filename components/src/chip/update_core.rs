@@ -29,6 +29,7 @@ use super::core::{shared_params, validate_core, CoreEnergy, Datapath, Executed};
 use super::dataflow::{Array, Work};
 use super::datapath_common::*;
 use super::protocol::{Done, Op, QuantParams, Region};
+use crate::cost::area::PeWidths;
 
 /// What the update core hands out: the model at the end of each epoch and at the end.
 #[derive(Clone, Debug, Default)]
@@ -48,6 +49,9 @@ pub struct UpdateCoreParams {
     /// PE array (8×8 = 64 PEs; see `propagation_core`).
     pub pe_rows: u32,
     pub pe_cols: u32,
+    /// PE widths: multiplier operands and accumulator, bits (8 and 32: the int8 kernels).
+    pub pe_operand_bits: u32,
+    pub pe_accumulator_bits: u32,
     /// Local memory for master weights, momentum and gradient sums. 64 KiB holds the
     /// paper-cnn's 3,818 parameters (16-bit masters, 32-bit momentum, 64-bit sums: 53 KiB).
     pub local_kib: f64,
@@ -70,6 +74,8 @@ impl Declared for UpdateCoreParams {
         shared_params::CLOCK,
         shared_params::PE_ROWS,
         shared_params::PE_COLS,
+        shared_params::PE_OPERAND_BITS,
+        shared_params::PE_ACCUMULATOR_BITS,
         ParamDecl {
             name: "local_kib",
             default: "64.0",
@@ -107,6 +113,8 @@ impl Default for UpdateCoreParams {
             clock: "core_clk".into(),
             pe_rows: 8,
             pe_cols: 8,
+            pe_operand_bits: 8,
+            pe_accumulator_bits: 32,
             local_kib: 64.0,
             operand_buffer_kib: 4.0,
             loss_ops_per_class: 8,
@@ -122,11 +130,15 @@ impl Default for UpdateCoreParams {
 impl UpdateCoreParams {
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
         let buffers = [("local_kib", self.local_kib), ("operand_buffer_kib", self.operand_buffer_kib)];
-        validate_core(self.pe_rows, self.pe_cols, &buffers, self.max_outstanding, self.request_bytes)
+        validate_core(self.pe_rows, self.pe_cols, self.widths(), &buffers, self.max_outstanding, self.request_bytes)
     }
 
     pub fn array(&self) -> Array {
         Array { rows: u64::from(self.pe_rows), cols: u64::from(self.pe_cols) }
+    }
+
+    pub fn widths(&self) -> PeWidths {
+        PeWidths { operand_bits: self.pe_operand_bits, accumulator_bits: self.pe_accumulator_bits }
     }
 }
 
@@ -239,7 +251,7 @@ impl UpdateDatapath {
 
 impl Datapath for UpdateDatapath {
     fn storage(&self) -> Vec<(&'static str, usize)> {
-        vec![("local_memory", self.local_bytes), ("operand_buffer", self.operand_bytes)]
+        vec![(super::core::LOCAL_MEMORY, self.local_bytes), ("operand_buffer", self.operand_bytes)]
     }
 
     fn operands(&self, op: &Op) -> Result<Vec<Region>, String> {

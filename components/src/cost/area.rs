@@ -66,21 +66,27 @@ pub fn pe_um2(w: PeWidths) -> f64 {
         + register_um2(u64::from(2 * w.operand_bits + w.accumulator_bits))
 }
 
-/// Storage of `bytes` read and written `word_bits` at a time, mm² at 65 nm: a flip-flop
-/// register file below the SRAM model's smallest bank (1 KiB), else SRAM banks of at most
-/// the model's largest (1 MiB) with the word clamped to the model's 32..128 bits.
-pub fn storage_mm2(bytes: u64, word_bits: u32) -> f64 {
+/// The SRAM that holds `bytes` read and written `word_bits` at a time: banks of at most the
+/// SRAM model's largest (1 MiB), the word clamped to the model's 32..128 bits; `None` below
+/// its smallest bank (1 KiB), where storage is flip-flops.
+pub fn storage_sram(bytes: u64, word_bits: u32) -> Option<super::sram::SramGeometry> {
     let (lo, hi) = BANK_BYTES_RANGE;
     if bytes < lo {
-        return register_um2(bytes * 8) * 1e-6;
+        return None;
     }
-    let banks = bytes.div_ceil(hi);
+    let banks = u32::try_from(bytes.div_ceil(hi)).unwrap_or(u32::MAX);
     let word_bits = word_bits.clamp(WORD_BITS_RANGE.0, WORD_BITS_RANGE.1);
-    let banks32 = u32::try_from(banks).unwrap_or(u32::MAX);
-    sram_cost(super::sram::SramGeometry { capacity_bytes: bytes, word_bits, banks: banks32 })
+    Some(super::sram::SramGeometry { capacity_bytes: bytes, word_bits, banks })
+}
+
+/// Storage of `bytes` read and written `word_bits` at a time, mm² at 65 nm: a flip-flop
+/// register file below the SRAM model's smallest bank, else the SRAM of [`storage_sram`].
+pub fn storage_mm2(bytes: u64, word_bits: u32) -> f64 {
+    match storage_sram(bytes, word_bits) {
+        None => register_um2(bytes * 8) * 1e-6,
         // Inside the model's range by construction (1 KiB..=1 MiB per bank, clamped word).
-        .map(|c| c.area_mm2)
-        .unwrap_or(f64::NAN)
+        Some(g) => sram_cost(g).map(|c| c.area_mm2).unwrap_or(f64::NAN),
+    }
 }
 
 /// A router with `inputs` input ports of `buffer_bytes` each and `outputs` output ports,

@@ -63,22 +63,29 @@ pub struct NocParams {
     /// Where requests go by address.
     pub address_map: Vec<RegionParams>,
     /// Energy per byte per link traversal (a byte-hop, injection and ejection links included)
-    /// at `nominal_v`. Default 1.6 pJ: on-chip wires cost about 0.2 pJ/bit/mm (Keckler et
-    /// al., IEEE Micro 2011, 40 nm; wire capacitance per mm barely changes with the node),
-    /// and routers of a 2×3 mesh on the 3.2 mm-wide core are about 1 mm apart.
-    #[serde(default = "default_link_pj_per_byte")]
-    pub link_pj_per_byte: f64,
-    /// Length of a router-to-router link, mm, for its area (one wire track per bit). Default
-    /// 1.0: the routers of the paper chip's 2×3 mesh on its 3.2 mm-wide core are about 1 mm
-    /// apart (as for `link_pj_per_byte`). Range (0, 100].
+    /// at `nominal_v`. Absent: 8 × `wire_pj_per_bit_mm` × `link_length_mm` (1.6 pJ for the
+    /// default 1 mm), so a longer link costs more.
+    #[serde(default)]
+    pub link_pj_per_byte: Option<f64>,
+    /// Energy of on-chip wire per bit per mm at `nominal_v`. Default 0.2 pJ: Keckler et al.,
+    /// IEEE Micro 2011 (40 nm; wire capacitance per mm barely changes with the node).
+    /// Cross-check: CACTI 7's 65 nm repeated wire at +30 % delay, 0.498 pJ/mm per transition
+    /// at 1.2 V (reference sheet §3, [generated]), is 0.17 pJ/bit/mm at 1.0 V with half the
+    /// bits toggling.
+    #[serde(default = "default_wire_pj_per_bit_mm")]
+    pub wire_pj_per_bit_mm: f64,
+    /// Length of a router-to-router link, mm, for its area (one wire track per bit) and its
+    /// energy (`link_pj_per_byte`). Default 1.0: the routers of the paper chip's 2×3 mesh on
+    /// its 3.2 mm-wide core are about 1 mm apart. Range (0, 100].
     #[serde(default = "default_link_length_mm")]
     pub link_length_mm: f64,
-    /// Energy per byte through a router (input buffer write and read, crossbar) at
-    /// `nominal_v`. Default 1.1 pJ: Horowitz (ISSCC 2014, 45 nm, 0.9 V) gives 10 pJ per 64-bit
-    /// read of an 8 KB SRAM; a 512-byte buffer costs about a quarter of that per access, twice
-    /// (write, read): 0.6 pJ/byte; ×1.5 for 65 nm and ×(1.0/0.9)² for 1.0 V.
-    #[serde(default = "default_router_pj_per_byte")]
-    pub router_pj_per_byte: f64,
+    /// Energy per byte through a router at `nominal_v`: one write and one read of its input
+    /// buffer. Absent: the storage model for `buffer_bytes` read a link's width at a time
+    /// (`cost::pe::storage_energy`: Aladdin flip-flops below 1 KiB, the CACTI-based SRAM model
+    /// above), restated at `nominal_v` as V²: 0.25 pJ for the default 512-byte buffer at
+    /// 1.0 V. The crossbar's wires are not counted (a few hundred µm inside the router).
+    #[serde(default)]
+    pub router_pj_per_byte: Option<f64>,
     /// Energy per packet through a router (route computation, allocation, crossbar set-up) at
     /// `nominal_v`. Default 2.0 pJ: about ten 32-bit adds' worth of logic (Horowitz: 0.1 pJ
     /// each at 45 nm), ×1.5 for 65 nm, ×1.23 for 1.0 V.
@@ -171,19 +178,24 @@ impl Declared for NocParams {
             range: Range::Other,
             doc: "[{endpoint, base_addr, size_bytes}]: where requests go",
         },
+        param::derived(
+            "link_pj_per_byte",
+            &Range::ENERGY_PJ,
+            "8 x wire_pj_per_bit_mm x link_length_mm",
+            "per byte per link traversal",
+        ),
         ParamDecl {
-            name: "link_pj_per_byte",
-            default: "1.6",
+            name: "wire_pj_per_bit_mm",
+            default: "0.2",
             range: Range::ENERGY_PJ,
-            doc: "per byte per link traversal: 0.2 pJ/bit/mm wires (Keckler et al. 2011), routers ~1 mm apart",
+            doc: "on-chip wire per bit per mm: Keckler et al. 2011; CACTI 7 65 nm repeated wire gives 0.17 at 1.0 V",
         },
-        ParamDecl {
-            name: "router_pj_per_byte",
-            default: "1.1",
-            range: Range::ENERGY_PJ,
-            doc:
-                "per byte through a router (buffer write+read): Horowitz ISSCC 2014 SRAM figures scaled to 65 nm, 1.0 V",
-        },
+        param::derived(
+            "router_pj_per_byte",
+            &Range::ENERGY_PJ,
+            "the storage model (cost::pe: flip-flops below 1 KiB, else CACTI-based SRAM) for buffer_bytes, one write and one read",
+            "per byte through a router (input buffer write + read)",
+        ),
         ParamDecl {
             name: "router_pj_per_packet",
             default: "2.0",
@@ -216,14 +228,11 @@ fn default_router_latency_cycles() -> u64 {
 fn default_buffer_bytes() -> u64 {
     512
 }
-fn default_link_pj_per_byte() -> f64 {
-    1.6
+fn default_wire_pj_per_bit_mm() -> f64 {
+    0.2
 }
 fn default_link_length_mm() -> f64 {
     1.0
-}
-fn default_router_pj_per_byte() -> f64 {
-    1.1
 }
 fn default_router_pj_per_packet() -> f64 {
     2.0
@@ -272,6 +281,14 @@ const MAX_ENDPOINTS: usize = 1024;
 
 impl NocParams {
     /// Checks every parameter; the first problem found is returned.
+    /// One write and one read of a byte of a router's input buffer, pJ at `nominal_v`: the
+    /// storage model for `buffer_bytes` read `link_bytes_per_cycle` at a time.
+    pub fn buffer_pj_per_byte(&self) -> f64 {
+        let width_bits = u32::try_from(self.link_bytes_per_cycle.saturating_mul(8)).unwrap_or(u32::MAX);
+        let e = crate::cost::pe::storage_energy(self.buffer_bytes, width_bits).at(self.nominal_v);
+        e.read_pj_per_byte + e.write_pj_per_byte
+    }
+
     pub fn validate(&self) -> Result<NocConfig, ParamError> {
         let (rows, cols) = self.shape()?;
         let routers = rows * cols;
@@ -289,9 +306,9 @@ impl NocParams {
             router_latency_cycles: self.router_latency_cycles,
             buffer_bytes: self.buffer_bytes,
             address_map,
-            link_pj_per_byte: self.link_pj_per_byte,
+            link_pj_per_byte: self.link_pj_per_byte.unwrap_or(8.0 * self.wire_pj_per_bit_mm * self.link_length_mm),
             link_length_mm: self.link_length_mm,
-            router_pj_per_byte: self.router_pj_per_byte,
+            router_pj_per_byte: self.router_pj_per_byte.unwrap_or_else(|| self.buffer_pj_per_byte()),
             router_pj_per_packet: self.router_pj_per_packet,
             leakage_uw_per_router: self.leakage_uw_per_router,
             leakage_uw_per_buffer_kib: self.leakage_uw_per_buffer_kib,
@@ -479,9 +496,10 @@ pub(crate) mod tests {
             router_latency_cycles: default_router_latency_cycles(),
             buffer_bytes: default_buffer_bytes(),
             address_map: vec![RegionParams { endpoint: "gb".into(), base_addr: 0, size_bytes: 1 << 32 }],
-            link_pj_per_byte: default_link_pj_per_byte(),
+            link_pj_per_byte: None,
+            wire_pj_per_bit_mm: default_wire_pj_per_bit_mm(),
             link_length_mm: default_link_length_mm(),
-            router_pj_per_byte: default_router_pj_per_byte(),
+            router_pj_per_byte: None,
             router_pj_per_packet: default_router_pj_per_packet(),
             leakage_uw_per_router: default_leakage_uw_per_router(),
             leakage_uw_per_buffer_kib: default_leakage_uw_per_buffer_kib(),
@@ -493,6 +511,31 @@ pub(crate) mod tests {
     fn error(p: &NocParams) -> (String, String) {
         let e = p.validate().expect_err("these parameters are wrong");
         (e.param, e.message)
+    }
+
+    #[test]
+    fn link_energy_follows_the_link_length_unless_given() {
+        let mut p = params("mesh");
+        assert_eq!(p.validate().unwrap().link_pj_per_byte, 8.0 * 0.2 * 1.0);
+        p.link_length_mm = 2.5;
+        assert_eq!(p.validate().unwrap().link_pj_per_byte, 8.0 * 0.2 * 2.5);
+        p.link_pj_per_byte = Some(3.0);
+        assert_eq!(p.validate().unwrap().link_pj_per_byte, 3.0);
+    }
+
+    #[test]
+    fn router_energy_is_its_buffers_write_and_read_unless_given() {
+        use crate::cost::pe::storage_energy;
+        let mut p = params("mesh");
+        // 512 bytes: flip-flops, 8 bits written and read at 0.009 pJ (40 nm) x 1.43, at 0.9 V.
+        let ff = 2.0 * 8.0 * 0.009 * 1.43 * (1.0f64 / 0.9).powi(2);
+        assert!((p.validate().unwrap().router_pj_per_byte / ff - 1.0).abs() < 1e-12);
+        // 8 KiB buffers are SRAM read a 128-bit link word at a time.
+        p.buffer_bytes = 8192;
+        let s = storage_energy(8192, 128).at(1.0);
+        assert_eq!(p.validate().unwrap().router_pj_per_byte, s.read_pj_per_byte + s.write_pj_per_byte);
+        p.router_pj_per_byte = Some(0.5);
+        assert_eq!(p.validate().unwrap().router_pj_per_byte, 0.5);
     }
 
     #[test]
