@@ -223,28 +223,37 @@ impl<M: Wire> Simulation<M> {
 
     /// [`finish`](Self::finish) as one rank of a run over ranks: each rank finishes its own
     /// engines' components and rank 0 gathers every statistic, in component rank order, into
-    /// the report (the same as a sequential run's). `None` on the other ranks.
+    /// the report (the same as a sequential run's), with the events, exchanged events and
+    /// idle engine windows of all ranks in its [`SyncReport`]. `None` on the other ranks.
     pub fn finish_ranked(mut self, t: &mut dyn Transport) -> Option<Report> {
         let now = self.now;
         let mine = owned(t.rank(), t.ranks(), self.engines.len());
         let parts: Vec<(u32, StatsSnapshot)> =
             self.engines[mine.clone()].iter_mut().flat_map(|e| e.finish(now)).collect();
-        let mut bytes = self.engines[mine].iter().map(|e| e.core.events).sum::<u64>().to_le_bytes().to_vec();
+        // Counts that the report sums over ranks, then the statistics.
+        let r = &self.chooser.report;
+        let events = self.engines[mine].iter().map(|e| e.core.events).sum::<u64>();
+        let mut bytes: Vec<u8> =
+            [events, r.exchanged, r.idle_engine_windows].iter().flat_map(|v| v.to_le_bytes()).collect();
         put_stats(&mut bytes, &parts);
         let all = t.gather(bytes)?;
-        let (mut events, mut parts) = (0u64, Vec::new());
+        let (mut sums, mut parts) = ([0u64; 3], Vec::new());
         for b in &all {
             let mut r = Reader::new(b);
-            events += r.u64().expect("both ends are the same binary");
+            for s in &mut sums {
+                *s += r.u64().expect("both ends are the same binary");
+            }
             parts.extend(get_stats(&mut r).expect("both ends are the same binary"));
         }
+        let [events, exchanged, idle_engine_windows] = sums;
         parts.sort_by_key(|(rank, _)| *rank);
         let mut stats = StatsSnapshot::default();
         for (_, s) in parts {
             stats.extend(s);
         }
         // Events of all ranks, so that the report's events per window are the run's.
-        let sync = SyncReport { events_parallel: events, ..self.chooser.report.clone() };
+        let sync =
+            SyncReport { events_parallel: events, exchanged, idle_engine_windows, ..self.chooser.report.clone() };
         Some(Report { stats, events, end: now, sync })
     }
 }
