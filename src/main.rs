@@ -602,7 +602,7 @@ fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
     let setup = outputs.setup.lock().expect("outputs lock").clone();
     if setup.is_some() && ranked.is_some() {
         // The trained model and the epochs' figures land in the controller's process.
-        return Err(tasim::ranks::unsupported("a chip that trains (a `controller`)").into());
+        return Err(tasim::ranks::training_unsupported().into());
     }
     if setup.is_none() && args.save.is_some() {
         return Err(InputError::new("--save needs a chip topology (one with a `controller` that trains)")

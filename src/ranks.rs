@@ -45,10 +45,20 @@ pub fn transport() -> Result<Option<Box<dyn Transport>>, InputError> {
 }
 
 /// Why a run over ranks cannot take an option that needs every event in one process
-/// (observers, the live view, a trained model): the message for `option`.
+/// (observers, the live view, a saved model): the message for `option`.
 pub fn unsupported(option: &str) -> InputError {
     InputError::new(format!("{option} is not available in a run over MPI ranks")).field(option).fix(
         "run it in one process (`tasim run FILE --threads N`); over MPI, tasim writes the \
          statistics and summaries (`--out`)",
     )
+}
+
+/// A chip that trains cannot run over ranks: its trained model and per-epoch figures land
+/// in the process of its controller, not in rank 0's.
+pub fn training_unsupported() -> InputError {
+    InputError::new(
+        "a topology whose chips train (a `controller`) cannot run over MPI ranks yet: the trained \
+         model and the epochs' figures stay in the process of each chip's controller",
+    )
+    .fix("run it in one process, on threads: `tasim run FILE --threads N`")
 }

@@ -98,20 +98,46 @@ fn mpirun_writes_the_files_of_one_thread(#[case] file: &str) {
     let stem = Path::new(file).file_stem().unwrap().to_string_lossy().into_owned();
     let one = scratch(&format!("mpi_{stem}_1"));
     run_out(file, &[], &one);
-    // Two ranks on two cores; four on two need `--oversubscribe`; root needs leave.
-    let root_user = rustix::process::getuid().is_root();
     for np in ["2", "4"] {
         let dir = scratch(&format!("mpi_{stem}_{np}"));
-        let mut launcher = vec!["mpirun", "-np", np, "--oversubscribe"];
-        if root_user {
-            launcher.push("--allow-run-as-root");
-        }
-        let text = run_out(file, &launcher, &dir);
+        let text = run_out(file, &mpirun(np), &dir);
         assert!(text.contains(&format!("threads    {np} ranks ({np} engines")), "{text}");
         // Rank 0 alone reports: one report, not one per rank.
         assert_eq!(text.matches("topology   ").count(), 1, "{text}");
         assert_same_files(&one, &dir);
     }
+}
+
+/// The launcher's arguments for `np` ranks on this machine: `--oversubscribe` (four ranks on
+/// two cores), and leave to run as root where the tests do.
+fn mpirun(np: &str) -> Vec<&str> {
+    let mut launcher = vec!["mpirun", "-np", np, "--oversubscribe"];
+    if rustix::process::getuid().is_root() {
+        launcher.push("--allow-run-as-root");
+    }
+    launcher
+}
+
+/// A system of chips that train is refused with exit code 2 and one message (rank 0's),
+/// rather than run with the trained model scattered over the ranks.
+#[test]
+#[cfg_attr(
+    not(feature = "mpi"),
+    ignore = "needs `--features mpi` and Open MPI: `.ci/run` runs `cargo test --features mpi --test it mpi_ranks`"
+)]
+fn mpirun_refuses_chips_that_train() {
+    let exe = env!("CARGO_BIN_EXE_tasim");
+    let launcher = mpirun("2");
+    let out = std::process::Command::new(launcher[0])
+        .args(&launcher[1..])
+        .args([exe, "run", "topologies/multichip/ring4.yaml"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.matches("cannot run over MPI ranks").count(), 1, "{err}");
+    assert!(err.contains("--threads N"), "{err}");
 }
 
 /// A build without MPI refuses to be one of several ranks rather than run the whole
