@@ -187,6 +187,8 @@ pub(crate) struct Horizons {
     end_now: u64,
     aborted: bool,
     horizon: u64,
+    /// Engines that published: with one, nothing can come back to it.
+    engines: usize,
 }
 
 impl Horizons {
@@ -194,8 +196,9 @@ impl Horizons {
     /// engine order, the run's `end` and the lookahead `horizon` (ps).
     pub fn new(published: impl Iterator<Item = (u64, u64, bool)>, end: u64, horizon: u64) -> Self {
         let (mut min1, mut min1_at, mut min2) = (u64::MAX, usize::MAX, u64::MAX);
-        let (mut gstop, mut aborted) = (u64::MAX, false);
+        let (mut gstop, mut aborted, mut engines) = (u64::MAX, false, 0);
         for (e, (t, stop, abort)) in published.enumerate() {
+            engines += 1;
             if t < min1 {
                 (min2, min1, min1_at) = (min1, t, e);
             } else if t < min2 {
@@ -205,7 +208,7 @@ impl Horizons {
             aborted |= abort;
         }
         let end_now = end.min(gstop.saturating_add(horizon));
-        Horizons { min1, min1_at, min2, end_now, aborted, horizon }
+        Horizons { min1, min1_at, min2, end_now, aborted, horizon, engines }
     }
 
     /// Nothing is left before the end (or a stop's horizon), or an engine aborted.
@@ -216,6 +219,11 @@ impl Horizons {
     /// The time before which engine `e`, whose own next time (mail included) is `own`, may
     /// process events in this window.
     pub fn limit(&self, e: usize, own: u64) -> u64 {
+        if self.engines == 1 {
+            // No other engine to wait for, and no link out and back: run to the end (a
+            // stop still ends the run at its horizon, inside `Engine::run`).
+            return self.end_now;
+        }
         let others = if self.min1_at == e { self.min2 } else { self.min1 };
         // A chain from this engine's own next event can come back to it over two links.
         let limit = others.saturating_add(self.horizon).min(own.saturating_add(self.horizon.saturating_mul(2)));
