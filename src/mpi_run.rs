@@ -3,7 +3,8 @@
 //!
 //! Per window: one `MPI_Allreduce` with `MPI_MIN` of the published times (every rank then
 //! computes the same horizons) and, between the ranks whose engines exchanged events, one
-//! non-blocking send and one blocking receive of a byte batch each way.
+//! byte batch each way, sent (non-blocking) before the all-reduce and received after it, so
+//! that the batches travel during the all-reduce.
 
 use mpi::collective::SystemOperation;
 use mpi::datatype::PartitionMut;
@@ -59,27 +60,32 @@ impl Transport for MpiTransport {
     }
 
     fn exchange(&mut self, out: &mut [Vec<u8>], from: &[bool]) -> Vec<Vec<u8>> {
+        self.all_min_then_exchange(&mut [], out, &|_| from.to_vec())
+    }
+
+    fn all_min_then_exchange(
+        &mut self,
+        values: &mut [u64],
+        out: &mut [Vec<u8>],
+        from: &dyn Fn(&[u64]) -> Vec<bool>,
+    ) -> Vec<Vec<u8>> {
         let (me, world) = (self.rank(), &self.world);
         let got = mpi::request::scope(|scope| {
-            // Sends first and non-blocking, so two ranks that send to each other cannot wait
-            // on each other's receive.
+            // Sends first and non-blocking: two ranks that send to each other cannot wait on
+            // each other's receive, and the batches travel during the all-reduce.
             let sends: Vec<_> = out
                 .iter()
                 .enumerate()
                 .filter(|(r, b)| *r != me && !b.is_empty())
                 .map(|(r, b)| world.process_at_rank(r as i32).immediate_send_with_tag(scope, &b[..], BATCH))
                 .collect();
+            if !values.is_empty() {
+                let mine = values.to_vec();
+                world.all_reduce_into(&mine[..], values, SystemOperation::min());
+            }
+            let receive = |r: usize| world.process_at_rank(r as i32).receive_vec_with_tag::<u8>(BATCH).0;
             let got: Vec<Vec<u8>> =
-                from.iter()
-                    .enumerate()
-                    .map(|(r, &f)| {
-                        if f {
-                            world.process_at_rank(r as i32).receive_vec_with_tag::<u8>(BATCH).0
-                        } else {
-                            Vec::new()
-                        }
-                    })
-                    .collect();
+                from(values).iter().enumerate().map(|(r, &f)| if f { receive(r) } else { Vec::new() }).collect();
             for s in sends {
                 s.wait();
             }

@@ -45,6 +45,22 @@ pub trait Transport {
     fn exchange(&mut self, out: &mut [Vec<u8>], from: &[bool]) -> Vec<Vec<u8>>;
     /// Rank 0 receives every rank's `bytes` (its own included) in rank order; the others `None`.
     fn gather(&mut self, bytes: Vec<u8>) -> Option<Vec<Vec<u8>>>;
+
+    /// One window's communication: [`all_min`](Self::all_min) of `values`, then
+    /// [`exchange`](Self::exchange) of `out` with the senders that `from` reads from the
+    /// reduced values. A transport may overlap the two (MPI posts its sends before the
+    /// all-reduce, so a window costs about one round trip, not two); the result must be the
+    /// same as this default's.
+    fn all_min_then_exchange(
+        &mut self,
+        values: &mut [u64],
+        out: &mut [Vec<u8>],
+        from: &dyn Fn(&[u64]) -> Vec<bool>,
+    ) -> Vec<Vec<u8>> {
+        self.all_min(values);
+        let senders = from(values);
+        self.exchange(out, &senders)
+    }
 }
 
 /// The engines rank `rank` of `ranks` runs, out of `n`: a contiguous block.
@@ -122,9 +138,9 @@ fn run_windows_ranked<M: Wire>(
             }
         }
         let start = Instant::now();
-        t.all_min(&mut next);
-        let from: Vec<bool> = (0..ranks).map(|r| r != me && next[mail_at + r * ranks + me] == 0).collect();
-        let got = t.exchange(&mut out, &from);
+        let senders =
+            |v: &[u64]| -> Vec<bool> { (0..ranks).map(|r| r != me && v[mail_at + r * ranks + me] == 0).collect() };
+        let got = t.all_min_then_exchange(&mut next, &mut out, &senders);
         wait += start.elapsed();
         for bytes in got {
             let mut r = Reader::new(&bytes);
