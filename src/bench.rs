@@ -6,7 +6,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use components::phold::{PholdLp, PholdParams, PholdToken};
-use sim_core::{SimBuilder, SimDuration, SimTime, StatsSnapshot, SyncReport, ThreadPolicy};
+use sim_core::{
+    Report, SimBuilder, SimDuration, SimError, SimTime, StatsSnapshot, SyncReport, ThreadPolicy, Transport,
+};
 
 use crate::elaborate::{elaborate, Options};
 use crate::error::{InputError, InputErrors};
@@ -87,9 +89,36 @@ pub fn run_topology(
     let topo = topology::load(path, overrides)?;
     let mut sim = elaborate(&topo, Options { threads, fixed_threads: fixed, ..Options::default() })?;
     let start = Instant::now();
-    sim.run_until(topo.run.end_ps.map_or(SimTime::MAX, SimTime))
-        .map_err(|e| InputError::new(format!("{}: the simulation stopped: {e}", path.display())))?;
+    sim.run_until(topo.run.end_ps.map_or(SimTime::MAX, SimTime)).map_err(|e| stopped(path, e))?;
     let wall_s = start.elapsed().as_secs_f64();
-    let report = sim.finish();
-    Ok(TopologyResult { events: report.events, wall_s, end: report.end, stats: report.stats, sync: report.sync })
+    Ok(TopologyResult::new(sim.finish(), wall_s))
+}
+
+/// [`run_topology`] as one rank of a run over `t.ranks()` processes (one engine each; MPI
+/// under `mpirun`), timed from the first window on this rank. The result on rank 0 (whose
+/// report holds every rank's statistics and events), `None` on the others.
+///
+/// # Errors
+/// As [`run_topology`].
+pub fn run_topology_ranked(
+    path: &Path,
+    overrides: &[String],
+    t: &mut dyn Transport,
+) -> Result<Option<TopologyResult>, InputErrors> {
+    let topo = topology::load(path, overrides)?;
+    let mut sim = elaborate(&topo, Options { threads: t.ranks(), ..Options::default() })?;
+    let start = Instant::now();
+    sim.run_until_ranked(topo.run.end_ps.map_or(SimTime::MAX, SimTime), t).map_err(|e| stopped(path, e))?;
+    let wall_s = start.elapsed().as_secs_f64();
+    Ok(sim.finish_ranked(t).map(|report| TopologyResult::new(report, wall_s)))
+}
+
+fn stopped(path: &Path, e: SimError) -> InputError {
+    InputError::new(format!("{}: the simulation stopped: {e}", path.display()))
+}
+
+impl TopologyResult {
+    fn new(report: Report, wall_s: f64) -> Self {
+        TopologyResult { events: report.events, wall_s, end: report.end, stats: report.stats, sync: report.sync }
+    }
 }

@@ -10,9 +10,12 @@ pub mod elaborate;
 pub mod error;
 pub mod graph;
 pub mod interrupt;
+#[cfg(feature = "mpi")]
+pub mod mpi_run;
 pub mod multichip_types;
 pub mod output;
 pub mod progress;
+pub mod ranks;
 pub mod registry;
 pub mod report;
 pub mod run_plots;

@@ -237,6 +237,11 @@ enum BenchCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Under `mpirun` (built with `--features mpi`): MPI stays initialised until main returns.
+    #[cfg(feature = "mpi")]
+    let _mpi = tasim::mpi_run::start();
+    // Ranks other than 0 of a run over MPI print nothing: rank 0 reports for all.
+    let follower = tasim::ranks::is_follower();
     let level = match cli.verbose {
         0 => "warn",
         1 => "info",
@@ -253,7 +258,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    TEXT_OFF.store(json, std::sync::atomic::Ordering::Relaxed);
+    TEXT_OFF.store(json || follower, std::sync::atomic::Ordering::Relaxed);
     // Ctrl-C / SIGTERM: temporary outputs removed, exit 130 / 143. `serve` handles Ctrl-C
     // itself (the run stops, its report and outputs are written, exit 130).
     if !matches!(cli.command, Command::Serve { .. }) {
@@ -261,7 +266,7 @@ fn main() -> ExitCode {
     }
     match dispatch(cli.command) {
         Ok(doc) => {
-            if let (true, Some(doc)) = (json, doc) {
+            if let (true, false, Some(doc)) = (json, follower, doc) {
                 emit_raw(&format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default()));
             }
             match STDOUT_ERROR.get() {
@@ -276,6 +281,7 @@ fn main() -> ExitCode {
             eprintln!("{e}");
             ExitCode::from(130)
         }
+        Err(e) if follower => ExitCode::from(if is_input_error(e.as_ref()) { 2 } else { 1 }),
         Err(e) => {
             if json {
                 emit_raw(&format!("{}\n", serde_json::to_string_pretty(&error_json(e.as_ref())).unwrap_or_default()));
@@ -442,8 +448,16 @@ fn dispatch(cmd: Command) -> Result<Option<Value>> {
             if threads == 0 {
                 return Err(InputError::new("--threads 0").fix("use at least one thread").into());
             }
+            // Under mpirun (`--features mpi`): the run over ranks, reported by rank 0.
+            let mut ranked = tasim::ranks::transport()?;
             for _ in 0..repeat.max(1) {
-                let r = tasim::bench::run_topology(&file, &set, threads, fixed_threads)?;
+                let r = match ranked.as_mut() {
+                    Some(t) => match tasim::bench::run_topology_ranked(&file, &set, t.as_mut())? {
+                        Some(r) => r,
+                        None => continue,
+                    },
+                    None => tasim::bench::run_topology(&file, &set, threads, fixed_threads)?,
+                };
                 say!(
                     "events={} wall_s={:.6} events_per_s={:.0} threads={} windows={} synchronisations={} used: {}",
                     r.events,
@@ -539,6 +553,20 @@ fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
     if threads == 0 {
         return Err(InputError::new("--threads 0").fix("use at least one thread").into());
     }
+    // One rank of a run over MPI: one engine per rank (partitions in contiguous blocks).
+    let mut ranked = tasim::ranks::transport()?;
+    if ranked.is_some() {
+        let asked = [
+            (live.is_some(), "tasim serve"),
+            (args.record_trace.is_some(), "--record-trace"),
+            (args.timeline.is_some(), "--timeline"),
+            (args.save.is_some(), "--save"),
+        ];
+        if let Some((_, option)) = asked.iter().find(|(on, _)| *on) {
+            return Err(tasim::ranks::unsupported(option).into());
+        }
+    }
+    let threads = ranked.as_ref().map_or(threads, |t| t.ranks());
     let end = match args.until_ns {
         Some(ns) => {
             Some(topology::units::to_ps(ns, 1e3, "--until-ns").map_err(|m| InputError::new(m).field("--until-ns"))?)
@@ -568,6 +596,10 @@ fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
     let mut sim = elaborate(&topo, Options { threads, outputs: outputs.clone(), observer, ..Options::default() })?;
     tracing::info!("elaborated in {:.3} s; running on {} thread(s)", start.elapsed().as_secs_f64(), sim.threads());
     let setup = outputs.setup.lock().expect("outputs lock").clone();
+    if setup.is_some() && ranked.is_some() {
+        // The trained model and the epochs' figures land in the controller's process.
+        return Err(tasim::ranks::training_unsupported().into());
+    }
     if setup.is_none() && args.save.is_some() {
         return Err(InputError::new("--save needs a chip topology (one with a `controller` that trains)")
             .field("--save")
@@ -584,15 +616,18 @@ fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
         }
         None => Ok(0),
     };
-    let outcome = match live {
-        Some(live) => {
+    let outcome = match (live, ranked.as_mut()) {
+        (_, Some(t)) => {
+            sim.run_until_ranked(end.map_or(SimTime::MAX, SimTime), t.as_mut()).map_err(|e| aborted(&topo, e))?
+        }
+        (Some(live), None) => {
             live.start(&topo, end);
             let mut step = |sim: &mut sim_core::Simulation<components::Msg>, t| {
                 sim.run_until(t).map_err(|e| anyhow::Error::from(aborted(&topo, e)))
             };
             tasim::serve::drive(live, &mut sim, end, &mut step, &mut || drain().map(drop).map_err(Into::into))?
         }
-        None => {
+        (None, None) => {
             let planned = setup.as_ref().and(tasim::chip_types::training_epochs(&topo));
             let progress = tasim::progress::Progress::new(planned, end);
             run_with_progress(&topo, &mut sim, end, &progress, &mut drain)?
@@ -602,7 +637,14 @@ fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
     let wall = start.elapsed().as_secs_f64();
     tracing::info!("run ended ({outcome:?}) at {} after {} events", sim.now(), sim.events());
     let used_threads = sim.threads();
-    let report = sim.finish();
+    let report = match ranked.as_mut() {
+        // Rank 0 gathers every statistic; the other ranks are done.
+        Some(t) => match sim.finish_ranked(t.as_mut()) {
+            Some(report) => report,
+            None => return Ok(Value::Null),
+        },
+        None => sim.finish(),
+    };
     let recorded = match (&recorder, &args.record_trace) {
         (Some(r), Some(path)) => Some((r.finish(outcome, report.end)?, path)),
         _ => None,
@@ -628,11 +670,12 @@ fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
         String::new()
     };
     say!(
-        "events     {} in {:.3} s wall ({:.2} M events/s, {} thread{}{asked})",
+        "events     {} in {:.3} s wall ({:.2} M events/s, {} {}{}{asked})",
         report.events,
         wall,
         report.events as f64 / wall / 1e6,
         used_threads,
+        if ranked.is_some() { "rank" } else { "thread" },
         if used_threads == 1 { "" } else { "s" }
     );
     say!("threads    {}", report.sync.describe());

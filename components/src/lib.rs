@@ -17,6 +17,7 @@ pub mod simple_memory;
 pub mod trace;
 pub mod traffic;
 pub mod windows;
+mod wire;
 
 use sim_core::Message;
 

@@ -121,12 +121,18 @@
 //! on one thread where that is faster; any schedule of safe windows gives the same results,
 //! so the choice is invisible except in [`Report::sync`] ([`SyncReport`]: windows,
 //! synchronisations, barrier waits, threads used and why).
+//!
+//! The same windows run over processes (MPI ranks) through a [`Transport`]: every process
+//! builds the same simulation and calls [`Simulation::run_until_ranked`] and
+//! [`Simulation::finish_ranked`]; the messages that cross ranks implement [`Wire`]. The kernel
+//! has no MPI dependency: the binary provides the transport over MPI.
 
 mod builder;
 mod channel;
 mod clock;
 mod component;
 mod context;
+mod dist;
 mod engine;
 mod error;
 mod netlist;
@@ -138,12 +144,14 @@ mod stats;
 mod sync;
 mod time;
 mod window;
+mod wire;
 
 pub use builder::SimBuilder;
 pub use channel::{Bandwidth, ChannelId, ChannelSpec, FabricId};
 pub use clock::{ClockDomain, ClockId};
 pub use component::{CompId, Component, Direction, Message, PortId, PortSpec, Release};
 pub use context::{Context, Refused};
+pub use dist::{local_ranks, LocalTransport, Transport};
 pub use error::{ElabError, SimError};
 pub use netlist::{EdgeKind, NetEdge, NetNode, Netlist};
 pub use observer::{DeliverRecord, EventKey, MarkRecord, Observer, SendRecord, TimerRecord};
@@ -152,3 +160,4 @@ pub use simulation::{Report, RunOutcome, Simulation};
 pub use stats::{combine, Aggregate, Histogram, HistogramSummary, StatValue, StatsSnapshot, StatsWriter, TimeAverage};
 pub use sync::{SyncReport, ThreadPolicy};
 pub use time::{SimDuration, SimTime, TimeValueError};
+pub use wire::{put_bytes, Reader, Wire, WireError};

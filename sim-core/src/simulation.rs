@@ -36,12 +36,12 @@ pub struct Report {
 
 /// A simulation ready to run. Made by [`SimBuilder::build`](crate::SimBuilder::build).
 pub struct Simulation<M: Message> {
-    engines: Vec<Engine<M>>,
+    pub(crate) engines: Vec<Engine<M>>,
     netlist: Netlist,
-    shared: Arc<Shared>,
-    chooser: Chooser,
-    now: SimTime,
-    stopped: bool,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) chooser: Chooser,
+    pub(crate) now: SimTime,
+    pub(crate) stopped: bool,
 }
 
 impl<M: Message> Simulation<M> {

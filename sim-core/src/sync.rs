@@ -35,6 +35,8 @@ pub enum ThreadPolicy {
 pub struct SyncReport {
     /// Engines the partitions were grouped into: the most threads the run can use.
     pub engines: usize,
+    /// Processes of a run over ranks ([`crate::Transport`]); 0 for a run in one process.
+    pub ranks: usize,
     /// Windows (rounds of the conservative protocol), on any number of threads.
     pub windows: u64,
     /// Barrier crossings: windows run on more than one thread.
@@ -68,6 +70,19 @@ impl SyncReport {
 
     /// One line: threads used and why.
     pub fn describe(&self) -> String {
+        if self.ranks > 0 {
+            return format!(
+                "{} ranks ({} engines, one thread each); {} windows, {} synchronisations, {:.0} events/window, \
+                 {} events between ranks, {:.3} s in collectives (this rank)",
+                self.ranks,
+                self.engines,
+                self.windows,
+                self.synchronisations,
+                self.events_parallel as f64 / self.windows.max(1) as f64,
+                self.exchanged,
+                self.barrier_wait_s
+            );
+        }
         if self.engines <= 1 {
             return "1 thread (one engine: no partitions to run apart)".into();
         }

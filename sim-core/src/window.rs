@@ -201,6 +201,64 @@ impl<M: Message> Board<M> {
     }
 }
 
+/// What every engine published for a window, reduced to what each engine needs for its
+/// horizon (module docs): the two earliest next times (mail included) and which engine holds
+/// the earliest, the earliest stop and whether any engine aborted. Shared by every transport
+/// of the window protocol (the [`Board`] of threads, [`crate::dist`] over ranks), so that they
+/// compute the same horizons. Times in picoseconds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Horizons {
+    min1: u64,
+    min1_at: usize,
+    min2: u64,
+    /// The run's end, pulled in to the earliest stop plus the stop horizon.
+    end_now: u64,
+    aborted: bool,
+    horizon: u64,
+    /// Engines that published: with one, nothing can come back to it.
+    engines: usize,
+}
+
+impl Horizons {
+    /// From `(next event time or earliest mail, stop request, aborted)` of every engine in
+    /// engine order, the run's `end` and the lookahead `horizon` (ps).
+    pub fn new(published: impl Iterator<Item = (u64, u64, bool)>, end: u64, horizon: u64) -> Self {
+        let (mut min1, mut min1_at, mut min2) = (u64::MAX, usize::MAX, u64::MAX);
+        let (mut gstop, mut aborted, mut engines) = (u64::MAX, false, 0);
+        for (e, (t, stop, abort)) in published.enumerate() {
+            engines += 1;
+            if t < min1 {
+                (min2, min1, min1_at) = (min1, t, e);
+            } else if t < min2 {
+                min2 = t;
+            }
+            gstop = gstop.min(stop);
+            aborted |= abort;
+        }
+        let end_now = end.min(gstop.saturating_add(horizon));
+        Horizons { min1, min1_at, min2, end_now, aborted, horizon, engines }
+    }
+
+    /// Nothing is left before the end (or a stop's horizon), or an engine aborted.
+    pub fn finished(&self) -> bool {
+        self.aborted || self.min1 >= self.end_now
+    }
+
+    /// The time before which engine `e`, whose own next time (mail included) is `own`, may
+    /// process events in this window.
+    pub fn limit(&self, e: usize, own: u64) -> u64 {
+        if self.engines == 1 {
+            // No other engine to wait for, and no link out and back: run to the end (a
+            // stop still ends the run at its horizon, inside `Engine::run`).
+            return self.end_now;
+        }
+        let others = if self.min1_at == e { self.min2 } else { self.min1 };
+        // A chain from this engine's own next event can come back to it over two links.
+        let limit = others.saturating_add(self.horizon).min(own.saturating_add(self.horizon.saturating_mul(2)));
+        limit.min(self.end_now)
+    }
+}
+
 /// What one thread did in a stretch of windows.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct ThreadTally {
@@ -248,22 +306,16 @@ pub(crate) fn run_windows<M: Message>(
     let mut checked: u64 = mine.iter().map(|e| e.core.events).sum();
     loop {
         let (now, later, reset) = ((w % 3) as usize, ((w + 1) % 3) as usize, ((w + 2) % 3) as usize);
-        // The two smallest next times (with the engine holding the smallest), mail included.
-        let (mut min1, mut min1_at, mut min2) = (u64::MAX, usize::MAX, u64::MAX);
-        let (mut gstop, mut aborted) = (u64::MAX, false);
-        for e in 0..n {
-            let p = &board.public[now][e];
-            let t = p.next.load(Ordering::Acquire).min(board.mail_min[now][e].load(Ordering::Acquire));
-            if t < min1 {
-                (min2, min1, min1_at) = (min1, t, e);
-            } else if t < min2 {
-                min2 = t;
-            }
-            gstop = gstop.min(p.stop.load(Ordering::Acquire));
-            aborted |= p.aborted.load(Ordering::Acquire);
-        }
-        let end_now = end.min(gstop.saturating_add(horizon));
-        if aborted || min1 >= end_now {
+        let view = Horizons::new(
+            (0..n).map(|e| {
+                let p = &board.public[now][e];
+                let next = p.next.load(Ordering::Acquire).min(board.mail_min[now][e].load(Ordering::Acquire));
+                (next, p.stop.load(Ordering::Acquire), p.aborted.load(Ordering::Acquire))
+            }),
+            end,
+            horizon,
+        );
+        if view.finished() {
             return (w, StretchEnd::Finished);
         }
         if board.leave[now].load(Ordering::Acquire) {
@@ -273,13 +325,10 @@ pub(crate) fn run_windows<M: Message>(
             let e = first + i;
             tally.exchanged += board.drain(e, eng);
             board.mail_min[reset][e].store(u64::MAX, Ordering::Relaxed);
-            let others = if min1_at == e { min2 } else { min1 };
             let own =
                 board.public[now][e].next.load(Ordering::Acquire).min(board.mail_min[now][e].load(Ordering::Acquire));
-            // A chain from this engine's own next event can come back to it over two links.
-            let limit = others.saturating_add(horizon).min(own.saturating_add(horizon.saturating_mul(2)));
             let before = eng.core.events;
-            eng.run(limit.min(end_now));
+            eng.run(view.limit(e, own));
             tally.idle_engine_windows += u64::from(eng.core.events == before);
             for dst in 0..n {
                 let out = &mut eng.core.outboxes[dst];

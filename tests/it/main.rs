@@ -15,6 +15,7 @@ mod global_buffer;
 mod interruption;
 mod json_output;
 mod long_and_large;
+mod mpi_ranks;
 mod multichip;
 mod noc;
 mod paper_chip;

@@ -9,5 +9,6 @@ mod end_of_time;
 mod ordering;
 mod ordering_props;
 mod partitions;
+mod ranks;
 mod rng_streams;
 mod support;

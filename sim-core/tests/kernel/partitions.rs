@@ -12,13 +12,13 @@ use crate::support::Msg;
 /// Random traffic: on each message or timer, either forwards to a random neighbour channel
 /// (depth-limited, so credits cross partitions), sends over the fabric to a random
 /// endpoint, or sets a timer. Refused messages wait and go on `on_ready`.
-struct Gossip {
+pub(crate) struct Gossip {
     neighbours: usize,
     backlog: Vec<(u16, Msg)>,
     seen: u64,
     checksum: u64,
-    stop_after: Option<u64>,
-    abort_at_seen: Option<u64>,
+    pub(crate) stop_after: Option<u64>,
+    pub(crate) abort_at_seen: Option<u64>,
 }
 
 impl Gossip {
@@ -94,7 +94,7 @@ impl Component<Msg> for Gossip {
 }
 
 /// Delivery order per receiving component, as each thread's observer saw it.
-type Orders = Arc<Mutex<BTreeMap<u32, Vec<EventKey>>>>;
+pub(crate) type Orders = Arc<Mutex<BTreeMap<u32, Vec<EventKey>>>>;
 
 struct OrderObserver {
     orders: Orders,
@@ -113,12 +113,16 @@ impl Observer<Msg> for OrderObserver {
     }
 }
 
-const PARTITIONS: u32 = 4;
+pub(crate) const PARTITIONS: u32 = 4;
 const PER_PARTITION: u32 = 6;
 
 /// Four partitions of six components in a ring of depth-2 channels (one per neighbour, long
 /// links between partitions), plus one fabric over everything.
-fn build(threads: usize, policy: ThreadPolicy, tweak: impl Fn(u32, &mut Gossip)) -> (Simulation<Msg>, Orders) {
+pub(crate) fn build(
+    threads: usize,
+    policy: ThreadPolicy,
+    tweak: impl Fn(u32, &mut Gossip),
+) -> (Simulation<Msg>, Orders) {
     let mut b = SimBuilder::new(77);
     b.threads(threads).thread_policy(policy);
     let orders: Orders = Arc::default();

@@ -18,6 +18,17 @@ impl Message for Msg {
     }
 }
 
+impl Wire for Msg {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), WireError> {
+        out.extend_from_slice(&self.id.to_le_bytes());
+        out.extend_from_slice(&self.bytes.to_le_bytes());
+        Ok(())
+    }
+    fn decode(input: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(Msg { id: input.u64()?, bytes: input.u64()? })
+    }
+}
+
 /// One entry of a log: (time in ps, what happened).
 pub type Log = Arc<Mutex<Vec<(u64, String)>>>;
 
