@@ -163,6 +163,8 @@ pub(crate) fn stacked(title: &str, y_desc: &str, groups: &[(String, BTreeMap<Str
             .configure_mesh()
             .disable_x_mesh()
             .y_desc(y_desc)
+            // Every group named (plotters would thin out more than ten: banks).
+            .x_labels(groups.len())
             .x_label_formatter(&label)
             .y_label_formatter(&|v| tick(*v))
             .draw()?;
