@@ -101,3 +101,22 @@ pub fn time_points(step_ps: u64, values: &[f64]) -> Vec<(f64, f64)> {
     let w_us = step_ps as f64 * 1e-6;
     values.iter().enumerate().map(|(k, v)| (k as f64 * w_us, *v)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_gives_each_windows_start_in_us_and_gb_per_s() {
+        // 2 us windows: 4,000 bytes in the first is 2 GB/s.
+        let bw =
+            Bandwidth { step_ps: 2_000_000, series: vec![("gb".into(), vec![2.0, 0.5]), ("dram".into(), vec![1.0])] };
+        assert_eq!(
+            bw.csv(),
+            "time_us,gb_gb_per_s,dram_gb_per_s\n0,2.000000000,1.000000000\n2,0.500000000,0.000000000\n"
+        );
+        assert_eq!(time_points(2_000_000, &[2.0, 0.5]), vec![(0.0, 2.0), (2.0, 0.5)]);
+        let svg = bw.svg().unwrap();
+        assert!(svg.contains(">\ngb\n<") && svg.contains(">\ndram\n<"), "the legend names the components");
+    }
+}
