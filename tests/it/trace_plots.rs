@@ -116,10 +116,22 @@ fn trace_stats_plots_the_offered_bandwidth_and_bank_load() {
 }
 
 #[test]
-fn the_same_replay_draws_the_same_plots() {
+fn the_same_inputs_draw_the_same_plots() {
     let again = replay_into("trace_plots_again");
     for f in ["bandwidth.svg", "latency_cdf.svg", "banks.svg"] {
         let (a, b) = (std::fs::read(replayed().join(f)).unwrap(), std::fs::read(again.join(f)).unwrap());
         assert!(a == b, "{f} differs between two replays of the same trace");
+    }
+    let stats: Vec<PathBuf> = (0..2)
+        .map(|k| {
+            let out = scratch(&format!("trace_plots_stats_{k}")).join("out");
+            let o = tasim(&["trace", "stats", TRACE, "--topology", CHIP_DRAM, "--out", out.to_str().unwrap()]);
+            assert!(o.status.success(), "{}", stderr(&o));
+            out
+        })
+        .collect();
+    for f in ["bandwidth.svg", "banks.svg"] {
+        let (a, b) = (std::fs::read(stats[0].join(f)).unwrap(), std::fs::read(stats[1].join(f)).unwrap());
+        assert!(a == b, "trace stats: {f} differs between two runs");
     }
 }
