@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use components::energy::POWER_WINDOW_PS;
+use components::mem::Phase;
 use components::windows::Windows;
 use serde_json::{json, Value};
 use sim_core::{Report, StatValue, StatsSnapshot};
@@ -23,7 +24,8 @@ pub struct ChipSummary {
     pub text: String,
     pub json: Value,
     /// time_us, chip_mw, offchip_mw, `<component>_mw` for each component with an energy
-    /// meter, and epoch (from 1; the epoch the window starts in) per power window.
+    /// meter, epoch (from 1; the epoch the window starts in) and phase (the training phase
+    /// the cores spent most of the window's busy time on, or `idle`) per power window.
     pub power_csv: String,
     /// epoch, train loss/accuracy, held-out loss/accuracy, time and energy.
     pub epochs_csv: String,
@@ -76,13 +78,7 @@ fn sum_series(s: &StatsSnapshot, suffix: &str, step: u64) -> Vec<f64> {
         let values = if st == step {
             values
         } else {
-            // Windows double as a run grows: merge this one to the common width.
-            let mut w = Windows::new(st, usize::MAX);
-            for (i, v) in values.iter().enumerate() {
-                w.add(i as u64 * st, *v);
-            }
-            w.coarsen_to(step);
-            merged = w.values().to_vec();
+            merged = coarsened(st, values, step);
             &merged
         };
         if out.len() < values.len() {
@@ -93,6 +89,39 @@ fn sum_series(s: &StatsSnapshot, suffix: &str, step: u64) -> Vec<f64> {
         }
     }
     out
+}
+
+/// `values` in windows of `st` ps merged into windows of `step` ps (a power-of-two multiple
+/// of `st`: windows double as a run grows, so series of one run line up once merged).
+pub(crate) fn coarsened(st: u64, values: &[f64], step: u64) -> Vec<f64> {
+    let mut w = Windows::new(st, usize::MAX);
+    for (i, v) in values.iter().enumerate() {
+        w.add(i as u64 * st, *v);
+    }
+    w.coarsen_to(step);
+    w.values().to_vec()
+}
+
+/// Per window of `step` ps: the training phase the cores (every core of every chip) were
+/// busy on longest (`busy.<phase>.series_ps`; a tie goes to the earlier phase of
+/// [`Phase::ALL`]), or `None` when no core computed. Cores overlap phases (the update core's
+/// WG beside the propagation cores' BP): this names the one that held the datapaths most.
+fn phase_marks(s: &StatsSnapshot, step: u64) -> Vec<Option<Phase>> {
+    let busy: Vec<(Phase, Vec<f64>)> =
+        Phase::ALL.iter().map(|&p| (p, sum_series(s, &format!(".busy.{p}.series_ps"), step))).collect();
+    let n = busy.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+    (0..n)
+        .map(|i| {
+            let mut best: Option<(Phase, f64)> = None;
+            for (p, v) in &busy {
+                let ps = v.get(i).copied().unwrap_or(0.0);
+                if ps > 0.0 && best.is_none_or(|(_, b)| ps > b) {
+                    best = Some((*p, ps));
+                }
+            }
+            best.map(|(p, _)| p)
+        })
+        .collect()
 }
 
 /// Energy of `series` (pJ per window of `w` ps, the last one ending with the run at
@@ -201,8 +230,10 @@ pub fn summarise(topo: &Topology, r: &Report, setup: &TrainSetup, held: &HeldOut
     let epochs = counter(s, &format!("{ctrl}.epochs")) as usize;
     let epochs_planned = counter(s, &format!("{ctrl}.epochs_planned")) as usize;
     // One window width for every series: the widest any meter had to take.
+    let busy_names: Vec<String> = Phase::ALL.iter().map(|p| format!(".busy.{p}.series_ps")).collect();
     let step = series_named(s, ".energy.series_pj")
         .chain(series_named(s, ".energy_offchip.series_pj"))
+        .chain(busy_names.iter().flat_map(|n| series_named(s, n)))
         .map(|(st, _)| st)
         .fold(POWER_WINDOW_PS, u64::max);
     let chip_series = sum_series(s, ".energy.series_pj", step);
@@ -431,7 +462,8 @@ pub fn summarise(topo: &Topology, r: &Report, setup: &TrainSetup, held: &HeldOut
     for (name, _) in &per_comp {
         let _ = write!(power_csv, ",{name}_mw");
     }
-    power_csv.push_str(",epoch\n");
+    power_csv.push_str(",epoch,phase\n");
+    let marks = phase_marks(s, step);
     let w_s = step as f64 * 1e-12;
     let mw = |series: &[f64], i: usize| series.get(i).copied().unwrap_or(0.0) * 1e-12 / w_s * 1e3;
     let epoch_ends: Vec<u64> = epoch_rows.iter().filter_map(|e| e["end_ps"].as_u64()).collect();
@@ -442,7 +474,8 @@ pub fn summarise(topo: &Topology, r: &Report, setup: &TrainSetup, held: &HeldOut
             let _ = write!(power_csv, ",{:.6}", mw(series, i));
         }
         let epoch = epoch_ends.iter().take_while(|&&end| end <= t).count() + usize::from(!epoch_rows.is_empty());
-        let _ = writeln!(power_csv, ",{}", epoch.min(epoch_rows.len()));
+        let phase = marks.get(i).copied().flatten().map_or("idle", |p| p.name());
+        let _ = writeln!(power_csv, ",{},{phase}", epoch.min(epoch_rows.len()));
     }
     let mut epochs_csv = String::from("epoch,train_loss,train_accuracy,held_out_loss,held_out_accuracy,start_ps,end_ps,chip_energy_uj,offchip_energy_uj\n");
     for e in &epoch_rows {

@@ -2,6 +2,7 @@
 //! through the registry of component types ([`registry`], [`elaborate`]), runs them and writes
 //! reports; the binary's subcommands live in `main.rs`.
 
+pub mod bandwidth_report;
 pub mod bench;
 pub mod chip_report;
 pub mod chip_types;

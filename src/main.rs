@@ -149,9 +149,9 @@ struct RunArgs {
     #[arg(long, value_name = "NS")]
     until_ns: Option<f64>,
     /// Write into this directory (created if missing): stats.json and stats.csv (every
-    /// statistic); for a chip run also summary.json, power.csv, epochs.csv,
-    /// power.svg, utilisation.svg, energy.svg and
-    /// energy_components.csv.
+    /// statistic); bandwidth.csv and bandwidth.svg when the topology has global buffers,
+    /// DRAM controllers or chip links; for a chip run also summary.json, power.csv,
+    /// epochs.csv, power.svg, utilisation.svg, energy.svg and energy_components.csv.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Seed of the kernel's random streams: components that draw random numbers (PHOLD,
@@ -742,6 +742,10 @@ fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
         let mut files = OutDir::new();
         files.add("stats.json", serde_json::to_string_pretty(&json)?);
         files.add("stats.csv", report::stats_csv(&report.stats));
+        if let Some(bw) = tasim::bandwidth_report::Bandwidth::of_run(&topo, &report.stats) {
+            files.add("bandwidth.csv", bw.csv());
+            files.add("bandwidth.svg", bw.svg()?);
+        }
         if let Some(c) = &chip {
             files.add("summary.json", serde_json::to_string_pretty(&c.json)?);
             files.add("power.csv", c.power_csv.as_str());

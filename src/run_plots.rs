@@ -15,7 +15,8 @@ use sim_core::{StatValue, StatsSnapshot};
 use crate::sweep::plot::{tick, COLOURS, SIZE};
 use crate::topology::Topology;
 
-type Plot = Result<String, Box<dyn std::error::Error>>;
+/// An SVG document, or what plotters could not draw.
+pub(crate) type Plot = Result<String, Box<dyn std::error::Error>>;
 
 /// The plots of a chip run: (file name, SVG text).
 pub fn chip_plots(topo: &Topology, s: &StatsSnapshot) -> Result<Vec<(String, String)>> {
@@ -61,12 +62,10 @@ pub fn chip_plots(topo: &Topology, s: &StatsSnapshot) -> Result<Vec<(String, Str
             energy.push((n.to_string(), parts));
         }
     }
-    fn err(what: &'static str) -> impl Fn(Box<dyn std::error::Error>) -> anyhow::Error {
-        move |e| anyhow!("cannot plot {what}: {e}")
-    }
     let mut out = Vec::new();
     if !power.is_empty() {
-        out.push(("power.svg".to_string(), lines(&power).map_err(err("power"))?));
+        let svg = lines("On-chip power per component", "simulated time (us)", "power (mW)", &power);
+        out.push(("power.svg".to_string(), svg.map_err(err("power"))?));
     }
     if !busy.is_empty() {
         let svg = stacked("Core time computing, per operation", "share of the run", &busy).map_err(err("use"))?;
@@ -79,8 +78,14 @@ pub fn chip_plots(topo: &Topology, s: &StatsSnapshot) -> Result<Vec<(String, Str
     Ok(out)
 }
 
-/// Power over time, one line per component.
-fn lines(series: &[(String, Vec<(f64, f64)>)]) -> Plot {
+/// What plotters could not draw, as an error naming the plot.
+pub(crate) fn err(what: &'static str) -> impl Fn(Box<dyn std::error::Error>) -> anyhow::Error {
+    move |e| anyhow!("cannot plot {what}: {e}")
+}
+
+/// One line per named series of (x, y) points, on axes from 0 to the largest x and y: power
+/// or bandwidth over time, a latency CDF.
+pub(crate) fn lines(title: &str, x_desc: &str, y_desc: &str, series: &[(String, Vec<(f64, f64)>)]) -> Plot {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -88,15 +93,15 @@ fn lines(series: &[(String, Vec<(f64, f64)>)]) -> Plot {
         let x1 = series.iter().flat_map(|(_, p)| p.iter().map(|q| q.0)).fold(1.0, f64::max);
         let y1 = series.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)).fold(1.0, f64::max) * 1.05;
         let mut chart = ChartBuilder::on(&root)
-            .caption("On-chip power per component", ("sans-serif", 20))
+            .caption(title, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(70)
             .build_cartesian_2d(0.0..x1, 0.0..y1)?;
         chart
             .configure_mesh()
-            .x_desc("simulated time (us)")
-            .y_desc("power (mW)")
+            .x_desc(x_desc)
+            .y_desc(y_desc)
             .x_label_formatter(&|v| tick(*v))
             .y_label_formatter(&|v| tick(*v))
             .draw()?;
@@ -127,8 +132,8 @@ fn legend<'a, CT: CoordTranslate>(
     Ok(())
 }
 
-/// One stacked bar per group (a core, a component), one colour per part.
-fn stacked(title: &str, y_desc: &str, groups: &[(String, BTreeMap<String, f64>)]) -> Plot {
+/// One stacked bar per group (a core, a component, a bank), one colour per part.
+pub(crate) fn stacked(title: &str, y_desc: &str, groups: &[(String, BTreeMap<String, f64>)]) -> Plot {
     let parts: Vec<&String> = {
         let mut p: Vec<&String> = groups.iter().flat_map(|(_, m)| m.keys()).collect();
         p.sort();
@@ -158,6 +163,8 @@ fn stacked(title: &str, y_desc: &str, groups: &[(String, BTreeMap<String, f64>)]
             .configure_mesh()
             .disable_x_mesh()
             .y_desc(y_desc)
+            // Every group named (plotters would thin out more than ten: banks).
+            .x_labels(groups.len())
             .x_label_formatter(&label)
             .y_label_formatter(&|v| tick(*v))
             .draw()?;

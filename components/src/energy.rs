@@ -92,7 +92,10 @@ pub const POWER_WINDOW_PS: u64 = 1_000_000;
 /// shipped runs (3 epochs, under 4 ms) at 1 µs.
 pub const POWER_WINDOWS_MAX: usize = 8192;
 
-fn power_windows<T: Copy + Default + std::ops::Add<Output = T>>() -> Windows<T> {
+/// Empty windows of [`POWER_WINDOW_PS`], at most [`POWER_WINDOWS_MAX`]: the one window
+/// mechanism of every per-time series a component keeps (energy, busy time, bytes moved), so
+/// that series recorded side by side line up window by window.
+pub fn power_windows<T: Copy + Default + std::ops::Add<Output = T>>() -> Windows<T> {
     Windows::new(POWER_WINDOW_PS, POWER_WINDOWS_MAX)
 }
 

@@ -25,7 +25,9 @@
 //! `sram.leakage_mw` at `sram.nominal_v`; the SRAM model's `sram.model.read_pj_per_access`,
 //! `sram.model.write_pj_per_access` (at 1.2 V, 65 nm) and `area_mm2` (at the chip's node) when
 //! the model covers the geometry; the energy of one access now, `cost.read_pj_per_access` and
-//! `cost.write_pj_per_access`.
+//! `cost.write_pj_per_access`; `traffic.series_bytes`, the bytes read and written per power
+//! window (at the time their bank starts on them; the windows sum to `bytes_read` +
+//! `bytes_written`).
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -35,9 +37,10 @@ use sim_core::{
 };
 
 use crate::cost::sram::{self, sram_cost, SramCost, SramGeometry};
-use crate::energy::{EnergyMeter, Leakage, PowerDomain, Scope};
+use crate::energy::{power_windows, EnergyMeter, Leakage, PowerDomain, Scope};
 use crate::mem::{Cause, MemReq, MemResp};
 use crate::param::{self, Declared, ParamDecl, Range};
+use crate::windows::Windows;
 use crate::Msg;
 
 /// Parameters (YAML `params` of a `global_buffer`); declared in [`Declared::PARAMS`].
@@ -380,6 +383,8 @@ pub struct GlobalBuffer {
     energy: EnergyMeter,
     costs: GlobalBufferCosts,
     stats: Stats,
+    /// Bytes read and written per power window (bandwidth over time).
+    traffic: Windows<u64>,
 }
 
 #[derive(Default)]
@@ -435,6 +440,7 @@ impl GlobalBuffer {
             energy,
             costs,
             stats,
+            traffic: power_windows(),
             p,
         }
     }
@@ -615,6 +621,7 @@ impl GlobalBuffer {
         let bank = ((w.line / self.line_bytes()) % u64::from(self.p.banks)) as usize;
         self.stats.bank_accesses[bank] += 1;
         let start = now.max(self.bank_free[bank]);
+        self.traffic.add(start, w.len as u64);
         if start > now {
             self.stats.bank_conflicts += 1;
             self.stats.bank_wait_ps.record(start - now);
@@ -765,6 +772,7 @@ impl Component<Msg> for GlobalBuffer {
         stats.histogram("latency_ps", &s.latency_ps);
         stats.time_average("active", &s.active);
         stats.counter("refused_responses", s.refused_responses);
+        self.traffic.write_traffic(stats);
         // The coefficients charged (extents: they do not add across instances) and the
         // model's figures for this geometry.
         let c = &self.costs;

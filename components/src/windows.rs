@@ -3,6 +3,13 @@
 
 use std::ops::Add;
 
+use sim_core::StatsWriter;
+
+/// The statistic of a component's bytes moved per window (`<instance>.traffic.series_bytes`):
+/// global buffers, DRAM controllers and chip links write it, `run --out` draws bandwidth from
+/// it. Its windows sum to the component's byte counters (each says which).
+pub const TRAFFIC_SERIES: &str = "traffic.series_bytes";
+
 /// Values summed per window of `step_ps` from time zero. At most `max` windows are kept:
 /// when a time beyond them comes, neighbours merge pairwise and the window doubles, so a run
 /// of any length costs at most `max` numbers (and the result is the same whatever the order
@@ -94,6 +101,14 @@ impl Windows<u64> {
     pub fn rates(&self) -> Vec<f64> {
         let s = self.step_ps as f64 * 1e-12;
         self.values.iter().map(|&b| b as f64 / s).collect()
+    }
+
+    /// Writes these windows (of bytes), reaching the end of the run, as [`TRAFFIC_SERIES`].
+    /// Exact as long as a window holds under 2^53 bytes (f64 integers).
+    pub fn write_traffic(&self, stats: &mut StatsWriter<'_>) {
+        let mut w = self.clone();
+        w.extend_to(stats.now().0);
+        stats.series(TRAFFIC_SERIES, w.step_ps, w.values.iter().map(|&b| b as f64).collect());
     }
 }
 

@@ -64,6 +64,8 @@ pub struct TraceStats {
     pub causes_csv: String,
     /// `bank,bursts`, when a memory was given.
     pub banks_csv: Option<String>,
+    /// (bank as `channel.rank.bank`, bursts), when a memory was given.
+    pub banks: Vec<(String, u64)>,
 }
 
 fn summary(h: &Histogram) -> Value {
@@ -192,6 +194,7 @@ pub fn analyse(reader: &mut dyn TraceReader, opts: Options, memory: Option<&Conf
             c.bytes
         );
     }
+    let mut bank_load = Vec::new();
     let banks_csv = memory.map(|m| {
         let g = &m.geometry;
         let total: u64 = banks.iter().sum();
@@ -208,6 +211,7 @@ pub fn analyse(reader: &mut dyn TraceReader, opts: Options, memory: Option<&Conf
         for (i, n) in banks.iter().enumerate() {
             let (c, r, b) = (i as u32 / (g.ranks * g.banks), i as u32 / g.banks % g.ranks, i as u32 % g.banks);
             csv += &format!("{c}.{r}.{b},{n}\n");
+            bank_load.push((format!("{c}.{r}.{b}"), *n));
         }
         csv
     });
@@ -239,5 +243,5 @@ pub fn analyse(reader: &mut dyn TraceReader, opts: Options, memory: Option<&Conf
         "causes": by_cause.iter().map(|(k, c)| { let mut j = c.json(); j["cause"] = json!(cause_name(k)); j }).collect::<Vec<_>>(),
         "banks": if memory.is_some() { json!(banks) } else { Value::Null },
     });
-    Ok(TraceStats { text: t, json, windows_csv, causes_csv, banks_csv })
+    Ok(TraceStats { text: t, json, windows_csv, causes_csv, banks_csv, banks: bank_load })
 }

@@ -79,7 +79,8 @@ pub enum TraceCommand {
         /// A memory topology whose first dram_controller maps addresses to banks.
         #[arg(long, value_name = "MEM.yaml")]
         topology: Option<PathBuf>,
-        /// Write into this directory: trace_stats.json, windows.csv, causes.csv (and banks.csv).
+        /// Write into this directory: trace_stats.json, windows.csv, causes.csv, bandwidth.svg
+        /// (and banks.csv, banks.svg with --topology).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         #[command(flatten)]
@@ -112,7 +113,7 @@ pub struct ReplayArgs {
     #[arg(long = "set", value_name = "INSTANCE.PARAM=VALUE")]
     set: Vec<String>,
     /// Write into this directory: replay.json, stats.json, stats.csv, bandwidth.csv, banks.csv,
-    /// causes.csv.
+    /// causes.csv, bandwidth.svg, latency_cdf.svg, banks.svg.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     #[command(flatten)]
@@ -185,6 +186,9 @@ pub fn trace(cmd: &TraceCommand, emit: &mut dyn FnMut(&str) -> bool) -> Result<O
                 files.add("causes.csv", s.causes_csv.as_str());
                 if let Some(b) = &s.banks_csv {
                     files.add("banks.csv", b.as_str());
+                }
+                for (name, svg) in super::plots::trace_stats_plots(&s)? {
+                    files.add(name, svg);
                 }
                 let names = files.names().join(", ");
                 files.commit(dir, false)?;

@@ -19,6 +19,7 @@ pub mod crc32;
 pub mod foreign;
 pub mod memory_report;
 pub mod open;
+pub mod plots;
 pub mod record;
 pub mod replay;
 mod spans;

@@ -276,8 +276,9 @@ fn summarise(
     (t, json)
 }
 
-/// Writes `replay.json`, `stats.json`, `stats.csv`, `bandwidth.csv`, `banks.csv` and
-/// `causes.csv` into `dir` (each atomically); returns their names.
+/// Writes `replay.json`, `stats.json`, `stats.csv`, `bandwidth.csv`, `banks.csv`,
+/// `causes.csv` and the plots ([`super::plots`]) into `dir` (each atomically); returns their
+/// names.
 pub fn write_out(dir: &Path, r: &Replayed) -> Result<Vec<&'static str>> {
     // Complete or absent: all six files are written aside, then moved in.
     let mut files = OutDir::new();
@@ -308,6 +309,11 @@ pub fn write_out(dir: &Path, r: &Replayed) -> Result<Vec<&'static str>> {
         causes += &format!("{phase},{layer},{},{},{},{}\n", c["requests"], c["bytes"], l["mean"], l["p99"]);
     }
     files.add("causes.csv", causes);
+    let mut names = vec!["replay.json", "stats.json", "stats.csv", "bandwidth.csv", "banks.csv", "causes.csv"];
+    for (name, svg) in super::plots::replay_plots(r)? {
+        files.add(name, svg);
+        names.push(name);
+    }
     files.commit(dir, false)?;
-    Ok(vec!["replay.json", "stats.json", "stats.csv", "bandwidth.csv", "banks.csv", "causes.csv"])
+    Ok(names)
 }

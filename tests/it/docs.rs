@@ -112,7 +112,9 @@ fn every_argument_option_and_out_has_help() {
         }
     }
     let run = ok(&tasim(&["run", "--help"]));
-    for f in ["stats.json", "stats.csv", "summary.json", "power.csv", "epochs.csv", "energy_components.csv"] {
+    for f in
+        ["stats.json", "stats.csv", "summary.json", "power.csv", "epochs.csv", "energy_components.csv", "bandwidth.csv"]
+    {
         assert!(run.contains(f), "run --help lists {f}");
     }
 }

@@ -169,9 +169,13 @@ fn a_long_training_run_keeps_power_windows_bounded() {
     assert!(text.contains("(4 us windows)"), "{text}");
     let stats: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("stats.json")).unwrap()).unwrap();
-    let series: Vec<(&String, &serde_json::Value)> =
-        stats["stats"].as_object().unwrap().iter().filter(|(k, _)| k.ends_with("series_pj")).collect();
-    assert!(series.len() >= 7);
+    let series: Vec<(&String, &serde_json::Value)> = stats["stats"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.ends_with("series_pj") || k.ends_with("series_bytes"))
+        .collect();
+    assert!(series.len() >= 9, "energy and traffic windows: {}", series.len());
     for (k, v) in series {
         let n = v["values"].as_array().unwrap().len();
         assert!(n <= components::energy::POWER_WINDOWS_MAX, "{k}: {n} windows");

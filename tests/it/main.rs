@@ -30,6 +30,7 @@ mod sweep;
 mod timeline;
 mod topology_features;
 mod trace_format;
+mod trace_plots;
 mod trace_record;
 mod trace_replay;
 mod train_cli;

@@ -278,7 +278,17 @@ fn a_sixteen_chip_run_is_identical_on_one_two_and_four_threads() {
         assert!(o.status.success(), "{}", stderr(&o));
         outs.push(dir);
     }
-    for f in ["stats.json", "stats.csv", "summary.json", "chips.csv", "links.csv", "epochs.csv", "power.csv"] {
+    for f in [
+        "stats.json",
+        "stats.csv",
+        "summary.json",
+        "chips.csv",
+        "links.csv",
+        "epochs.csv",
+        "power.csv",
+        "bandwidth.csv",
+        "bandwidth.svg",
+    ] {
         let a = std::fs::read(outs[0].join(f)).unwrap();
         for d in &outs[1..] {
             assert!(a == std::fs::read(d.join(f)).unwrap(), "{f} differs between 1 thread and {}", d.display());

@@ -12,7 +12,10 @@
 //! slots while computing), `operand_wait_ps` (the datapath idle while a task's operands
 //! load), `store_ps` (writing results, overlapped with later work), `bytes_read`,
 //! `bytes_written`, `local_memory_bytes`, energy, area (`area_mm2`: the PE array and the
-//! local storage, each also as `area.<part>_mm2`) and the energy of one action now (`cost.*`).
+//! local storage, each also as `area.<part>_mm2`) and the energy of one action now (`cost.*`);
+//! `busy.<phase>.series_ps` for each training phase the core computed in: its busy time per
+//! power window on that phase's tasks (from the clock edge a task starts on to its end, as
+//! the timeline's task slices), for the phase marks of `power.csv`.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -24,8 +27,9 @@ use super::mem_client::MemClient;
 use super::protocol::{Done, Op, Region, Task};
 use crate::cost::area::{self, PeWidths};
 use crate::cost::pe;
-use crate::energy::{ClockActivity, EnergyMeter, Leakage, PowerDomain, Scope};
-use crate::mem::Cause;
+use crate::energy::{power_windows, ClockActivity, EnergyMeter, Leakage, PowerDomain, Scope};
+use crate::mem::{Cause, Phase};
+use crate::windows::Windows;
 use crate::Msg;
 
 use crate::param::{ParamDecl, Range};
@@ -366,6 +370,10 @@ pub struct Core<D> {
     widths: PeWidths,
     activity: ClockActivity,
     stats: CoreStats,
+    /// Busy time per power window, per training phase ([`Phase::index`]), ps.
+    phase_busy: [Windows<u64>; Phase::ALL.len()],
+    /// When the last task's busy time ended (the next one's starts no earlier).
+    busy_until: u64,
 }
 
 impl<D: Datapath> Core<D> {
@@ -406,6 +414,8 @@ impl<D: Datapath> Core<D> {
             widths,
             activity: ClockActivity::default(),
             stats: CoreStats::default(),
+            phase_busy: std::array::from_fn(|_| power_windows()),
+            busy_until: 0,
         }
     }
 
@@ -471,6 +481,10 @@ impl<D: Datapath> Core<D> {
         self.energy.add(v, "clock", c.clock_pj_per_pe_cycle * pes, ex.work.cycles as f64, cause);
         self.stats.local_bytes += ex.local_bytes;
         self.activity.busy(period, ex.work.cycles, now);
+        // Busy from the edge of the cycle in progress until the task's timer.
+        let busy_from = until.0.saturating_sub(ex.work.cycles.saturating_mul(period)).max(self.busy_until);
+        self.phase_busy[cause.phase.index()].add_over(busy_from, until.0, |d| d);
+        self.busy_until = self.busy_until.max(until.0);
         self.stats.macs += ex.work.macs;
         let e = self.stats.per_op.entry(name).or_default();
         e.0 += 1;
@@ -611,6 +625,13 @@ impl<D: Datapath> Component<Msg> for Core<D> {
         stats.counter("bytes_read", self.mem.bytes_read);
         stats.counter("bytes_written", self.mem.bytes_written);
         stats.counter("local_memory_bytes", self.stats.local_bytes);
+        for (phase, w) in Phase::ALL.iter().zip(&mut self.phase_busy) {
+            if !w.values().is_empty() {
+                w.extend_to(stats.now().0);
+                let ps = w.values().iter().map(|&v| v as f64).collect();
+                stats.series(&format!("busy.{phase}.series_ps"), w.step_ps(), ps);
+            }
+        }
         self.dp.finish(stats);
         self.activity.charge_idle(
             &mut self.energy,

@@ -108,6 +108,8 @@
 //!   later; `bandwidth_bytes_per_s`: bytes read and written over `span_ps`;
 //!   `peak_bytes_per_s`: channels × bus_bytes × data rate; `bandwidth_efficiency`: their
 //!   ratio.
+//! - `traffic.series_bytes`: the bytes of the requests taken into the queue per power
+//!   window (they sum to `bytes_read` + `bytes_written`): bandwidth over time.
 //! - `energy_offchip.*` and `energy.*`: see [`EnergyMeter::write_stats`].
 
 mod declared;
@@ -124,8 +126,9 @@ use std::collections::{BTreeMap, VecDeque};
 
 use sim_core::{ClockId, Component, Context, Histogram, PortId, PortSpec, Refused, SimTime, StatsWriter, TimeAverage};
 
-use crate::energy::{EnergyMeter, Leakage, PowerDomain, Scope};
+use crate::energy::{power_windows, EnergyMeter, Leakage, PowerDomain, Scope};
 use crate::mem::{Cause, MemReq, MemResp, Phase};
+use crate::windows::Windows;
 use crate::Msg;
 
 pub use declared::ResolvedView;
@@ -199,6 +202,8 @@ pub struct DramController {
     first_arrival: Option<u64>,
     last_response: u64,
     last_done: u64,
+    /// Bytes of the requests taken in, per power window.
+    traffic: Windows<u64>,
 }
 
 impl DramController {
@@ -243,6 +248,7 @@ impl DramController {
             first_arrival: None,
             last_response: 0,
             last_done: 0,
+            traffic: power_windows(),
             cfg,
         })
     }
@@ -285,6 +291,7 @@ impl DramController {
         let s = self.free[pool].pop().expect("admit is called with a free slot");
         ctx.release(REQ);
         self.first_arrival.get_or_insert(arrival);
+        self.traffic.add(now, u64::from(req.bytes));
         let bb = u64::from(self.cfg.geometry.burst_bytes);
         let (first, last) = (req.addr / bb, (req.addr + u64::from(req.bytes)).div_ceil(bb));
         let queued_writes = self.cfg.policy.write_queue.is_some();

@@ -100,6 +100,7 @@ impl DramController {
             stats.counter("power_down_entries", d.power_down_entries);
             stats.counter("self_refresh_entries", d.self_refresh_entries);
         }
+        self.traffic.write_traffic(stats);
         self.device_energy.write_stats(stats);
         self.chip_energy.write_stats(stats);
     }

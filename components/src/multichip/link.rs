@@ -7,8 +7,9 @@
 //! Ports: `in` (protocol `link`, credits returned as packets leave), `out` (`link`).
 //!
 //! Statistics: `packets`, `bytes`, `busy_ps`, `busy_fraction`, `queue_delay_ps` (histogram:
-//! arrival to start of serialisation), `blocked_ps` (ready but held by the downstream), and
-//! `energy_link.{dynamic,idle,total}_pj`.
+//! arrival to start of serialisation), `blocked_ps` (ready but held by the downstream),
+//! `traffic.series_bytes` (the bytes per power window, at the start of their serialisation;
+//! they sum to `bytes`) and `energy_link.{dynamic,idle,total}_pj`.
 
 use std::collections::VecDeque;
 
@@ -16,7 +17,9 @@ use serde::{Deserialize, Serialize};
 use sim_core::{Component, Context, Histogram, PortId, PortSpec, SimTime, StatsWriter};
 
 use super::{bytes_per_s, serialise_ps, LinkPacket};
+use crate::energy::power_windows;
 use crate::param::{Declared, ParamDecl};
+use crate::windows::Windows;
 use crate::Msg;
 
 /// Parameters (YAML `params` of a `chip_link`; the system expansion writes them from the
@@ -81,6 +84,8 @@ pub struct ChipLink {
     busy_ps: u64,
     blocked_ps: u64,
     queue_delay: Histogram,
+    /// Bytes sent per power window.
+    traffic: Windows<u64>,
 }
 
 impl ChipLink {
@@ -97,6 +102,7 @@ impl ChipLink {
             busy_ps: 0,
             blocked_ps: 0,
             queue_delay: Histogram::new(),
+            traffic: power_windows(),
         }
     }
 
@@ -111,6 +117,7 @@ impl ChipLink {
         self.busy_ps += ps;
         self.packets += 1;
         self.bytes += pkt.wire_bytes();
+        self.traffic.add(now, pkt.wire_bytes());
         self.head = Some((pkt, false));
         ctx.schedule_at(SimTime(now.saturating_add(ps)), 0);
     }
@@ -168,6 +175,7 @@ impl Component<Msg> for ChipLink {
         stats.value("busy_fraction", if end == 0 { 0.0 } else { self.busy_ps as f64 / end as f64 });
         stats.counter("blocked_ps", self.blocked_ps);
         stats.histogram("queue_delay_ps", &self.queue_delay);
+        self.traffic.write_traffic(stats);
         let dynamic = self.bytes as f64 * 8.0 * self.p.energy_pj_per_bit;
         // mW × ps = 1e-3 W × 1e-12 s = 1e-15 J = 1e-3 pJ.
         let idle = self.p.idle_power_mw * end.saturating_sub(self.busy_ps) as f64 * 1e-3;

@@ -37,6 +37,9 @@
 //! `unanswered` (in flight when the run ended), `not_issued` (never sent: the run ended
 //! first), `refused` (sends the channel refused), `late` and `lateness_ps` (timing mode),
 //! `latency_ps`, `read_latency_ps`, `write_latency_ps` (send to response, histograms),
+//! `latency_cdf.<q>_ps` (the latency within which q‰ of the answered requests were answered,
+//! for q in [`LATENCY_CDF_PERMILLE`]: 0 is the minimum, 1000 the maximum; to the histogram's
+//! precision, under 3.2%),
 //! `outstanding` (time average and max), `idle_ps` (time with nothing in flight between the
 //! first send and the last response), `rw_switches` (read/write changes in send order),
 //! `span_ps`, `bandwidth_bytes_per_s` (answered bytes over the span), `window_bytes_per_s`
@@ -48,6 +51,13 @@ use std::collections::BTreeMap;
 use sim_core::{Component, Context, Histogram, PortId, PortSpec, Refused, SimTime, StatsWriter, TimeAverage};
 
 pub use super::params::{AddressRange, PlayMode, Route, TracePlayerParams};
+
+/// The points of the latency CDF a player reports, in per mille of the answered requests:
+/// every 5% and the tails a memory study reads (p99, p99.9).
+pub const LATENCY_CDF_PERMILLE: [u16; 25] = [
+    0, 10, 50, 100, 150, 200, 250, 300, 350, 400, 450, 500, 550, 600, 650, 700, 750, 800, 850, 900, 950, 975, 990, 999,
+    1000,
+];
 use super::{RecordSource, TraceEnd, TraceRecord, Windows};
 use crate::mem::{Cause, MemReq, Phase};
 use crate::{Msg, ParamError};
@@ -412,6 +422,16 @@ impl Component<Msg> for TracePlayer {
         stats.counter("late", self.late);
         stats.histogram("lateness_ps", &self.lateness);
         stats.histogram("latency_ps", &self.latency);
+        for q in LATENCY_CDF_PERMILLE {
+            // The quantile is a bucket's floor; the ends are exact.
+            let ps = match q {
+                1000 => self.latency.max(),
+                _ => self.latency.quantile(f64::from(q) / 1000.0),
+            };
+            if let Some(ps) = ps {
+                stats.extent(&format!("latency_cdf.{q}_ps"), ps as f64);
+            }
+        }
         stats.histogram("read_latency_ps", &self.read_latency);
         stats.histogram("write_latency_ps", &self.write_latency);
         stats.time_average("outstanding", &self.occupancy);
