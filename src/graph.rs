@@ -4,7 +4,7 @@
 //! `chip3`), so a system of many chips reads as its chips and the links between them.
 //!
 //! Without a depth, each node gives its clock (name and frequency) and its type's key
-//! parameters ([`labels`]), and a `noc` is drawn as its routers and links ([`noc`]), with each
+//! parameters (`labels`), and a `noc` is drawn as its routers and links (`noc`), with each
 //! endpoint's channels attached to its router.
 
 mod labels;

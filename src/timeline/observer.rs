@@ -1,7 +1,8 @@
 //! The observer of one simulation thread: turns marks, deliveries and sends into trace
 //! events and streams them to their partition's spill (buffered per partition, flushed in
 //! blocks). Its per-instance state is small and bounded: the tasks queued at a core, the
-//! collectives in flight at an engine, one open counter window per instance.
+//! collectives in flight at an engine, one open counter window per instance and per resource
+//! with busy marks (a NoC link).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
