@@ -2,13 +2,22 @@
 //! by the scope its instances share: `chip3`). With a depth, instances are grouped by the
 //! first `depth` levels of their names (`--depth 1`: `chip3.pc0` and `chip3.gb` are one node
 //! `chip3`), so a system of many chips reads as its chips and the links between them.
+//!
+//! Without a depth, each node gives its clock (name and frequency) and its type's key
+//! parameters (`labels`), and a `noc` is drawn as its routers and links (`noc`), with each
+//! endpoint's channels attached to its router.
 
+mod labels;
+mod noc;
+
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use petgraph::visit::EdgeRef;
 use sim_core::{NetNode, Netlist};
 
 use crate::topology::Topology;
+use noc::NocView;
 
 fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n"))
@@ -20,7 +29,7 @@ pub fn to_dot(topo: &Topology, netlist: &Netlist) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "digraph {} {{", quote(&topo.name));
     out.push_str(
-        "  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=9];\n",
+        "  rankdir=LR;\n  fontname=\"Helvetica\";\n  node [shape=box, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=9];\n",
     );
     let mut partitions: Vec<u32> = g
         .node_weights()
@@ -32,6 +41,8 @@ pub fn to_dot(topo: &Topology, netlist: &Netlist) -> String {
     partitions.sort_unstable();
     partitions.dedup();
     let clustered = partitions.len() > 1;
+    // NoCs drawn as their routers, by node index.
+    let mut nocs: HashMap<usize, NocView> = HashMap::new();
     for p in &partitions {
         if clustered {
             let label = quote(&partition_name(topo, *p));
@@ -39,10 +50,24 @@ pub fn to_dot(topo: &Topology, netlist: &Netlist) -> String {
         }
         for idx in g.node_indices() {
             if let NetNode::Component { name, partition, .. } = &g[idx] {
-                if partition == p {
-                    let kind = topo.instance(name).map_or("?", |i| i.kind.as_str());
-                    let _ = writeln!(out, "    n{} [label={}];", idx.index(), quote(&format!("{name}\n{kind}")));
+                if partition != p {
+                    continue;
                 }
+                let Some(inst) = topo.instance(name) else {
+                    let _ = writeln!(out, "    n{} [label={}];", idx.index(), quote(&format!("{name}\n?")));
+                    continue;
+                };
+                if let Some(view) = NocView::of(topo, inst) {
+                    view.write_cluster(&mut out, &format!("n{}", idx.index()), name, "    ");
+                    nocs.insert(idx.index(), view);
+                    continue;
+                }
+                let mut label = format!("{name}\n{}", inst.kind);
+                for line in labels::instance_lines(topo, inst) {
+                    label.push('\n');
+                    label.push_str(&line);
+                }
+                let _ = writeln!(out, "    n{} [label={}];", idx.index(), quote(&label));
             }
         }
         if clustered {
@@ -62,7 +87,16 @@ pub fn to_dot(topo: &Topology, netlist: &Netlist) -> String {
             (true, false) => w.to_port.clone(),
             (true, true) => String::new(),
         };
-        let _ = writeln!(out, "  n{} -> n{} [label={}];", e.source().index(), e.target().index(), quote(&label));
+        // A channel to or from a NoC ends at the router its port's endpoint hangs on.
+        let end = |idx: usize, port: &str| {
+            let id = format!("n{idx}");
+            match nocs.get(&idx).and_then(|v| v.router_of_port(port)) {
+                Some(r) => NocView::router_id(&id, r),
+                None => id,
+            }
+        };
+        let (from, to) = (end(e.source().index(), &w.from_port), end(e.target().index(), &w.to_port));
+        let _ = writeln!(out, "  {from} -> {to} [label={}];", quote(&label));
     }
     out.push_str("}\n");
     out

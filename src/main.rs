@@ -90,7 +90,8 @@ enum Command {
         #[arg(long)]
         costs: bool,
     },
-    /// Print the elaborated netlist as Graphviz DOT.
+    /// Print the elaborated netlist as Graphviz DOT: clocks and key parameters as labels, a
+    /// NoC as its routers and links.
     Graph {
         /// The topology YAML file.
         file: PathBuf,

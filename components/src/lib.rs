@@ -42,6 +42,13 @@ impl ParamError {
     }
 }
 
+/// Prefix of the label of a mark ([`sim_core::Context::mark`]) saying that a resource inside a
+/// component (`busy_ps:link gb->r1`: a link of a NoC) is busy from now for `value` ps. A
+/// component marks each resource's busy intervals in time order, never overlapping, and only
+/// when observed ([`sim_core::Context::observed`]); observers turn them into utilisation over
+/// time (the timeline's counters) without knowing the component.
+pub const BUSY_MARK_PREFIX: &str = "busy_ps:";
+
 /// Everything that travels on a tasim channel. One enum, so that any component can be wired
 /// to any other whose ports speak the same protocol, and events carry plain values.
 #[derive(Debug)]

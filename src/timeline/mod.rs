@@ -18,6 +18,8 @@
 //! - counters: bytes per ns through every global buffer and DRAM controller (messages
 //!   delivered and sent), each chip link's sending bandwidth and utilisation, DVFS clock and
 //!   voltage (`clock_khz`/`voltage_mv` marks), with `fine` detail each core's task queue;
+//!   the utilisation of resources inside a component, per counter window, from its busy
+//!   marks ([`components::BUSY_MARK_PREFIX`]; `busy`): every NoC link (`link gb->r1 noc`);
 //!   power per component from the energy meters' windows (written after the run, from the
 //!   run's bounded windows);
 //! - instants at epoch ends (and with `fine` detail, step ends) from the controller's marks.
@@ -29,6 +31,7 @@
 //! (`from_ps..to_ps`) and a detail level bound the size: nothing outside the window is written
 //! (slices crossing its edges are clipped to it).
 
+mod busy;
 mod observer;
 mod write;
 

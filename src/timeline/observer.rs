@@ -1,16 +1,19 @@
 //! The observer of one simulation thread: turns marks, deliveries and sends into trace
 //! events and streams them to their partition's spill (buffered per partition, flushed in
 //! blocks). Its per-instance state is small and bounded: the tasks queued at a core, the
-//! collectives in flight at an engine, one open counter window per instance.
+//! collectives in flight at an engine, one open counter window per instance and per resource
+//! with busy marks (a NoC link).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 use components::mem::Cause;
-use components::Msg;
+use components::{Msg, BUSY_MARK_PREFIX};
 use sim_core::{DeliverRecord, MarkRecord, Message, Observer, SendRecord, SimTime};
 
-use super::write::us;
+use super::busy::{BusyTrack, Points};
+use super::write::{json_str, us};
 use super::{Detail, Role, Shared};
 
 /// Spill a partition's buffer when it grows past this.
@@ -38,6 +41,8 @@ struct CompState {
     /// Collective engine: (tag, start) per lane, `None` when free.
     lanes: Vec<Option<(u64, u64)>>,
     lanes_named: usize,
+    /// Resources inside it with busy marks (a NoC's links), by name.
+    busy: HashMap<String, BusyTrack>,
 }
 
 pub struct TimelineObserver {
@@ -46,6 +51,8 @@ pub struct TimelineObserver {
     /// Per partition: events not yet spilled, and how many.
     bufs: Vec<(String, u64)>,
     bin_ps: u64,
+    /// Counter points of a busy track, reused.
+    points: Vec<(u64, f64)>,
 }
 
 impl TimelineObserver {
@@ -53,7 +60,7 @@ impl TimelineObserver {
         let comps = (0..shared.pid.len()).map(|_| CompState::default()).collect();
         let bufs = (0..shared.lanes.len()).map(|_| (String::new(), 0)).collect();
         let bin_ps = shared.opts.detail.bin_ps();
-        TimelineObserver { shared, comps, bufs, bin_ps }
+        TimelineObserver { shared, comps, bufs, bin_ps, points: Vec::new() }
     }
 
     fn in_window(&self, t: u64) -> bool {
@@ -175,6 +182,34 @@ impl TimelineObserver {
         self.comps[rank].bytes = 0;
     }
 
+    /// A busy interval `[t, t + len)` of resource `resource` of `rank` (a busy mark).
+    fn busy(&mut self, rank: usize, resource: &str, t: u64, len: u64) {
+        let opts = self.shared.opts;
+        let track = match self.comps[rank].busy.get_mut(resource) {
+            Some(track) => track,
+            None => self.comps[rank].busy.entry(resource.to_string()).or_default(),
+        };
+        let mut to = Points { window: (opts.from_ps, opts.to_ps), out: &mut self.points };
+        track.add(self.bin_ps, t, len, &mut to);
+        self.busy_points(rank, resource);
+    }
+
+    /// Writes the points a busy track produced as `utilisation` counters named
+    /// `<resource> <instance>` (`link gb->r1 noc`).
+    fn busy_points(&mut self, rank: usize, resource: &str) {
+        if self.points.is_empty() {
+            return;
+        }
+        let what = json_str(resource);
+        let what = &what[1..what.len() - 1];
+        let points = std::mem::take(&mut self.points);
+        for &(t, u) in &points {
+            self.counter(rank, what, t, &format!("\"utilisation\":{u:.7}"));
+        }
+        self.points = points;
+        self.points.clear();
+    }
+
     fn queue(&mut self, rank: usize, t: u64) {
         if self.shared.opts.detail == Detail::Fine {
             let n = self.comps[rank].queued.len();
@@ -285,6 +320,9 @@ impl Observer<Msg> for TimelineObserver {
             "step_end" if self.shared.opts.detail == Detail::Fine => {
                 self.instant(rank, &format!("step {} end", rec.value), t, &format!("\"step\":{}", rec.value))
             }
+            label if label.starts_with(BUSY_MARK_PREFIX) => {
+                self.busy(rank, &label[BUSY_MARK_PREFIX.len()..], t, rec.value.max(0) as u64)
+            }
             "clock_khz" => self.counter(rank, "clock", t, &format!("\"MHz\":{}", rec.value as f64 / 1e3)),
             "voltage_mv" => self.counter(rank, "supply", t, &format!("\"V\":{}", rec.value as f64 / 1e3)),
             _ => {}
@@ -297,6 +335,16 @@ impl Observer<Msg> for TimelineObserver {
         for rank in 0..self.comps.len() {
             if self.comps[rank].bytes > 0 {
                 self.close_bin(rank, end_bin);
+            }
+            // Busy tracks end with their last window, in name order (the same file on any
+            // thread count).
+            let mut busy: Vec<(String, BusyTrack)> = self.comps[rank].busy.drain().collect();
+            busy.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            for (resource, mut track) in busy {
+                let opts = self.shared.opts;
+                let mut to = Points { window: (opts.from_ps, opts.to_ps), out: &mut self.points };
+                track.finish(self.bin_ps, &mut to);
+                self.busy_points(rank, &resource);
             }
         }
         for pid in 0..self.bufs.len() {

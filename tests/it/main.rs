@@ -12,6 +12,7 @@ mod docs;
 mod dram;
 mod dvfs;
 mod global_buffer;
+mod graph;
 mod interruption;
 mod json_output;
 mod long_and_large;

@@ -1,7 +1,8 @@
 //! `tasim run --timeline`: Chrome trace-event JSON checked against the format (every event
 //! has name/ph/ts/pid/tid, slices have a duration and nest on their track, counters are
 //! numeric) and against the run (each core's slices add up to its busy time, the epoch marks
-//! are the summary's epoch ends); one process per chip; the same file on any thread count;
+//! are the summary's epoch ends); NoC link utilisation counters average to the NoC's
+//! statistic; one process per chip; the same file on any thread count;
 //! the window; errors before the run.
 
 use std::collections::BTreeMap;
@@ -144,6 +145,48 @@ fn the_paper_chip_timeline_is_well_formed_and_agrees_with_the_run() {
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     left.sort();
     assert_eq!(left, ["paper.json", "paper.json.out"]);
+}
+
+/// Link utilisation counters (`link <from>-><to> noc`) of a NoC, from its busy marks: every
+/// link has one, its values are fractions in [0, 1], and its time average over the run is the
+/// NoC's `link.<from>-><to>.utilisation` statistic (busy time / run time).
+#[rstest]
+#[case::paper_chip_coarse(PAPER, &[], 24)]
+#[case::contention_fine("tests/data/noc/contention.yaml", &["--timeline-detail", "fine"], 2 * 7 + 6)]
+fn noc_link_utilisation_counters_average_to_the_nocs_statistic(
+    #[case] topology: &str,
+    #[case] extra: &[&str],
+    #[case] links: usize,
+) {
+    let dir = scratch(&format!("timeline_noc_{links}"));
+    let (events, stats) = timeline(&dir, topology, "noc.json", extra);
+    check_format(&events);
+    let end = stats["end_ps"].as_u64().unwrap() as f64;
+    let mut tracks: BTreeMap<String, Vec<(u64, f64)>> = BTreeMap::new();
+    for e in events.iter().filter(|e| e["ph"] == "C") {
+        let name = e["name"].as_str().unwrap();
+        if let Some(link) = name.strip_prefix("link ").and_then(|n| n.strip_suffix(" noc")) {
+            let u = e["args"]["utilisation"].as_f64().unwrap_or_else(|| panic!("a number: {e}"));
+            assert!((0.0..=1.0).contains(&u), "utilisation in [0, 1]: {e}");
+            tracks.entry(link.to_string()).or_default().push((ps(&e["ts"]), u));
+        }
+    }
+    assert_eq!(tracks.len(), links, "a track per link: {:?}", tracks.keys());
+    let mut busy_links = 0;
+    for (link, points) in &tracks {
+        let stat = stats["stats"][format!("noc.link.{link}.utilisation")].as_f64().unwrap();
+        // A counter holds its value until the next point; the last point is a zero.
+        assert!(points.windows(2).all(|w| w[0].0 < w[1].0), "{link}: points in time order");
+        assert_eq!(points.last().unwrap().1, 0.0, "{link}");
+        let integral: f64 = points.windows(2).map(|w| w[0].1 * (w[1].0 - w[0].0) as f64).sum();
+        assert!(
+            (integral / end - stat).abs() < 1e-6,
+            "{link}: counters average {} but the statistic is {stat}",
+            integral / end
+        );
+        busy_links += usize::from(stat > 0.0);
+    }
+    assert!(busy_links >= 2, "some links carried traffic");
 }
 
 #[test]

@@ -55,6 +55,9 @@ impl Noc {
         link.bytes += bytes;
         link.packets += 1;
         link.busy_ps += ser;
+        if ctx.observed() {
+            ctx.mark(&self.busy_marks[l as usize], i64::try_from(ser).unwrap_or(i64::MAX));
+        }
         let v = self.meter.at(ctx);
         self.meter.add(v, "noc_link", self.cfg.link_pj_per_byte, bytes as f64, cause);
         ctx.schedule(SimDuration(ser), tag(LINK_DONE, l));

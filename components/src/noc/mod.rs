@@ -65,6 +65,10 @@
 //! - `packets` (delivered), `latency_ps` (histogram, entering `in<i>` to leaving `out<j>`),
 //!   `hops` (histogram of routers crossed), `in_flight_at_end` (packets still inside when the
 //!   run ended: non-zero after an idle end means the NoC was stuck).
+//! - For observers, each packet's serialisation on a link is a busy mark
+//!   (`busy_ps:link <from>-><to>`, [`crate::BUSY_MARK_PREFIX`]) at its start, for the time
+//!   that `busy_ps` counts (and an empty one per link at time zero, so that idle links are
+//!   known too): the timeline's link utilisation counters.
 //! - `energy.*` (on-chip, [`EnergyMeter`]), kinds `noc_link` (per byte per link) and
 //!   `noc_router` (per packet and per byte through a router), plus leakage of routers and
 //!   buffers, all in the power domain of `clock`.
@@ -195,6 +199,8 @@ pub struct Noc {
     hops: Histogram,
     /// Area at the chip's node, mm²: (routers, router-to-router links).
     area_mm2: (f64, f64),
+    /// Per link, the label of its busy marks for observers (`busy_ps:link gb->r1`).
+    busy_marks: Vec<String>,
 }
 
 /// Area of the routers (input buffers and crossbar per router, [`crate::cost::area::router_mm2`])
@@ -287,7 +293,9 @@ impl Noc {
             nominal_v: cfg.nominal_v,
             voltage_exponent: cfg.leakage_voltage_exponent,
         };
+        let busy_marks = net.links.iter().map(|l| format!("{}link {}", crate::BUSY_MARK_PREFIX, l.name)).collect();
         Noc {
+            busy_marks,
             clock: domain.clock,
             meter: EnergyMeter::new(domain, Scope::Chip, leakage),
             routers: (0..net.routers).map(|_| RouterStats::default()).collect(),
@@ -343,6 +351,15 @@ impl Component<Msg> for Noc {
                 [PortSpec::input(format!("in{i}"), "mem").manual_release(), PortSpec::output(format!("out{i}"), "mem")]
             })
             .collect()
+    }
+
+    fn init(&mut self, ctx: &mut Context<'_, Msg>) {
+        // An empty busy interval per link: observers learn every link, idle ones too.
+        if ctx.observed() {
+            for label in &self.busy_marks {
+                ctx.mark(label, 0);
+            }
+        }
     }
 
     fn on_message(&mut self, ctx: &mut Context<'_, Msg>, port: PortId, msg: Msg) {
