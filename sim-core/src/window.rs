@@ -190,7 +190,10 @@ impl<M: Message> Board<M> {
         for src in 0..self.n {
             let b = &self.mail[src * self.n + dst];
             if b.has_mail.swap(false, Ordering::Acquire) {
-                let mut batch = std::mem::take(&mut *b.batch.lock().expect("mailbox lock"));
+                // Drained in place, so the box keeps its allocation: the sender swaps its
+                // outbox with it next time and gets that capacity back (no allocation per
+                // window, and none freed on another thread than the one that made it).
+                let mut batch = b.batch.lock().expect("mailbox lock");
                 moved += batch.len() as u64;
                 for ev in batch.drain(..) {
                     eng.core.queue.push(ev);
