@@ -81,11 +81,10 @@ pub fn fp_acc<T: Element>(
     let (hc, wc) = g.covered();
     let ow = g.conv_out.w;
     let (m, nrows, k) = (channels.len(), rows.len(), g.fan_in());
-    let mut out = vec![T::Acc::default(); m * nrows * ow];
     let live = rows.start.min(hc)..rows.end.min(hc);
     let n = live.len() * wc;
     if m == 0 || n == 0 {
-        return out;
+        return vec![T::Acc::default(); m * nrows * ow];
     }
     let col = im2col(g, input, live.clone());
     // The filters of the tile, transposed to (tap, filter).
@@ -99,6 +98,8 @@ pub fn fp_acc<T: Element>(
     if wc == ow && live == rows {
         return c; // already channels x rows x ow
     }
+    // Zeroed only here: most tiles cover whole rows and return the product itself.
+    let mut out = vec![T::Acc::default(); m * nrows * ow];
     for (i, sums) in c.chunks_exact(n).enumerate() {
         for (ri, oy) in live.clone().enumerate() {
             copy_short(&mut out[(i * nrows + oy - rows.start) * ow..][..wc], &sums[ri * wc..][..wc]);

@@ -35,11 +35,10 @@ pub fn gemm<T: Element>(a: &[T::Lane], b: &[T::Lane], m: usize, n: usize, k: usi
         oriented::<T>(|l, i| a[l * m + i], b, m, n, k)
     } else {
         let ct = oriented::<T>(|l, j| b[l * n + j], a, n, m, k);
-        let mut c = vec![T::Acc::default(); m * n];
-        for (j, row) in ct.chunks_exact(m).enumerate() {
-            for (i, &v) in row.iter().enumerate() {
-                c[i * n + j] = v;
-            }
+        // Transposed back row by row into fresh memory: no zeroing of what is overwritten.
+        let mut c = Vec::with_capacity(m * n);
+        for i in 0..m {
+            c.extend(ct[i..].iter().step_by(m.max(1)).take(n));
         }
         c
     }
