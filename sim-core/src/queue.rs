@@ -159,7 +159,7 @@ impl<M> EventQueue<M> {
         }
         // Keep the allocation for the next events that land in this bucket.
         self.buckets[b] = events;
-        self.arrived.sort_unstable_by(|x, y| y.key.cmp(&x.key));
+        self.arrived.sort_unstable_by_key(|e| std::cmp::Reverse(e.key));
     }
 }
 
