@@ -540,7 +540,10 @@ fn controller_plan(
         let unreadable = e.file.is_some() && e.location.is_none() && e.message.contains("cannot read");
         let from_yaml = |field: &str, rel: &str| {
             let resolved = e.file.as_ref().map_or_else(String::new, |f| f.display().to_string());
+            // A topology named from its own directory has an empty one: say which it is.
             let dir = ctx.path("");
+            let dir = if dir.as_os_str().is_empty() { std::path::PathBuf::from(".") } else { dir };
+            let dir = std::path::absolute(&dir).unwrap_or(dir);
             let message = format!(
                 "`{field}: {rel}` is `{resolved}` (relative to the topology file's directory): {}",
                 e.message.trim_start_matches(&format!("{resolved}: "))

@@ -62,6 +62,15 @@ fn a_path_that_cannot_be_read_says_where_it_came_from_and_how_it_was_resolved() 
     assert!(err.contains("tests/data/reports/bad_model_path.yaml:4:"), "the line that set it: {err}");
     assert!(err.contains("`model: no-such-model.yaml` is `") && err.contains("relative to the topology file"), "{err}");
     assert!(err.contains("fix: give the path from the topology file's directory"), "{err}");
+    // Named from its own directory, the topology's directory is still named (not ``).
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tasim"))
+        .args(["validate", "paper-chip.yaml", "--set", "ctrl.model=no-such-model.yaml"])
+        .current_dir(crate::cli_support::root().join("topologies"))
+        .output()
+        .expect("run tasim");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("directory (`") && err.contains("topologies`)") && !err.contains("(``)"), "{err}");
     // A pre-trained directory from YAML is named by its YAML field, not by a CLI flag.
     let o = tasim(&["validate", "topologies/paper-chip.yaml", "--set", "ctrl.pretrained=nope"]);
     let err = String::from_utf8_lossy(&o.stderr);
