@@ -1,13 +1,15 @@
-//! The pending-event set: a radix heap on time with a full-key heap for the current instant.
+//! The pending-event set: a radix heap on time, and the current instant's events in key order.
 //!
 //! Event times are monotone (nothing is scheduled before the event being handled), which a
 //! radix heap exploits: an event waits in the bucket of the highest bit in which its time
 //! differs from `last` (the time of the latest event popped), so a push is an XOR, a
-//! leading-zero count and a `Vec::push`. When the current instant runs dry, the lowest
-//! non-empty bucket is scanned for its earliest time, which becomes `last`, and its events
+//! leading-zero count and a `Vec::push` (and a minimum kept per bucket). When the current
+//! instant runs dry, the lowest non-empty bucket's earliest time becomes `last`, and its events
 //! move down to lower buckets; each event moves a few times in its life instead of sifting
-//! through a binary heap of thousands. Events *at* `last` wait in a small binary heap ordered
-//! by the full [`EventKey`], which provides the tie-breaking order among equal times.
+//! through a binary heap of thousands. Events *at* `last` are ordered by the full
+//! [`EventKey`], which provides the tie-breaking order among equal times: those that arrived
+//! when `last` advanced are sorted once, those pushed during the instant wait in a small
+//! binary heap, and a pop takes the earlier of the two heads.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
