@@ -174,7 +174,7 @@ struct RunArgs {
     /// Write a timeline of the run here: Chrome trace-event JSON, which Perfetto
     /// (ui.perfetto.dev) and Chrome DevTools (Performance, Load profile) open. Streamed while the run goes.
     /// A name ending in .perfetto-trace or .pftrace gets Perfetto's protobuf format instead
-    /// (a third of the size, for very large runs; open it at ui.perfetto.dev).
+    /// (about 40% of the size, for very large runs; open it at ui.perfetto.dev).
     #[arg(long, value_name = "OUT.json")]
     timeline: Option<PathBuf>,
     /// With --timeline: only events from this simulated time on (ns).

@@ -2,7 +2,7 @@
 //! Perfetto (ui.perfetto.dev) and chrome://tracing open; or, for an output named
 //! `*.perfetto-trace`/`*.pftrace` ([`Format::of`]), the same tracks and events in Perfetto's
 //! protobuf format ([`proto`]: slice begin/end, instant and counter `TrackEvent`s; slice args
-//! are JSON-only). The observer writes either format at the one point it emits an event, so
+//! as debug annotations). The observer writes either format at the one point it emits an event, so
 //! both are streamed the same way.
 //!
 //! Format: the JSON object form of the Trace Event Format (Google, "Trace Event Format",

@@ -122,8 +122,12 @@ impl TimelineObserver {
         }
         if self.perfetto() {
             let uuid = proto::thread_uuid(tid as u64);
+            // The args as the JSON form has them (a few per slice; never fails on our text).
+            let args: Option<serde_json::Map<String, serde_json::Value>> =
+                serde_json::from_str(&format!("{{{args}}}")).ok();
             self.emit_proto(rank, 2, |buf| {
-                proto::event(buf, b / 1000, uuid, EventType::SliceBegin, Some(name), None);
+                let begin = EventType::SliceBegin;
+                proto::event_with_args(buf, b / 1000, uuid, begin, Some(name), None, args.as_ref());
                 proto::event(buf, e / 1000, uuid, EventType::SliceEnd, None, None);
             });
             return;

@@ -8,13 +8,15 @@
 //! - trace/trace_packet.proto: `timestamp = 8` (ns), `trusted_packet_sequence_id = 10`,
 //!   `track_event = 11`, `sequence_flags = 13` (`SEQ_INCREMENTAL_STATE_CLEARED = 1`),
 //!   `track_descriptor = 60`;
-//! - trace/track_event/track_event.proto: `type = 9` (`TYPE_SLICE_BEGIN = 1`,
+//! - trace/track_event/track_event.proto: `debug_annotations = 4`, `type = 9` (`TYPE_SLICE_BEGIN = 1`,
 //!   `TYPE_SLICE_END = 2`, `TYPE_INSTANT = 3`, `TYPE_COUNTER = 4`), `track_uuid = 11`,
 //!   `name = 23`, `double_counter_value = 44`;
 //! - trace/track_event/track_descriptor.proto: `uuid = 1`, `name = 2`, `process = 3`,
 //!   `thread = 4`, `parent_uuid = 5`, `counter = 8`;
 //! - trace/track_event/process_descriptor.proto: `pid = 1`, `process_name = 6`;
 //! - trace/track_event/thread_descriptor.proto: `pid = 1`, `tid = 2`, `thread_name = 5`;
+//! - trace/track_event/debug_annotation.proto: `name = 10`, `uint_value = 3`, `int_value = 4`,
+//!   `double_value = 5`, `string_value = 6`;
 //! - trace/track_event/counter_descriptor.proto: `CounterDescriptor` (empty: a plain counter).
 //!
 //! Nothing is interned: names are written inline (simple, and a file stays readable on its
@@ -117,7 +119,34 @@ pub fn descriptor(out: &mut Vec<u8>, uuid: u64, track: Track<'_>, first: bool) {
 /// Appends a `TrackEvent` packet at `ts_ns` on track `uuid`: a slice edge or instant named
 /// `name`, or a counter value.
 pub fn event(out: &mut Vec<u8>, ts_ns: u64, uuid: u64, ty: EventType, name: Option<&str>, value: Option<f64>) {
+    event_with_args(out, ts_ns, uuid, ty, name, value, None);
+}
+
+/// As [`event`], with `args` (a JSON object, as the JSON timeline writes it) as debug
+/// annotations: strings, integers and numbers; anything else as its JSON text.
+pub fn event_with_args(
+    out: &mut Vec<u8>,
+    ts_ns: u64,
+    uuid: u64,
+    ty: EventType,
+    name: Option<&str>,
+    value: Option<f64>,
+    args: Option<&serde_json::Map<String, serde_json::Value>>,
+) {
     let mut e = Vec::new();
+    for (k, v) in args.into_iter().flatten() {
+        let mut a = Vec::new();
+        bytes(&mut a, 10, k.as_bytes());
+        match v {
+            serde_json::Value::String(s) => bytes(&mut a, 6, s.as_bytes()),
+            v if v.is_u64() => uint(&mut a, 3, v.as_u64().unwrap_or_default()),
+            // Two's complement, as protobuf's int64.
+            v if v.is_i64() => uint(&mut a, 4, v.as_i64().unwrap_or_default() as u64),
+            v if v.is_f64() => double(&mut a, 5, v.as_f64().unwrap_or_default()),
+            v => bytes(&mut a, 6, v.to_string().as_bytes()),
+        }
+        bytes(&mut e, 4, &a);
+    }
     uint(&mut e, 9, ty as u64);
     uint(&mut e, 11, uuid);
     if let Some(n) = name {

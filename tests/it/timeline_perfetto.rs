@@ -74,6 +74,9 @@ fn text(f: &[(u64, Field<'_>)], n: u64) -> Option<String> {
     bytes(f, n).map(|b| String::from_utf8(b.to_vec()).expect("UTF-8 names"))
 }
 
+/// Per tid: each slice's begin (ns) and its args as text.
+type SliceArgs = BTreeMap<u64, Vec<(u64, BTreeMap<String, String>)>>;
+
 #[derive(Default)]
 struct Decoded {
     /// Thread tracks: uuid -> tid; counter tracks: uuid -> name.
@@ -81,6 +84,8 @@ struct Decoded {
     counters: HashMap<u64, String>,
     /// Per tid: slices (begin, end) ns, in the file's order.
     slices: BTreeMap<u64, Vec<(u64, u64)>>,
+    /// Per tid: each slice's begin and args (debug annotations as text).
+    args: SliceArgs,
     /// Per counter name: (ts ns, value).
     values: BTreeMap<String, Vec<(u64, f64)>>,
     instants: usize,
@@ -121,6 +126,22 @@ fn decode(file: &[u8]) -> Decoded {
             1 => {
                 assert!(text(&e, 23).is_some_and(|n| !n.is_empty()), "a slice has a name");
                 open.entry(uuid).or_default().push(ts);
+                let mut args = BTreeMap::new();
+                for (k, v) in &e {
+                    let Field::Bytes(a) = v else { continue };
+                    if *k != 4 {
+                        continue;
+                    }
+                    let a = fields(a);
+                    let value = match a.iter().find(|(k, _)| *k != 10).expect("an annotation has a value") {
+                        (3, Field::Int(v)) => v.to_string(),
+                        (6, Field::Bytes(s)) => String::from_utf8(s.to_vec()).unwrap(),
+                        other => panic!("unexpected annotation {other:?}"),
+                    };
+                    args.insert(text(&a, 10).expect("an annotation has a name"), value);
+                }
+                let tid = *d.threads.get(&uuid).expect("a slice's track is a described thread");
+                d.args.entry(tid).or_default().push((ts, args));
             }
             2 => {
                 let begin = open.get_mut(&uuid).and_then(Vec::pop).expect("a slice ends after it begins");
@@ -164,6 +185,18 @@ fn the_paper_chips_perfetto_timeline_has_the_json_timelines_slices_and_counters(
     for ((_, tid), s) in json_slices {
         want.insert(tid, s.iter().map(|&(b, e)| (b / 1000, e / 1000)).collect());
     }
+    // Their args (operation, phase, layer, sample, cycles, task), in the file's order.
+    let mut want_args: SliceArgs = BTreeMap::new();
+    for e in events.iter().filter(|e| e["ph"] == "X") {
+        let args = e["args"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)));
+        want_args.entry(e["tid"].as_u64().unwrap()).or_default().push((ps(&e["ts"]) / 1000, args.collect()));
+    }
+    assert!(want_args.values().flatten().all(|(_, a)| a.contains_key("phase")));
+    assert_eq!(d.args, want_args, "slice args");
     let mut got = d.slices.clone();
     for s in got.values_mut() {
         s.sort_unstable_by_key(|&(b, e)| (b, std::cmp::Reverse(e)));
