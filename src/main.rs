@@ -728,10 +728,11 @@ fn run(args: RunArgs, live: Option<&tasim::serve::Live>) -> Result<Value> {
         say!("\ntrace      {n} memory transactions recorded in {}", path.display());
     }
     if let Some((n, path)) = &timeline_written {
-        say!(
-            "timeline   {n} events in {} (Chrome trace-event JSON: open in ui.perfetto.dev or Chrome DevTools)",
-            path.display()
-        );
+        let what = match tasim::timeline::Format::of(path) {
+            tasim::timeline::Format::Json => "Chrome trace-event JSON: open in ui.perfetto.dev or Chrome DevTools",
+            tasim::timeline::Format::Perfetto => "Perfetto protobuf: open in ui.perfetto.dev",
+        };
+        say!("timeline   {n} events in {} ({what})", path.display());
     }
     let mut written: Vec<String> = Vec::new();
     if let Some(dir) = &args.out {

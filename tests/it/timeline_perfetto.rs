@@ -175,7 +175,8 @@ fn the_paper_chips_perfetto_timeline_has_the_json_timelines_slices_and_counters(
     let out_dir = dir.join("paper.perfetto-trace.out");
     let out = tasim(&["run", PAPER, "--timeline", path.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains(&format!("events in {}", path.display())), "{}", stdout(&out));
+    let said = format!("events in {} (Perfetto protobuf", path.display());
+    assert!(stdout(&out).contains(&said), "{}", stdout(&out));
     let file = std::fs::read(&path).unwrap();
     let d = decode(&file);
 
