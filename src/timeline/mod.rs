@@ -1,5 +1,9 @@
 //! Timelines of a run (`tasim run --timeline OUT.json`): Chrome trace-event JSON, which
-//! Perfetto (ui.perfetto.dev) and chrome://tracing open.
+//! Perfetto (ui.perfetto.dev) and chrome://tracing open; or, for an output named
+//! `*.perfetto-trace`/`*.pftrace` ([`Format::of`]), the same tracks and events in Perfetto's
+//! protobuf format ([`proto`]: slice begin/end, instant and counter `TrackEvent`s; slice args
+//! as debug annotations). The observer writes either format at the one point it emits an event, so
+//! both are streamed the same way.
 //!
 //! Format: the JSON object form of the Trace Event Format (Google, "Trace Event Format",
 //! docs.google.com/document/d/1CvAClvFfyA5R-PhYUmn5OOQtYMH4h6I0nSsKchNAySU): a
@@ -33,6 +37,7 @@
 
 mod busy;
 mod observer;
+mod proto;
 mod write;
 
 use std::fs::File;
@@ -82,6 +87,28 @@ impl Default for TimelineOptions {
     }
 }
 
+/// The file format, chosen by the output's extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Chrome trace-event JSON (any extension but the ones below).
+    Json,
+    /// Perfetto's protobuf trace (`.perfetto-trace`, `.pftrace`): several times smaller,
+    /// for runs whose JSON would be hundreds of MB.
+    Perfetto,
+}
+
+impl Format {
+    /// The format `out` is written in, by its extension.
+    pub fn of(out: &Path) -> Format {
+        let name = out.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        if name.ends_with(".perfetto-trace") || name.ends_with(".pftrace") {
+            Format::Perfetto
+        } else {
+            Format::Json
+        }
+    }
+}
+
 /// What the observers know of each instance (by rank).
 #[derive(Clone, Debug, PartialEq)]
 enum Role {
@@ -98,6 +125,7 @@ enum Role {
 
 struct Shared {
     opts: TimelineOptions,
+    format: Format,
     /// Per rank: its process (dense partition index), role, JSON-quoted name.
     pid: Vec<u32>,
     role: Vec<Role>,
@@ -114,9 +142,9 @@ struct Lane {
 }
 
 impl Lane {
-    fn write(&mut self, text: &str, events: u64) {
+    fn write(&mut self, data: &[u8], events: u64) {
         if let Some(f) = self.file.as_mut() {
-            if let Err(e) = f.write_all(text.as_bytes()) {
+            if let Err(e) = f.write_all(data) {
                 self.error.get_or_insert(format!("cannot write {}: {e}", self.path.display()));
                 self.file = None;
             }
@@ -180,7 +208,7 @@ impl Timeline {
                 error: None,
             }));
         }
-        let shared = Arc::new(Shared { opts, pid, role, name, lanes });
+        let shared = Arc::new(Shared { opts, format: Format::of(out), pid, role, name, lanes });
         let names = topo.instances.iter().map(|i| i.name.clone()).collect();
         Ok(Timeline { out: out.to_path_buf(), shared, processes, names })
     }
@@ -197,8 +225,27 @@ impl Timeline {
         let mut f = AtomicFile::create(&self.out)?;
         let mut w = std::io::BufWriter::with_capacity(1 << 16, f.file());
         let werr = |e: std::io::Error| anyhow::anyhow!("cannot write {}: {e}", self.out.display());
-        w.write_all(b"{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n").map_err(werr)?;
+        let perfetto = self.shared.format == Format::Perfetto;
         let mut events = 0;
+        if perfetto {
+            // Track descriptors first: Perfetto resolves an event's track when it reads it.
+            let mut d = Vec::new();
+            for (pid, name) in self.processes.iter().enumerate() {
+                proto::descriptor(
+                    &mut d,
+                    proto::process_uuid(pid as u32),
+                    proto::Track::Process(pid as u32, name),
+                    pid == 0,
+                );
+            }
+            for (rank, name) in self.names.iter().enumerate() {
+                let (pid, tid) = (self.shared.pid[rank], rank as u64);
+                proto::descriptor(&mut d, proto::thread_uuid(tid), proto::Track::Thread { pid, tid, name }, false);
+            }
+            w.write_all(&d).map_err(werr)?;
+        } else {
+            w.write_all(b"{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n").map_err(werr)?;
+        }
         for lane in &self.shared.lanes {
             let mut lane = lane.lock().expect("lane");
             if let Some(e) = lane.error.take() {
@@ -212,6 +259,12 @@ impl Timeline {
             events += lane.events;
         }
         events += self.power(report, &mut w).map_err(werr)?;
+        if perfetto {
+            w.flush().map_err(werr)?;
+            drop(w);
+            f.commit()?;
+            return Ok(events);
+        }
         // Metadata last: its last event closes the array without a trailing comma.
         let mut meta = Vec::new();
         for (pid, name) in self.processes.iter().enumerate() {
@@ -252,6 +305,8 @@ impl Timeline {
                 };
                 let step = (*step_ps).max(1);
                 let title = json_str(&format!("{label} {raw} (mW)"));
+                let track = proto::counter_uuid(pid, &format!("{label} {raw} (mW)"));
+                let mut described = false;
                 for (k, pj) in values.iter().enumerate() {
                     let t = k as u64 * step;
                     if t < o.from_ps || t >= o.to_ps {
@@ -259,12 +314,23 @@ impl Timeline {
                     }
                     // pJ per ps is W; x1000 for mW.
                     let mw = pj / step as f64 * 1e3;
+                    n += 1;
+                    if self.shared.format == Format::Perfetto {
+                        let mut b = Vec::new();
+                        if !std::mem::replace(&mut described, true) {
+                            let name = format!("{label} {raw} (mW)");
+                            let parent = proto::process_uuid(pid);
+                            proto::descriptor(&mut b, track, proto::Track::Counter { parent, name: &name }, false);
+                        }
+                        proto::event(&mut b, t / 1000, track, proto::EventType::Counter, None, Some(mw));
+                        w.write_all(&b)?;
+                        continue;
+                    }
                     writeln!(
                         w,
                         "{{\"name\":{title},\"ph\":\"C\",\"ts\":{},\"pid\":{pid},\"tid\":{rank},\"args\":{{\"mW\":{mw:.4}}}}},",
                         us(t)
                     )?;
-                    n += 1;
                 }
             }
         }

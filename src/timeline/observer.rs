@@ -4,7 +4,7 @@
 //! collectives in flight at an engine, one open counter window per instance and per resource
 //! with busy marks (a NoC link).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -13,8 +13,9 @@ use components::{Msg, BUSY_MARK_PREFIX};
 use sim_core::{DeliverRecord, MarkRecord, Message, Observer, SendRecord, SimTime};
 
 use super::busy::{BusyTrack, Points};
+use super::proto::{self, EventType, Track};
 use super::write::{json_str, us};
-use super::{Detail, Role, Shared};
+use super::{Detail, Format, Role, Shared};
 
 /// Spill a partition's buffer when it grows past this.
 const FLUSH_BYTES: usize = 1 << 16;
@@ -49,7 +50,9 @@ pub struct TimelineObserver {
     shared: Arc<Shared>,
     comps: Vec<CompState>,
     /// Per partition: events not yet spilled, and how many.
-    bufs: Vec<(String, u64)>,
+    bufs: Vec<(Vec<u8>, u64)>,
+    /// Perfetto: the tracks whose descriptor this observer has written.
+    described: HashSet<u64>,
     bin_ps: u64,
     /// Counter points of a busy track, reused.
     points: Vec<(u64, f64)>,
@@ -58,9 +61,9 @@ pub struct TimelineObserver {
 impl TimelineObserver {
     pub(super) fn new(shared: Arc<Shared>) -> Self {
         let comps = (0..shared.pid.len()).map(|_| CompState::default()).collect();
-        let bufs = (0..shared.lanes.len()).map(|_| (String::new(), 0)).collect();
+        let bufs = (0..shared.lanes.len()).map(|_| (Vec::new(), 0)).collect();
         let bin_ps = shared.opts.detail.bin_ps();
-        TimelineObserver { shared, comps, bufs, bin_ps, points: Vec::new() }
+        TimelineObserver { shared, comps, bufs, described: HashSet::new(), bin_ps, points: Vec::new() }
     }
 
     fn in_window(&self, t: u64) -> bool {
@@ -71,11 +74,33 @@ impl TimelineObserver {
     fn emit(&mut self, rank: usize, event: std::fmt::Arguments<'_>) {
         let pid = self.shared.pid[rank] as usize;
         let (buf, n) = &mut self.bufs[pid];
-        let _ = buf.write_fmt(event);
-        buf.push_str(",\n");
+        let _ = std::io::Write::write_fmt(buf, event);
+        buf.extend_from_slice(b",\n");
         *n += 1;
         if buf.len() >= FLUSH_BYTES {
             self.flush(pid);
+        }
+    }
+
+    fn perfetto(&self) -> bool {
+        self.shared.format == Format::Perfetto
+    }
+
+    /// Appends `events` Perfetto packets written by `f` to `rank`'s partition.
+    fn emit_proto(&mut self, rank: usize, events: u64, f: impl FnOnce(&mut Vec<u8>)) {
+        let pid = self.shared.pid[rank] as usize;
+        let (buf, n) = &mut self.bufs[pid];
+        f(buf);
+        *n += events;
+        if buf.len() >= FLUSH_BYTES {
+            self.flush(pid);
+        }
+    }
+
+    /// Writes the descriptor of track `uuid` (in `rank`'s partition) unless written before.
+    fn describe(&mut self, rank: usize, uuid: u64, track: Track<'_>) {
+        if self.described.insert(uuid) {
+            self.emit_proto(rank, 0, |b| proto::descriptor(b, uuid, track, false));
         }
     }
 
@@ -95,6 +120,18 @@ impl TimelineObserver {
         if b >= e && !(begin == end && self.in_window(begin)) {
             return;
         }
+        if self.perfetto() {
+            let uuid = proto::thread_uuid(tid as u64);
+            // The args as the JSON form has them (a few per slice; never fails on our text).
+            let args: Option<serde_json::Map<String, serde_json::Value>> =
+                serde_json::from_str(&format!("{{{args}}}")).ok();
+            self.emit_proto(rank, 2, |buf| {
+                let begin = EventType::SliceBegin;
+                proto::event_with_args(buf, b / 1000, uuid, begin, Some(name), None, args.as_ref());
+                proto::event(buf, e / 1000, uuid, EventType::SliceEnd, None, None);
+            });
+            return;
+        }
         let pid = self.shared.pid[rank];
         self.emit(
             rank,
@@ -106,7 +143,9 @@ impl TimelineObserver {
         );
     }
 
-    fn counter(&mut self, rank: usize, what: &str, t: u64, args: &str) {
+    /// A counter `what` of `rank` at `t`: `args` its JSON object body, `vals` the same values
+    /// for Perfetto (one counter track per key, `<what> <instance> <key>`).
+    fn counter(&mut self, rank: usize, what: &str, t: u64, args: &str, vals: &[(&str, f64)]) {
         if !self.in_window(t) {
             return;
         }
@@ -114,6 +153,15 @@ impl TimelineObserver {
         let shared = self.shared.clone();
         let name = &shared.name[rank];
         let name = &name[1..name.len() - 1];
+        if self.perfetto() {
+            for &(k, v) in vals {
+                let track = format!("{what} {name} {k}");
+                let uuid = proto::counter_uuid(pid, &track);
+                self.describe(rank, uuid, Track::Counter { parent: proto::process_uuid(pid), name: &track });
+                self.emit_proto(rank, 1, |b| proto::event(b, t / 1000, uuid, EventType::Counter, None, Some(v)));
+            }
+            return;
+        }
         self.emit(
             rank,
             format_args!(
@@ -125,6 +173,11 @@ impl TimelineObserver {
 
     fn instant(&mut self, rank: usize, name: &str, t: u64, args: &str) {
         if !self.in_window(t) {
+            return;
+        }
+        if self.perfetto() {
+            let uuid = proto::thread_uuid(rank as u64);
+            self.emit_proto(rank, 1, |b| proto::event(b, t / 1000, uuid, EventType::Instant, Some(name), None));
             return;
         }
         let pid = self.shared.pid[rank];
@@ -154,27 +207,36 @@ impl TimelineObserver {
         if bytes > 0 || bin > 0 {
             // Bytes per ns = GB/s.
             let gbs = bytes as f64 / (w as f64 / 1e3);
-            let args = match self.shared.role[rank] {
-                Role::Link(bps) => format!("\"GB/s\":{gbs:.4},\"utilisation\":{:.4}", gbs * 1e9 / bps),
-                _ => format!("\"GB/s\":{gbs:.4}"),
+            let (args, util) = match self.shared.role[rank] {
+                Role::Link(bps) => {
+                    let u = gbs * 1e9 / bps;
+                    (format!("\"GB/s\":{gbs:.4},\"utilisation\":{u:.4}"), Some(u))
+                }
+                _ => (format!("\"GB/s\":{gbs:.4}"), None),
+            };
+            let vals: &[(&str, f64)] = match util {
+                Some(u) => &[("GB/s", gbs), ("utilisation", u)],
+                None => &[("GB/s", gbs)],
             };
             self.counter(
                 rank,
                 if matches!(self.shared.role[rank], Role::Link(_)) { "link" } else { "bandwidth" },
                 bin * w,
                 &args,
+                vals,
             );
             if next > bin + 1 {
-                let zero = if matches!(self.shared.role[rank], Role::Link(_)) {
-                    "\"GB/s\":0,\"utilisation\":0"
+                let (zero, zeros): (&str, &[(&str, f64)]) = if matches!(self.shared.role[rank], Role::Link(_)) {
+                    ("\"GB/s\":0,\"utilisation\":0", &[("GB/s", 0.0), ("utilisation", 0.0)])
                 } else {
-                    "\"GB/s\":0"
+                    ("\"GB/s\":0", &[("GB/s", 0.0)])
                 };
                 self.counter(
                     rank,
                     if matches!(self.shared.role[rank], Role::Link(_)) { "link" } else { "bandwidth" },
                     (bin + 1) * w,
                     zero,
+                    zeros,
                 );
             }
         }
@@ -204,7 +266,7 @@ impl TimelineObserver {
         let what = &what[1..what.len() - 1];
         let points = std::mem::take(&mut self.points);
         for &(t, u) in &points {
-            self.counter(rank, what, t, &format!("\"utilisation\":{u:.7}"));
+            self.counter(rank, what, t, &format!("\"utilisation\":{u:.7}"), &[("utilisation", u)]);
         }
         self.points = points;
         self.points.clear();
@@ -213,7 +275,7 @@ impl TimelineObserver {
     fn queue(&mut self, rank: usize, t: u64) {
         if self.shared.opts.detail == Detail::Fine {
             let n = self.comps[rank].queued.len();
-            self.counter(rank, "task queue", t, &format!("\"tasks\":{n}"));
+            self.counter(rank, "task queue", t, &format!("\"tasks\":{n}"), &[("tasks", n as f64)]);
         }
     }
 }
@@ -260,12 +322,18 @@ impl Observer<Msg> for TimelineObserver {
                     let name = &shared.name[rank];
                     let name = &name[1..name.len() - 1];
                     let pid = self.shared.pid[rank];
-                    self.emit(
+                    if self.perfetto() {
+                        let lane = format!("{name} all-reduce {k}");
+                        let track = Track::Thread { pid, tid: tid as u64, name: &lane };
+                        self.describe(rank, proto::thread_uuid(tid as u64), track);
+                    } else {
+                        self.emit(
                         rank,
                         format_args!(
                             "{{\"name\":\"thread_name\",\"ph\":\"M\",\"ts\":0,\"pid\":{pid},\"tid\":{tid},\"args\":{{\"name\":\"{name} all-reduce {k}\"}}}}"
                         ),
                     );
+                    }
                 }
                 let args = format!("\"tag\":{},\"elements\":{},\"bytes\":{}", c.tag, c.elements, msg.size_bytes());
                 self.slice(rank, tid, "all-reduce", start, t, &args);
@@ -323,8 +391,14 @@ impl Observer<Msg> for TimelineObserver {
             label if label.starts_with(BUSY_MARK_PREFIX) => {
                 self.busy(rank, &label[BUSY_MARK_PREFIX.len()..], t, rec.value.max(0) as u64)
             }
-            "clock_khz" => self.counter(rank, "clock", t, &format!("\"MHz\":{}", rec.value as f64 / 1e3)),
-            "voltage_mv" => self.counter(rank, "supply", t, &format!("\"V\":{}", rec.value as f64 / 1e3)),
+            "clock_khz" => {
+                let mhz = rec.value as f64 / 1e3;
+                self.counter(rank, "clock", t, &format!("\"MHz\":{mhz}"), &[("MHz", mhz)])
+            }
+            "voltage_mv" => {
+                let v = rec.value as f64 / 1e3;
+                self.counter(rank, "supply", t, &format!("\"V\":{v}"), &[("V", v)])
+            }
             _ => {}
         }
     }

@@ -29,6 +29,7 @@ mod set_overrides;
 mod support;
 mod sweep;
 mod timeline;
+mod timeline_perfetto;
 mod topology_features;
 mod trace_format;
 mod trace_plots;

@@ -13,12 +13,12 @@ use serde_json::Value;
 
 use crate::support::*;
 
-const PAPER: &str = "topologies/paper-chip.yaml";
+pub(crate) const PAPER: &str = "topologies/paper-chip.yaml";
 /// The paper chip's cores run at 50 MHz (topologies/paper-chip.yaml, `core_clk`).
 const PAPER_PERIOD_PS: u64 = 20_000;
 
 /// Runs `topology` with `--timeline dir/name` and `--out`; returns the events and stats.
-fn timeline(dir: &Path, topology: &str, name: &str, extra: &[&str]) -> (Vec<Value>, Value) {
+pub(crate) fn timeline(dir: &Path, topology: &str, name: &str, extra: &[&str]) -> (Vec<Value>, Value) {
     let path = dir.join(name);
     let out_dir = dir.join(format!("{name}.out"));
     let mut args = vec!["run", topology, "--timeline", path.to_str().unwrap(), "--out", out_dir.to_str().unwrap()];
@@ -32,12 +32,12 @@ fn timeline(dir: &Path, topology: &str, name: &str, extra: &[&str]) -> (Vec<Valu
 }
 
 /// A time in the file (µs with six decimals) as picoseconds.
-fn ps(v: &Value) -> u64 {
+pub(crate) fn ps(v: &Value) -> u64 {
     (v.as_f64().expect("a number") * 1e6).round() as u64
 }
 
 /// Checks the trace-event format; returns the slices per (pid, tid) as (start, end) ps.
-fn check_format(events: &[Value]) -> BTreeMap<(u64, u64), Vec<(u64, u64)>> {
+pub(crate) fn check_format(events: &[Value]) -> BTreeMap<(u64, u64), Vec<(u64, u64)>> {
     let mut tracks: BTreeMap<(u64, u64), Vec<(u64, u64)>> = BTreeMap::new();
     for e in events {
         for field in ["name", "ph", "ts", "pid", "tid"] {
