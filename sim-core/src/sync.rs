@@ -130,12 +130,6 @@ const LOSER_SHARE: u32 = 32;
 /// first event: 43 ms for 32 events) would make its side lose, and the loser's wall time
 /// would then set a stretch of over a second. Such a pair is probed again.
 const MIN_PROBE_WINDOWS: u64 = 4;
-/// A stretch on all threads runs in chunks of at most this wall time, each checked against
-/// the latest single-thread probe: a model whose phases differ (a multi-chip system between
-/// local training work and traffic between chips) can make a probe taken in one phase choose
-/// all threads for the next, where they lose; a chunk slower than one thread ends the
-/// stretch and both are probed again.
-const CHUNK: Duration = Duration::from_millis(64);
 /// Pairs probed again in a row at most; then the last pair decides (every window of the
 /// model is long, so few windows per probe is what it does).
 const MAX_REPROBES: u32 = 3;
@@ -226,11 +220,6 @@ impl Chooser {
             }
         }
         if !s.probe {
-            let rate = events as f64 / wall.as_secs_f64().max(1e-9);
-            if s.all && left && self.policy == ThreadPolicy::Adaptive && rate < r.probe_rate_single {
-                self.plan.clear();
-                self.last_winner = None;
-            }
             return;
         }
         let p = &mut self.probe[usize::from(s.all)];
@@ -255,14 +244,7 @@ impl Chooser {
             // threads that lost their cores make even a short probe long).
             self.stretch = self.stretch.max(self.probe[usize::from(!winner)].wall * LOSER_SHARE);
             self.last_winner = Some(winner);
-            if winner {
-                let chunks = self.stretch.as_nanos().div_ceil(CHUNK.as_nanos());
-                for _ in 0..chunks {
-                    self.plan.push(Stretch { all: true, budget: CHUNK, windows: u64::MAX, probe: false });
-                }
-            } else {
-                self.plan.push(Stretch { all: false, budget: self.stretch, windows: u64::MAX, probe: false });
-            }
+            self.plan.push(Stretch { all: winner, budget: self.stretch, windows: u64::MAX, probe: false });
         }
     }
 }
@@ -426,7 +408,7 @@ mod tests {
         assert!(p.all && p.probe, "{p:?}");
         ran(&mut c, 271_360, 20 * MS, true);
         let s = c.next();
-        assert!(s.all && !s.probe && s.budget == CHUNK, "{s:?}");
+        assert!(s.all && !s.probe && s.budget == FIRST_STRETCH.max(20 * MS * LOSER_SHARE), "{s:?}");
         // A model whose every window is long still gets a decision after MAX_REPROBES.
         let mut c = Chooser::new(ThreadPolicy::Adaptive, 2);
         for _ in 0..=MAX_REPROBES {
@@ -437,21 +419,6 @@ mod tests {
             }
         }
         assert!(c.next().all, "decided by the last pair");
-    }
-
-    #[test]
-    fn a_chunk_on_all_threads_slower_than_one_thread_ends_the_stretch() {
-        let mut c = Chooser::new(ThreadPolicy::Adaptive, 2);
-        ran(&mut c, 4_000, 20 * MS, true);
-        ran(&mut c, 2_000, 20 * MS, true);
-        // All threads won: the stretch of 640 ms (32 times the loser's probe) is in chunks.
-        let k = ran(&mut c, 12_800, CHUNK, true);
-        assert!(k.all && !k.probe && k.budget == CHUNK, "{k:?}");
-        assert_eq!(c.plan.len(), 9, "{:?}", c.plan);
-        // A chunk at half the single-thread rate (another phase of the model) ends it.
-        ran(&mut c, 3_200, CHUNK, true);
-        let p = c.next();
-        assert!(p.all && p.probe, "probed again: {p:?}");
     }
 
     #[test]
