@@ -455,8 +455,15 @@ pub fn summarise(topo: &Topology, r: &Report, setup: &TrainSetup, held: &HeldOut
     let per_comp: Vec<(&str, Vec<f64>)> = topo
         .instances
         .iter()
-        .filter(|i| s.get(&format!("{}.energy.series_pj", i.name)).is_some())
-        .map(|i| (i.name.as_str(), sum_series(s, &format!("{}.energy.series_pj", i.name), step)))
+        .filter_map(|i| match s.get(&format!("{}.energy.series_pj", i.name)) {
+            // This instance's own series, by its whole name: matching by suffix would add
+            // `xgb`'s into `gb`'s column.
+            Some(StatValue::Series { step_ps, values }) => Some((
+                i.name.as_str(),
+                if *step_ps == step { values.clone() } else { coarsened(*step_ps, values, step) },
+            )),
+            _ => None,
+        })
         .collect();
     let mut power_csv = String::from("time_us,chip_mw,offchip_mw");
     for (name, _) in &per_comp {
